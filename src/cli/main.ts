@@ -1,0 +1,264 @@
+/**
+ * `pointline` command line. Human output goes to stdout (tables) and stderr (progress, reports);
+ * `--json` prints machine-readable JSON on stdout. Exit codes: 0 ok, 1 error, 2 ingest finished with
+ * rejected rows when `--strict` is given.
+ */
+import { resolve } from "node:path";
+import { SingleBar } from "cli-progress";
+import { Command, Option } from "commander";
+import { PointlineError } from "../core/errors.js";
+import { toUs, usToIso } from "../core/time.js";
+import { INGEST_KINDS, ingestFiles } from "../ingest/ingest.js";
+import { formatReport, totals } from "../ingest/report.js";
+import type { FileManifest } from "../ingest/session.js";
+import { type CoverageRow, dataCoverage } from "../lake/catalog.js";
+import { SymbolRegistry } from "../lake/registry.js";
+import { listSymbols } from "../lake/symbols.js";
+import { queryFrame } from "../query/query.js";
+import { isTableName } from "../schema/tables.js";
+import { sampleGroups } from "./samples.js";
+
+function table(rows: readonly (readonly string[])[], header: readonly string[]): string {
+  const all = [header, ...rows];
+  const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? "").length)));
+  const fmt = (r: readonly string[]): string =>
+    r
+      .map((c, i) => (i >= 3 && /^[\d,]+$/.test(c) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join("  ");
+  return [fmt(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(fmt)].join("\n");
+}
+
+export function formatCoverage(rows: readonly CoverageRow[]): string {
+  return table(
+    rows.map((r) => [
+      r.exchange,
+      r.symbol,
+      r.table,
+      r.rows.toLocaleString("en-US"),
+      usToIso(r.first_ts_local_us),
+      usToIso(r.last_ts_local_us),
+      String(r.partitions),
+      String(r.files),
+    ]),
+    ["exchange", "symbol", "table", "rows", "first ts_local", "last ts_local", "partitions", "files"],
+  );
+}
+
+async function runIngest(
+  kind: string,
+  files: string[],
+  o: { lake: string; exchange?: string; symbol?: string; table?: string; json?: boolean; quiet?: boolean },
+): Promise<FileManifest[]> {
+  const bar =
+    process.stderr.isTTY && !o.json && files.length > 1
+      ? new SingleBar({
+          format: `ingest ${kind} [{bar}] {value}/{total} files {file}`,
+          stream: process.stderr,
+        })
+      : null;
+  bar?.start(files.length, 0, { file: "" });
+  const manifests = await ingestFiles(kind, files, {
+    lake: o.lake,
+    exchange: o.exchange,
+    symbol: o.symbol,
+    table: o.table,
+    onFile: (m) => {
+      bar?.increment({ file: m.source.split("/").pop() ?? "" });
+      if (!o.json && !o.quiet) {
+        bar?.stop();
+        process.stderr.write(`${formatReport(m.report)}\n`);
+      }
+    },
+  });
+  bar?.stop();
+  return manifests;
+}
+
+export function buildCli(): Command {
+  const program = new Command("pointline")
+    .description("Point-in-time-correct feature engineering for market data")
+    .showHelpAfterError();
+
+  program
+    .command("ingest")
+    .description("ingest vendor files into the Parquet lake (idempotent per file)")
+    .argument("<kind>", `adapter: ${INGEST_KINDS.join(" | ")}`)
+    .argument("<files...>", "source files (plain or .gz)")
+    .requiredOption("--lake <dir>", "lake root directory")
+    .option("--exchange <id>", "exchange id for files that do not name it (Tardis ids)")
+    .option("--symbol <symbol>", "symbol for files that do not name it")
+    .addOption(
+      new Option("--table <table>", "table for ambiguous Tardis files").choices(["trades", "liquidations"]),
+    )
+    .option("--json", "print the ingest reports as JSON on stdout")
+    .option("--strict", "exit with code 2 if any row was rejected")
+    .action(async (kind: string, files: string[], o) => {
+      const ms = await runIngest(kind, files, o);
+      if (o.json)
+        process.stdout.write(
+          `${JSON.stringify(
+            ms.map((m) => m.report),
+            null,
+            2,
+          )}\n`,
+        );
+      if (o.strict && ms.some((m) => totals(m.report).rejected > 0)) process.exitCode = 2;
+    });
+
+  program
+    .command("coverage")
+    .description("rows, time range and partitions per exchange / symbol / table")
+    .requiredOption("--lake <dir>", "lake root directory")
+    .option("--json", "JSON output")
+    .action(async (o: { lake: string; json?: boolean }) => {
+      const rows = await dataCoverage(resolve(o.lake));
+      process.stdout.write(o.json ? `${JSON.stringify(rows, null, 2)}\n` : `${formatCoverage(rows)}\n`);
+    });
+
+  const symbols = program.command("symbols").description("symbol registry: list or set increments");
+  symbols
+    .command("list", { isDefault: true })
+    .description("list registry entries")
+    .requiredOption("--lake <dir>", "lake root directory")
+    .option("--json", "JSON output")
+    .action(async (o: { lake: string; json?: boolean }) => {
+      const rows = await listSymbols(o.lake);
+      if (o.json) {
+        process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+        return;
+      }
+      process.stdout.write(
+        `${table(
+          rows.map((r) => [
+            r.exchange,
+            r.exchange_symbol,
+            r.asset_type,
+            String(r.symbol_id),
+            r.price_increment,
+            r.amount_increment,
+            usToIso(r.valid_from_us),
+            r.valid_until_us === null ? "-" : usToIso(r.valid_until_us),
+            r.increment_source,
+          ]),
+          [
+            "exchange",
+            "symbol",
+            "asset_type",
+            "symbol_id",
+            "price_inc",
+            "amount_inc",
+            "valid_from",
+            "valid_until",
+            "source",
+          ],
+        )}\n`,
+      );
+    });
+  symbols
+    .command("set")
+    .description("override increments for a symbol from a time on (re-ingest to apply to existing data)")
+    .requiredOption("--lake <dir>", "lake root directory")
+    .requiredOption("--exchange <id>", "exchange id")
+    .requiredOption("--symbol <symbol>", "exchange symbol")
+    .requiredOption("--price-increment <decimal>", "price increment, e.g. 0.1")
+    .requiredOption("--amount-increment <decimal>", "amount increment, e.g. 0.001")
+    .option("--valid-from <time>", "ISO time or µs (default: the beginning of time)")
+    .action(
+      async (o: {
+        lake: string;
+        exchange: string;
+        symbol: string;
+        priceIncrement: string;
+        amountIncrement: string;
+        validFrom?: string;
+      }) => {
+        const reg = await SymbolRegistry.open(resolve(o.lake));
+        const e = reg.setSymbol(o.exchange, o.symbol, {
+          priceIncrement: o.priceIncrement,
+          amountIncrement: o.amountIncrement,
+          validFromUs: o.validFrom === undefined ? undefined : toUs(o.validFrom),
+        });
+        await reg.save();
+        process.stdout.write(`${JSON.stringify(e)}\n`);
+      },
+    );
+
+  program
+    .command("query")
+    .description("print rows of one table in the total order")
+    .argument("<table>", "canonical table name")
+    .requiredOption("--lake <dir>", "lake root directory")
+    .requiredOption("--exchange <id>", "exchange id")
+    .requiredOption("--symbol <symbol>", "exchange symbol")
+    .requiredOption("--start <time>", "inclusive start (ISO or µs)")
+    .requiredOption("--end <time>", "exclusive end (ISO or µs)")
+    .option("--limit <n>", "rows to print", "20")
+    .addOption(
+      new Option("--format <fmt>", "output format").choices(["table", "csv", "json"]).default("table"),
+    )
+    .action(
+      async (
+        t: string,
+        o: {
+          lake: string;
+          exchange: string;
+          symbol: string;
+          start: string;
+          end: string;
+          limit: string;
+          format: string;
+        },
+      ) => {
+        if (!isTableName(t)) throw new PointlineError(`unknown table '${t}'`);
+        const df = await queryFrame(t, o);
+        const head = df.head(Number(o.limit));
+        if (o.format === "csv") process.stdout.write(head.writeCSV().toString());
+        else if (o.format === "json")
+          process.stdout.write(
+            `${JSON.stringify(head.toRecords(), (_k, v) => (typeof v === "bigint" ? Number(v) : v))}\n`,
+          );
+        else process.stdout.write(`${head.toString()}\n(${df.height} rows in range)\n`);
+      },
+    );
+
+  program
+    .command("ingest-samples")
+    .description(
+      "main job: ingest every sample file of ../shared/data into a lake and print the coverage table",
+    )
+    .option("--data <dir>", "shared data directory", "../shared/data")
+    .option("--lake <dir>", "lake root directory", "./lake")
+    .option("--quiet", "do not print per-file ingest reports")
+    .action(async (o: { data: string; lake: string; quiet?: boolean }) => {
+      const started = performance.now();
+      let rows = 0;
+      let rejected = 0;
+      let files = 0;
+      for (const g of sampleGroups(resolve(o.data))) {
+        const ms = await runIngest(g.kind, [...g.files], { lake: o.lake, quiet: o.quiet });
+        for (const m of ms) {
+          const t = totals(m.report);
+          rows += t.written;
+          rejected += t.rejected;
+          files++;
+        }
+      }
+      const secs = (performance.now() - started) / 1000;
+      process.stdout.write(`${formatCoverage(await dataCoverage(resolve(o.lake)))}\n`);
+      process.stdout.write(
+        `\ningested ${files} files: ${rows.toLocaleString("en-US")} rows written, ${rejected} rejected, in ${secs.toFixed(1)} s (lake: ${resolve(o.lake)})\n`,
+      );
+    });
+
+  return program;
+}
+
+const isMain = process.argv[1] !== undefined && /(?:main\.ts|pointline(?:\.js)?)$/.test(process.argv[1]);
+if (isMain) {
+  buildCli()
+    .parseAsync(process.argv)
+    .catch((e: unknown) => {
+      process.stderr.write(`pointline: ${e instanceof Error ? e.message : String(e)}\n`);
+      process.exitCode = 1;
+    });
+}

@@ -1,0 +1,755 @@
+/**
+ * Raw Binance WebSocket captures → trades, quotes, book_snapshot_25, derivative_ticker, liquidations.
+ *
+ * Input: text (plain or gzip), one message per line: `<local receive timestamp> <JSON>`. The local
+ * timestamp is µs (2023 hftbacktest `.dat.gz`) or ns (2024 files); the unit is detected per line from
+ * its digit count and ns are floored to µs (see `parseEpochToUs`). The JSON is Binance's combined-stream
+ * envelope `{"stream": "<sym>@<kind>", "data": {...}}`, or a REST depth snapshot (no `stream` key:
+ * `lastUpdateId, bids, asks`, futures add `E, T`).
+ *
+ * Mapping (ts_local_us = capture timestamp; ts_exch_us as noted):
+ * - `@trade` → trades: `m` (buyer is maker) → side 1 (taker sell), else 0 (taker buy); ts_exch = `T`.
+ *   Futures prints with `X` other than MARKET (INSURANCE_FUND, ADL) are liquidation-driven and go to
+ *   `liquidations` instead, so `trades` holds only regular market trades.
+ * - `@bookTicker` → quotes (update_id = `u`; ts_exch = `E` when present — spot has none).
+ * - `@depth*` diffs + REST snapshot → an order book maintained with Binance's rules, emitted as a
+ *   book_snapshot_25 row after every applied diff (and one at each snapshot that syncs the book):
+ *   futures (USDⓈ-M, COIN-M): drop u < lastUpdateId; first diff must have U ≤ lastUpdateId ≤ u; each
+ *   next diff's `pu` must equal the previous `u`. Spot: drop u ≤ lastUpdateId; first diff must have
+ *   U ≤ lastUpdateId+1 ≤ u; each next diff's U must be previous u + 1. A violation is a sequence gap:
+ *   it is reported (`report.sequence_gaps`), the book is discarded, and it resyncs at the next snapshot;
+ *   lines in between carry no row (`depth_awaiting_snapshot`). Diffs that arrive before the snapshot are
+ *   buffered and replayed when it arrives; their effect appears in the snapshot's row, at the snapshot's
+ *   arrival time (the earliest time the book was knowable).
+ *   Continuation: at the end of a file the synced book is saved in the lake; a later file of the same
+ *   symbol whose first diff continues that update id resumes from it (PIT-safe: the state only contains
+ *   events that arrived earlier).
+ * - `@markPrice@1s` → derivative_ticker (mark `p`, index `i`, est. settle `P`, funding rate `r`,
+ *   next funding time `T`); ts_exch = `E`.
+ *
+ * Exchange ids (Tardis naming) are inferred per message: spot → `binance`; futures → `binance-delivery`
+ * when the symbol has a `_` (COIN-M: BTCUSD_PERP), else `binance-futures` (USDⓈ-M). `opts.exchange`
+ * overrides.
+ *
+ * Sources: Binance USDⓈ-M / COIN-M / Spot WebSocket docs, "How to manage a local order book correctly";
+ * capture format of hftbacktest (nkaz001/hftbacktest, examples/).
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { IngestError } from "../../core/errors.js";
+import { describeFailure, FixedDecoder } from "../../core/fixed.js";
+import { parseEpochToUs } from "../../core/time.js";
+import type { I8Column, ListColumn, NumColumn, StrColumn } from "../../lake/buffer.js";
+import { bookStateDir, writeFileAtomic } from "../../lake/layout.js";
+import { BOOK_DEPTH, SIDE_BUY, SIDE_SELL } from "../../schema/tables.js";
+import type { AdapterOptions, SourceAdapter } from "../adapter.js";
+import { readLines } from "../lines.js";
+import type { DecimalScanner, FileIngest, SymbolSink } from "../session.js";
+import { OrderBook } from "./orderbook.js";
+
+type Market = "futures" | "spot";
+type Levels = [string, string][];
+
+interface DepthMsg {
+  U: number;
+  u: number;
+  pu?: number;
+  E?: number;
+  b: Levels;
+  a: Levels;
+}
+
+interface SnapshotMsg {
+  lastUpdateId: number;
+  E?: number;
+  symbol?: string;
+  bids: Levels;
+  asks: Levels;
+}
+
+/** Saved book at the end of a file (continuation across files). */
+interface BookState {
+  readonly exchange: string;
+  readonly symbol: string;
+  readonly last_update_id: number;
+  readonly ts_local_us: number;
+  readonly price_increment: string;
+  readonly amount_increment: string;
+  readonly bids: [number, number][];
+  readonly asks: [number, number][];
+}
+
+const MAX_BUFFERED_DIFFS = 20_000;
+
+function exchangeOf(market: Market, symbol: string, opts: AdapterOptions): string {
+  if (opts.exchange !== undefined) return opts.exchange;
+  if (market === "spot") return "binance";
+  return symbol.includes("_") ? "binance-delivery" : "binance-futures";
+}
+
+/** Splits `<ts> <json>`; returns the parsed JSON and ts, or a failure reason. */
+interface ParsedLine {
+  ts: number;
+  msg: Record<string, unknown> | null;
+  failField: string;
+  failReason: string;
+}
+
+function parseLine(text: string, out: ParsedLine): void {
+  out.msg = null;
+  const sp = text.indexOf(" ");
+  if (sp <= 0) {
+    out.failField = "line";
+    out.failReason = "malformed line: expected '<local timestamp> <json>'";
+    return;
+  }
+  out.ts = parseEpochToUs(text, 0, sp);
+  if (Number.isNaN(out.ts)) {
+    out.failField = "timestamp";
+    out.failReason = `local timestamp '${text.slice(0, Math.min(sp, 40))}' is not an epoch integer (s/ms/µs/ns)`;
+    return;
+  }
+  try {
+    const v: unknown = JSON.parse(text.slice(sp + 1));
+    if (typeof v !== "object" || v === null || Array.isArray(v)) {
+      out.failField = "json";
+      out.failReason = "JSON message is not an object";
+      return;
+    }
+    out.msg = v as Record<string, unknown>;
+  } catch (e) {
+    out.failField = "json";
+    out.failReason = `malformed JSON: ${(e as Error).message}`;
+  }
+}
+
+type Kind = "trade" | "bookTicker" | "depth" | "markPrice" | "snapshot" | "reply" | "unknown";
+
+function classify(msg: Record<string, unknown>): {
+  kind: Kind;
+  stream: string;
+  data: Record<string, unknown>;
+} {
+  const stream = msg["stream"];
+  if (typeof stream !== "string") {
+    if ("lastUpdateId" in msg && Array.isArray(msg["bids"]) && Array.isArray(msg["asks"])) {
+      return { kind: "snapshot", stream: "", data: msg };
+    }
+    if ("result" in msg && "id" in msg) return { kind: "reply", stream: "", data: msg };
+    return { kind: "unknown", stream: "<no stream key>", data: msg };
+  }
+  const data = msg["data"];
+  if (typeof data !== "object" || data === null) return { kind: "unknown", stream, data: msg };
+  const at = stream.indexOf("@");
+  const k = at < 0 ? "" : stream.slice(at + 1);
+  const d = data as Record<string, unknown>;
+  if (k === "trade") return { kind: "trade", stream, data: d };
+  if (k === "bookTicker") return { kind: "bookTicker", stream, data: d };
+  if (k.startsWith("depth")) return { kind: "depth", stream, data: d };
+  if (k.startsWith("markPrice")) return { kind: "markPrice", stream, data: d };
+  return { kind: "unknown", stream, data: d };
+}
+
+function marketOf(kind: Kind, d: Record<string, unknown>): Market {
+  switch (kind) {
+    case "depth":
+      return "pu" in d ? "futures" : "spot";
+    case "trade":
+      return "M" in d ? "spot" : "futures";
+    case "bookTicker":
+      return "E" in d || "e" in d ? "futures" : "spot";
+    case "snapshot":
+      return "E" in d || "T" in d ? "futures" : "spot";
+    default:
+      return "futures";
+  }
+}
+
+function symbolOf(d: Record<string, unknown>, stream: string): string {
+  const s = d["s"];
+  if (typeof s === "string") return s.toUpperCase();
+  const at = stream.indexOf("@");
+  return (at < 0 ? stream : stream.slice(0, at)).toUpperCase();
+}
+
+const str = (v: unknown): string | null => (typeof v === "string" ? v : null);
+const num = (v: unknown): number => (typeof v === "number" ? v : Number.NaN);
+
+/** Per-symbol book reconstruction state within one file. */
+class BookTrack {
+  readonly book = new OrderBook();
+  expectFirst = false;
+  continuationTried = false;
+  pending: { ts: number; line: number; d: DepthMsg }[] = [];
+  private scratchPx = new Float64Array(4096);
+  private scratchQty = new Float64Array(4096);
+  private readonly bidPx: ListColumn;
+  private readonly bidQty: ListColumn;
+  private readonly askPx: ListColumn;
+  private readonly askQty: ListColumn;
+  private readonly updateId: NumColumn;
+
+  constructor(
+    readonly sink: SymbolSink,
+    readonly market: Market,
+    private readonly fi: FileIngest,
+    private readonly dec: FixedDecoder,
+  ) {
+    const buf = sink.buffer("book_snapshot_25");
+    this.bidPx = buf.list("bid_px_int");
+    this.bidQty = buf.list("bid_qty_int");
+    this.askPx = buf.list("ask_px_int");
+    this.askQty = buf.list("ask_qty_int");
+    this.updateId = buf.num("update_id");
+  }
+
+  /** Decodes all levels of a message into scratch arrays; returns false (after rejecting) on a bad value. */
+  private decodeLevels(levels: Levels, side: "b" | "a" | "bids" | "asks", line: number, raw: string): number {
+    const n = levels.length;
+    if (this.scratchPx.length < n) {
+      this.scratchPx = new Float64Array(n * 2);
+      this.scratchQty = new Float64Array(n * 2);
+    }
+    for (let i = 0; i < n; i++) {
+      const lvl = levels[i];
+      const ps = lvl?.[0];
+      const qs = lvl?.[1];
+      if (typeof ps !== "string" || typeof qs !== "string") {
+        this.fi.reject(
+          "book_snapshot_25",
+          line,
+          `${side}[${i}]`,
+          "level is not a [price, size] pair of strings",
+          raw,
+        );
+        return -1;
+      }
+      const px = this.dec.decode(ps, this.sink.px);
+      if (Number.isNaN(px)) {
+        this.fi.reject(
+          "book_snapshot_25",
+          line,
+          `${side}[${i}][0]`,
+          describeFailure(this.dec.failure, ps, this.sink.px),
+          raw,
+        );
+        return -1;
+      }
+      const qty = this.dec.decode(qs, this.sink.qty);
+      if (Number.isNaN(qty)) {
+        this.fi.reject(
+          "book_snapshot_25",
+          line,
+          `${side}[${i}][1]`,
+          describeFailure(this.dec.failure, qs, this.sink.qty),
+          raw,
+        );
+        return -1;
+      }
+      this.scratchPx[i] = px;
+      this.scratchQty[i] = qty;
+    }
+    return n;
+  }
+
+  private applyLevels(bids: Levels, asks: Levels, line: number, raw: string): boolean {
+    const nb = this.decodeLevels(bids, "b", line, raw);
+    if (nb < 0) return false;
+    for (let i = 0; i < nb; i++) this.book.bids.set(this.scratchPx[i]!, this.scratchQty[i]!);
+    const na = this.decodeLevels(asks, "a", line, raw);
+    if (na < 0) return false;
+    for (let i = 0; i < na; i++) this.book.asks.set(this.scratchPx[i]!, this.scratchQty[i]!);
+    return true;
+  }
+
+  /** Emits the current top 25 levels as a book_snapshot_25 row. */
+  emit(ts: number, tsExch: number, line: number): void {
+    const i = this.sink.row("book_snapshot_25", ts, tsExch, line);
+    const off = i * BOOK_DEPTH;
+    this.bidPx.lens[i] = this.book.bids.copyTop(BOOK_DEPTH, this.bidPx.values, this.bidQty.values, off);
+    this.bidQty.lens[i] = this.bidPx.lens[i]!;
+    this.askPx.lens[i] = this.book.asks.copyTop(BOOK_DEPTH, this.askPx.values, this.askQty.values, off);
+    this.askQty.lens[i] = this.askPx.lens[i]!;
+    this.updateId.data[i] = this.book.lastUpdateId;
+  }
+
+  private gap(ts: number, line: number, expected: string, got: string): void {
+    this.fi.report.sequence_gaps.push({
+      exchange: this.sink.exchange,
+      symbol: this.sink.symbol,
+      line,
+      ts_local_us: ts,
+      expected,
+      got,
+    });
+    this.book.reset();
+    this.expectFirst = false;
+    this.pending.length = 0;
+  }
+
+  /**
+   * Applies one diff to a synced book following Binance's sequence rules.
+   * Returns "applied", "stale" (dropped, older than the snapshot), "gap" (book discarded) or "rejected".
+   */
+  applyDiff(d: DepthMsg, ts: number, line: number, raw: string): "applied" | "stale" | "gap" | "rejected" {
+    const L = this.book.lastUpdateId;
+    const fut = this.market === "futures";
+    if (this.expectFirst) {
+      if (fut ? d.u < L : d.u <= L) return "stale";
+      const ok = fut ? d.U <= L && L <= d.u : d.U <= L + 1 && L + 1 <= d.u;
+      if (!ok) {
+        this.gap(
+          ts,
+          line,
+          fut ? `first diff with U ≤ ${L} ≤ u` : `first diff with U ≤ ${L + 1} ≤ u`,
+          `U=${d.U} u=${d.u}`,
+        );
+        return "gap";
+      }
+    } else if (fut ? d.pu !== L : d.U !== L + 1) {
+      this.gap(ts, line, fut ? `pu = ${L}` : `U = ${L + 1}`, fut ? `pu=${d.pu}` : `U=${d.U}`);
+      return "gap";
+    }
+    if (!this.applyLevels(d.b, d.a, line, raw)) {
+      // A diff we cannot decode leaves the book unknown: discard it and wait for a snapshot.
+      this.book.reset();
+      this.expectFirst = false;
+      this.pending.length = 0;
+      return "rejected";
+    }
+    this.book.lastUpdateId = d.u;
+    this.expectFirst = false;
+    return "applied";
+  }
+
+  /** Loads a REST snapshot and replays buffered diffs that continue it. */
+  loadSnapshot(s: SnapshotMsg, line: number, raw: string): "synced" | "gap" | "rejected" {
+    this.book.reset();
+    if (!this.applyLevels(s.bids, s.asks, line, raw)) {
+      this.book.reset();
+      return "rejected";
+    }
+    this.book.lastUpdateId = s.lastUpdateId;
+    this.expectFirst = true;
+    const pending = this.pending;
+    this.pending = [];
+    for (const p of pending) {
+      if (!this.book.synced) break;
+      // Buffered diffs were already counted (depth_awaiting_snapshot); they only change the state here.
+      this.applyDiff(p.d, p.ts, p.line, "");
+    }
+    return this.book.synced ? "synced" : "gap";
+  }
+
+  buffer(d: DepthMsg, ts: number, line: number): void {
+    if (this.pending.length >= MAX_BUFFERED_DIFFS) this.pending.shift();
+    this.pending.push({ ts, line, d });
+  }
+
+  toState(ts: number): BookState {
+    return {
+      exchange: this.sink.exchange,
+      symbol: this.sink.symbol,
+      last_update_id: this.book.lastUpdateId,
+      ts_local_us: ts,
+      price_increment: this.sink.px.text,
+      amount_increment: this.sink.qty.text,
+      bids: this.book.bids.toPairs(),
+      asks: this.book.asks.toPairs(),
+    };
+  }
+
+  /** Tries to resume from a saved state ending right before diff `d`. */
+  tryContinuation(lake: string, d: DepthMsg, ts: number): boolean {
+    this.continuationTried = true;
+    const prevU = this.market === "futures" ? d.pu : d.U - 1;
+    if (prevU === undefined || !Number.isFinite(prevU)) return false;
+    let st: BookState;
+    try {
+      st = JSON.parse(
+        readFileSync(join(bookStateDir(lake, this.sink.exchange, this.sink.symbol), `${prevU}.json`), "utf8"),
+      );
+    } catch {
+      return false;
+    }
+    if (
+      st.price_increment !== this.sink.px.text ||
+      st.amount_increment !== this.sink.qty.text ||
+      st.ts_local_us > ts
+    ) {
+      return false;
+    }
+    this.book.reset();
+    for (const [p, q] of st.bids) this.book.bids.set(p, q);
+    for (const [p, q] of st.asks) this.book.asks.set(p, q);
+    this.book.lastUpdateId = st.last_update_id;
+    this.expectFirst = false;
+    return true;
+  }
+}
+
+interface TradeCols {
+  readonly px: NumColumn;
+  readonly qty: NumColumn;
+  readonly side: I8Column;
+  readonly id: StrColumn;
+}
+
+/** Column references of one symbol's per-message tables, looked up once. */
+class SymbolCols {
+  private q?: { u: NumColumn; bp: NumColumn; bq: NumColumn; ap: NumColumn; aq: NumColumn };
+  private readonly t = new Map<"trades" | "liquidations", TradeCols>();
+  constructor(readonly sink: SymbolSink) {}
+  quotes(): { u: NumColumn; bp: NumColumn; bq: NumColumn; ap: NumColumn; aq: NumColumn } {
+    if (this.q === undefined) {
+      const b = this.sink.buffer("quotes");
+      this.q = {
+        u: b.num("update_id"),
+        bp: b.num("bid_px_int"),
+        bq: b.num("bid_qty_int"),
+        ap: b.num("ask_px_int"),
+        aq: b.num("ask_qty_int"),
+      };
+    }
+    return this.q;
+  }
+  trades(table: "trades" | "liquidations"): TradeCols {
+    let c = this.t.get(table);
+    if (c === undefined) {
+      const b = this.sink.buffer(table);
+      c = {
+        px: b.num("px_int"),
+        qty: b.num("qty_int"),
+        side: b.i8("side"),
+        id: b.str(table === "trades" ? "trade_id" : "liquidation_id"),
+      };
+      this.t.set(table, c);
+    }
+    return c;
+  }
+}
+
+function trackKey(exchange: string, symbol: string): string {
+  return `${exchange}\u0000${symbol}`;
+}
+
+async function scan(path: string, scanner: DecimalScanner, opts: AdapterOptions): Promise<void> {
+  const pl: ParsedLine = { ts: 0, msg: null, failField: "", failReason: "" };
+  const pending: { ts: number; s: SnapshotMsg }[] = [];
+  let lastSymbol: string | null = null;
+  await readLines(path, (text) => {
+    parseLine(text, pl);
+    if (pl.msg === null) return;
+    const { kind, stream, data } = classify(pl.msg);
+    if (kind === "reply" || kind === "unknown") return;
+    const market = marketOf(kind, data);
+    if (kind === "snapshot") {
+      const s = data as unknown as SnapshotMsg;
+      const sym = typeof s.symbol === "string" ? s.symbol.toUpperCase() : (opts.symbol ?? lastSymbol);
+      if (sym === null) {
+        pending.push({ ts: pl.ts, s });
+        return;
+      }
+      scanLevels(scanner, exchangeOf(market, sym, opts), sym, pl.ts, s.bids, s.asks);
+      return;
+    }
+    const sym = symbolOf(data, stream);
+    lastSymbol = sym;
+    const o = scanner.observe(exchangeOf(market, sym, opts), sym, pl.ts);
+    if (kind === "trade") {
+      scanner.price(o, str(data["p"]));
+      scanner.amount(o, str(data["q"]));
+    } else if (kind === "bookTicker") {
+      scanner.price(o, str(data["b"]));
+      scanner.price(o, str(data["a"]));
+      scanner.amount(o, str(data["B"]));
+      scanner.amount(o, str(data["A"]));
+    } else if (kind === "depth") {
+      scanLevels(scanner, o.exchange, sym, pl.ts, data["b"] as Levels, data["a"] as Levels);
+    }
+  });
+  if (pending.length > 0 && lastSymbol !== null) {
+    for (const p of pending) {
+      scanLevels(
+        scanner,
+        exchangeOf(marketOf("snapshot", p.s as unknown as Record<string, unknown>), lastSymbol, opts),
+        lastSymbol,
+        p.ts,
+        p.s.bids,
+        p.s.asks,
+      );
+    }
+  }
+}
+
+function scanLevels(
+  scanner: DecimalScanner,
+  exchange: string,
+  sym: string,
+  ts: number,
+  bids: unknown,
+  asks: unknown,
+): void {
+  const o = scanner.observe(exchange, sym, ts);
+  for (const side of [bids, asks]) {
+    if (!Array.isArray(side)) continue;
+    for (const lvl of side) {
+      if (!Array.isArray(lvl)) continue;
+      scanner.price(o, str(lvl[0]));
+      scanner.amount(o, str(lvl[1]));
+    }
+  }
+}
+
+async function ingest(path: string, fi: FileIngest, opts: AdapterOptions): Promise<void> {
+  const dec = new FixedDecoder();
+  const pl: ParsedLine = { ts: 0, msg: null, failField: "", failReason: "" };
+  const tracks = new Map<string, BookTrack>();
+  const cols = new Map<string, SymbolCols>();
+  const observed = fi.observations();
+
+  const colsOf = (exchange: string, sym: string): SymbolCols => {
+    const key = trackKey(exchange, sym);
+    let c = cols.get(key);
+    if (c === undefined) {
+      c = new SymbolCols(fi.sink(exchange, sym));
+      cols.set(key, c);
+    }
+    return c;
+  };
+  const trackOf = (exchange: string, sym: string, market: Market): BookTrack => {
+    const key = trackKey(exchange, sym);
+    let t = tracks.get(key);
+    if (t === undefined) {
+      t = new BookTrack(fi.sink(exchange, sym), market, fi, dec);
+      tracks.set(key, t);
+    }
+    return t;
+  };
+  const decodeOr = (
+    table: "trades" | "quotes" | "liquidations",
+    s: unknown,
+    inc: SymbolSink["px"],
+    field: string,
+    line: number,
+    raw: string,
+    nullable: boolean,
+  ): number => {
+    if (nullable && (s === undefined || s === null || s === "")) return Number.NaN;
+    if (typeof s !== "string") {
+      fi.reject(table, line, field, `missing or non-string decimal (${JSON.stringify(s)})`, raw);
+      return -1;
+    }
+    const v = dec.decode(s, inc);
+    if (Number.isNaN(v)) {
+      fi.reject(table, line, field, describeFailure(dec.failure, s, inc), raw);
+      return -1;
+    }
+    return v;
+  };
+
+  let lines = 0;
+  await readLines(path, (text, line) => {
+    lines = line;
+    if (line % 50_000 === 0) fi.flush();
+    if (text.length === 0) {
+      fi.noRow("blank_line");
+      return;
+    }
+    parseLine(text, pl);
+    if (pl.msg === null) {
+      fi.rejectLine(line, pl.failField, pl.failReason, text);
+      return;
+    }
+    const ts = pl.ts;
+    const { kind, stream, data } = classify(pl.msg);
+    if (kind === "reply") {
+      fi.noRow("subscription_reply");
+      return;
+    }
+    if (kind === "unknown") {
+      fi.rejectLine(line, "stream", `unknown stream '${stream}'`, text);
+      return;
+    }
+    const market = marketOf(kind, data);
+    if (kind === "snapshot") {
+      const s = data as unknown as SnapshotMsg;
+      let sym = typeof s.symbol === "string" ? s.symbol.toUpperCase() : opts.symbol;
+      if (sym === undefined) {
+        const syms = new Set(observed.map((o) => o.symbol));
+        if (syms.size === 1) sym = [...syms][0];
+      }
+      if (sym === undefined) {
+        fi.rejectLine(
+          line,
+          "symbol",
+          "depth snapshot names no symbol and the capture holds several symbols",
+          text,
+        );
+        return;
+      }
+      const tr = trackOf(exchangeOf(market, sym, opts), sym, market);
+      if (!fi.checkTime("book_snapshot_25", ts, line, text)) return;
+      if (typeof s.lastUpdateId !== "number") {
+        fi.reject("book_snapshot_25", line, "lastUpdateId", "snapshot lastUpdateId is not a number", text);
+        return;
+      }
+      const r = tr.loadSnapshot(s, line, text);
+      if (r === "synced") tr.emit(ts, typeof s.E === "number" ? s.E * 1000 : Number.NaN, line);
+      else if (r === "gap") fi.noRow("snapshot_gap_during_replay");
+      // "rejected" was counted by reject()
+      return;
+    }
+    const sym = symbolOf(data, stream);
+    const exchange = exchangeOf(market, sym, opts);
+    switch (kind) {
+      case "trade": {
+        const x = data["X"];
+        const table = typeof x === "string" && x !== "MARKET" ? "liquidations" : "trades";
+        if (!fi.checkTime(table, ts, line, text)) return;
+        const c = colsOf(exchange, sym);
+        const px = decodeOr(table, data["p"], c.sink.px, "p", line, text, false);
+        if (px < 0) return;
+        const qty = decodeOr(table, data["q"], c.sink.qty, "q", line, text, false);
+        if (qty < 0) return;
+        const m = data["m"];
+        if (typeof m !== "boolean") {
+          fi.reject(table, line, "m", "buyer-is-maker flag 'm' is missing or not a boolean", text);
+          return;
+        }
+        const tsExch = num(data["T"]) * 1000;
+        const i = c.sink.row(table, ts, tsExch, line);
+        const tc = c.trades(table);
+        tc.px.data[i] = px;
+        tc.qty.data[i] = qty;
+        tc.side.data[i] = m ? SIDE_SELL : SIDE_BUY;
+        tc.id.data[i] = data["t"] === undefined ? null : String(data["t"]);
+        return;
+      }
+      case "bookTicker": {
+        if (!fi.checkTime("quotes", ts, line, text)) return;
+        const c = colsOf(exchange, sym);
+        const bp = decodeOr("quotes", data["b"], c.sink.px, "b", line, text, false);
+        if (bp < 0) return;
+        const bq = decodeOr("quotes", data["B"], c.sink.qty, "B", line, text, false);
+        if (bq < 0) return;
+        const ap = decodeOr("quotes", data["a"], c.sink.px, "a", line, text, false);
+        if (ap < 0) return;
+        const aq = decodeOr("quotes", data["A"], c.sink.qty, "A", line, text, false);
+        if (aq < 0) return;
+        const e = num(data["E"]);
+        const i = c.sink.row("quotes", ts, e * 1000, line);
+        const q = c.quotes();
+        q.u.data[i] = num(data["u"]);
+        q.bp.data[i] = bp;
+        q.bq.data[i] = bq;
+        q.ap.data[i] = ap;
+        q.aq.data[i] = aq;
+        return;
+      }
+      case "depth": {
+        const d = data as unknown as DepthMsg;
+        if (
+          typeof d.U !== "number" ||
+          typeof d.u !== "number" ||
+          !Array.isArray(d.b) ||
+          !Array.isArray(d.a)
+        ) {
+          fi.reject(
+            "book_snapshot_25",
+            line,
+            "U/u/b/a",
+            "depth diff lacks numeric U, u or level arrays",
+            text,
+          );
+          return;
+        }
+        if (!fi.checkTime("book_snapshot_25", ts, line, text)) return;
+        const tr = trackOf(exchange, sym, market);
+        if (!tr.book.synced && !tr.continuationTried && tr.pending.length === 0) {
+          tr.tryContinuation(fi.lake, d, ts);
+        }
+        if (!tr.book.synced) {
+          tr.buffer(d, ts, line);
+          fi.noRow("depth_awaiting_snapshot");
+          return;
+        }
+        const r = tr.applyDiff(d, ts, line, text);
+        if (r === "applied") tr.emit(ts, num(d.E) * 1000, line);
+        else if (r === "stale") fi.noRow("depth_older_than_snapshot");
+        else if (r === "gap") fi.noRow("depth_sequence_gap");
+        // "rejected" was counted by reject()
+        return;
+      }
+      case "markPrice": {
+        if (!fi.checkTime("derivative_ticker", ts, line, text)) return;
+        const sink = fi.sink(exchange, sym);
+        const mark = Number(str(data["p"]) ?? Number.NaN);
+        const index = Number(str(data["i"]) ?? Number.NaN);
+        const rate = Number(str(data["r"]) ?? Number.NaN);
+        if (Number.isNaN(mark)) {
+          fi.reject(
+            "derivative_ticker",
+            line,
+            "p",
+            `mark price ${JSON.stringify(data["p"])} is not a decimal string`,
+            text,
+          );
+          return;
+        }
+        const i = sink.row("derivative_ticker", ts, num(data["E"]) * 1000, line);
+        const b = sink.buffer("derivative_ticker");
+        b.num("mark_px").data[i] = mark;
+        b.num("index_px").data[i] = index;
+        b.num("last_px").data[i] = Number.NaN;
+        b.num("est_settle_px").data[i] = Number(str(data["P"]) ?? Number.NaN);
+        b.num("funding_rate").data[i] = rate;
+        b.num("predicted_funding_rate").data[i] = Number.NaN;
+        const nft = num(data["T"]);
+        b.num("next_funding_time_us").data[i] = nft > 0 ? nft * 1000 : Number.NaN;
+        b.num("open_interest").data[i] = Number.NaN;
+        return;
+      }
+    }
+  });
+  fi.report.lines_read = lines;
+  // Persist synced books for continuation by the next file of the same capture.
+  for (const tr of tracks.values()) {
+    if (!tr.book.synced) continue;
+    const st = tr.toState(Number.NaN);
+    const dir = bookStateDir(fi.lake, tr.sink.exchange, tr.sink.symbol);
+    await writeFileAtomic(
+      join(dir, `${st.last_update_id}.json`),
+      JSON.stringify({ ...st, ts_local_us: lastBookTs(tr) }),
+    );
+  }
+}
+
+function lastBookTs(tr: BookTrack): number {
+  const buf = tr.sink.buffer("book_snapshot_25");
+  return buf.length > 0 ? buf.tsLocal.data[buf.length - 1]! : 0;
+}
+
+async function firstTimestampUs(path: string): Promise<number> {
+  let first = Number.POSITIVE_INFINITY;
+  try {
+    await readLines(path, (text) => {
+      const sp = text.indexOf(" ");
+      const t = sp > 0 ? parseEpochToUs(text, 0, sp) : Number.NaN;
+      if (Number.isNaN(t)) return false;
+      first = t;
+      return true; // stop reading
+    });
+  } catch (e) {
+    if (e instanceof IngestError) return first;
+    throw e;
+  }
+  return first;
+}
+
+export const binanceCaptureAdapter: SourceAdapter = {
+  format: "binance-capture",
+  scan,
+  ingest,
+  firstTimestampUs,
+};

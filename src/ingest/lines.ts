@@ -1,0 +1,96 @@
+/**
+ * Streaming line reader for plain or gzip text files (gzip detected by its magic bytes, not by the
+ * file name). Memory is bounded by the longest line. A truncated or corrupt gzip stream raises an
+ * IngestError naming the file and the last complete line, never a silent short read.
+ */
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { open } from "node:fs/promises";
+import { createInterface } from "node:readline";
+import type { Readable } from "node:stream";
+import { createGunzip } from "node:zlib";
+import { IngestError } from "../core/errors.js";
+
+export async function isGzip(path: string): Promise<boolean> {
+  const fh = await open(path, "r");
+  try {
+    const buf = Buffer.alloc(2);
+    const { bytesRead } = await fh.read(buf, 0, 2, 0);
+    return bytesRead === 2 && buf[0] === 0x1f && buf[1] === 0x8b;
+  } finally {
+    await fh.close();
+  }
+}
+
+export interface ReadLinesResult {
+  /** Number of lines read (a trailing newline does not add an empty line). */
+  readonly lines: number;
+  /** sha256 of the raw (compressed, if gzip) file bytes, when `hash` was requested. */
+  readonly sha256: string | null;
+  readonly bytes: number;
+}
+
+/**
+ * Calls `onLine(text, lineNumber)` for every line (1-based), in order. If `onLine` returns `true`,
+ * reading stops early (the stream is closed; `lines` counts the lines read so far).
+ * @throws IngestError if the gzip stream is truncated/corrupt or the file cannot be read.
+ */
+export async function readLines(
+  path: string,
+  onLine: (text: string, line: number) => unknown,
+  opts: { hash?: boolean } = {},
+): Promise<ReadLinesResult> {
+  const gz = await isGzip(path);
+  const raw = createReadStream(path, { highWaterMark: 1 << 20 });
+  const hasher = opts.hash ? createHash("sha256") : null;
+  let bytes = 0;
+  raw.on("data", (chunk: Buffer | string) => {
+    const b = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
+    bytes += b.length;
+    hasher?.update(b);
+  });
+  let text: Readable = raw;
+  if (gz) {
+    const gunzip = createGunzip();
+    raw.on("error", (e) => gunzip.destroy(e));
+    text = raw.pipe(gunzip);
+  }
+  const rl = createInterface({ input: text, crlfDelay: Number.POSITIVE_INFINITY });
+  let line = 0;
+  let inCallback = false;
+  try {
+    for await (const l of rl) {
+      line++;
+      inCallback = true;
+      const stop = onLine(l, line);
+      inCallback = false;
+      if (stop === true) {
+        rl.close();
+        raw.destroy();
+        break;
+      }
+    }
+  } catch (e) {
+    // Errors thrown by the callback are the caller's (adapter bugs, IngestErrors): pass them through.
+    if (inCallback || e instanceof IngestError) throw e;
+    const msg = e instanceof Error ? e.message : String(e);
+    const what =
+      gz && /unexpected end|incorrect header|invalid|checksum/i.test(msg)
+        ? "truncated or corrupt gzip"
+        : "read error";
+    throw new IngestError({ file: path, line: line + 1 }, `${what} after ${line} complete lines: ${msg}`);
+  }
+  return { lines: line, sha256: hasher === null ? null : hasher.digest("hex"), bytes };
+}
+
+/** sha256 of a file's raw bytes. */
+export async function sha256File(path: string): Promise<{ sha256: string; bytes: number }> {
+  const h = createHash("sha256");
+  let bytes = 0;
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
+    const b = chunk as Buffer;
+    bytes += b.length;
+    h.update(b);
+  }
+  return { sha256: h.digest("hex"), bytes };
+}

@@ -1,0 +1,367 @@
+/**
+ * One source file's ingest: symbol resolution, row buffers, quarantine, accounting, and the atomic
+ * commit into the lake.
+ *
+ * Two passes: `scan` (pass 1) records per symbol the first timestamp and the largest number of
+ * significant decimals of prices and sizes, so increments can be inferred before any row is encoded;
+ * `ingest` (pass 2) decodes and writes. Passes are streaming; memory is bounded by `chunkRows`.
+ *
+ * Commit protocol: parts are written as `.tmp-part-*` beside their final names; at commit they are
+ * renamed into place, parts that a previous ingest of the same file wrote and this one did not are
+ * deleted, and the file manifest (`_meta/files/<id>.json`) is written last. Readers only read parts
+ * listed in a manifest, so a crashed ingest leaves no visible rows.
+ */
+import { closeSync, mkdirSync, openSync, renameSync, writeSync } from "node:fs";
+import { readFile, rename, rm } from "node:fs/promises";
+import { dirname, join, relative, resolve } from "node:path";
+import { DecimalParser, type Increment } from "../core/fixed.js";
+import { utcDate, utcDayStart } from "../core/time.js";
+import { TableBuffer } from "../lake/buffer.js";
+import {
+  fileManifestPath,
+  partFileName,
+  partitionDir,
+  quarantinePath,
+  writeFileAtomic,
+} from "../lake/layout.js";
+import type { ResolvedSymbol, SymbolRegistry } from "../lake/registry.js";
+import type { TableName } from "../schema/tables.js";
+import { assertBalanced, type IngestReport, newReport, tableCounts } from "./report.js";
+
+/** What pass 1 learned about one symbol of a file. */
+export interface SymbolObservation {
+  readonly exchange: string;
+  readonly symbol: string;
+  firstTsUs: number;
+  lastTsUs: number;
+  priceDecimals: number;
+  amountDecimals: number;
+  /** Whether any price or size string was seen (false for funding/ticker-only data). */
+  sawDecimals: boolean;
+}
+
+/** Pass-1 sink: records decimals and time range per symbol. Malformed values are ignored here (pass 2 rejects them). */
+export class DecimalScanner {
+  readonly symbols = new Map<string, SymbolObservation>();
+  private readonly parser = new DecimalParser();
+
+  observe(exchange: string, symbol: string, tsUs: number): SymbolObservation {
+    const key = `${exchange}\u0000${symbol}`;
+    let o = this.symbols.get(key);
+    if (o === undefined) {
+      o = {
+        exchange,
+        symbol,
+        firstTsUs: tsUs,
+        lastTsUs: tsUs,
+        priceDecimals: 0,
+        amountDecimals: 0,
+        sawDecimals: false,
+      };
+      this.symbols.set(key, o);
+    }
+    if (tsUs < o.firstTsUs) o.firstTsUs = tsUs;
+    if (tsUs > o.lastTsUs) o.lastTsUs = tsUs;
+    return o;
+  }
+  price(o: SymbolObservation, s: string | undefined | null): void {
+    if (typeof s === "string" && this.parser.parse(s)) {
+      o.sawDecimals = true;
+      if (this.parser.decimals > o.priceDecimals) o.priceDecimals = this.parser.decimals;
+    }
+  }
+  amount(o: SymbolObservation, s: string | undefined | null): void {
+    if (typeof s === "string" && this.parser.parse(s)) {
+      o.sawDecimals = true;
+      if (this.parser.decimals > o.amountDecimals) o.amountDecimals = this.parser.decimals;
+    }
+  }
+
+  /** Merges another file's observations (an ingest call infers increments over all its files). */
+  merge(other: DecimalScanner): void {
+    for (const o of other.symbols.values()) {
+      const m = this.observe(o.exchange, o.symbol, o.firstTsUs);
+      this.observe(o.exchange, o.symbol, o.lastTsUs);
+      m.priceDecimals = Math.max(m.priceDecimals, o.priceDecimals);
+      m.amountDecimals = Math.max(m.amountDecimals, o.amountDecimals);
+      m.sawDecimals ||= o.sawDecimals;
+    }
+  }
+}
+
+export interface PartInfo {
+  readonly path: string;
+  readonly table: TableName;
+  readonly exchange: string;
+  readonly symbol: string;
+  readonly symbol_id: number;
+  readonly date: string;
+  readonly rows: number;
+  readonly first_ts_local_us: number;
+  readonly last_ts_local_us: number;
+}
+
+export interface FileManifest {
+  readonly file_id: number;
+  readonly source: string;
+  readonly sha256: string;
+  readonly bytes: number;
+  readonly format: string;
+  readonly ingested_at: string;
+  readonly parts: PartInfo[];
+  readonly report: IngestReport;
+}
+
+/** Rows of one symbol: its registry version and per-table buffers. */
+export class SymbolSink {
+  private readonly buffers = new Map<TableName, TableBuffer>();
+  constructor(
+    private readonly fi: FileIngest,
+    readonly exchange: string,
+    readonly symbol: string,
+    readonly resolved: ResolvedSymbol,
+  ) {}
+  get px(): Increment {
+    return this.resolved.priceIncrement;
+  }
+  get qty(): Increment {
+    return this.resolved.amountIncrement;
+  }
+  get symbolId(): number {
+    return this.resolved.entry.symbol_id;
+  }
+  buffer(table: TableName): TableBuffer {
+    let b = this.buffers.get(table);
+    if (b === undefined) {
+      b = new TableBuffer(table, this.exchange, this.symbol, this.symbolId, this.fi.fileId);
+      this.buffers.set(table, b);
+    }
+    return b;
+  }
+  /** Appends a row (counted as written) and returns its index in `buffer(table)`. */
+  row(table: TableName, tsLocalUs: number, tsExchUs: number, line: number): number {
+    tableCounts(this.fi.report, table).rows_written++;
+    this.fi.bufferedRows++;
+    return this.buffer(table).beginRow(tsLocalUs, tsExchUs, line);
+  }
+  allBuffers(): IterableIterator<TableBuffer> {
+    return this.buffers.values();
+  }
+}
+
+export interface FileIngestOptions {
+  /** Flush buffered rows to staged parts when this many rows are buffered (bounds memory). */
+  readonly chunkRows?: number;
+  /** Max quarantine records kept on disk per file (all are still counted). */
+  readonly maxQuarantineRecords?: number;
+}
+
+export class FileIngest {
+  readonly report: IngestReport;
+  bufferedRows = 0;
+  private lastTsLocal = Number.NEGATIVE_INFINITY;
+  private lastTsLine = 0;
+  private readonly sinks = new Map<string, SymbolSink>();
+  private readonly staged: { tmp: string; final: string; info: PartInfo }[] = [];
+  private readonly seq = new Map<string, number>();
+  private quarantineFd: number | null = null;
+  private quarantineTmp: string | null = null;
+  private quarantineCount = 0;
+  private readonly chunkRows: number;
+  private readonly maxQuarantine: number;
+  private readonly started = performance.now();
+
+  constructor(
+    readonly lake: string,
+    readonly source: string,
+    readonly fileId: number,
+    readonly sha256: string,
+    readonly bytes: number,
+    readonly format: string,
+    private readonly registry: SymbolRegistry,
+    /** This file's pass-1 observations. */
+    private readonly scan: DecimalScanner,
+    opts: FileIngestOptions = {},
+    /** Observations over every file of the ingest call (increment inference); defaults to `scan`. */
+    private readonly batch: DecimalScanner = scan,
+  ) {
+    this.report = newReport(source, fileId, sha256, format);
+    this.chunkRows = opts.chunkRows ?? 500_000;
+    this.maxQuarantine = opts.maxQuarantineRecords ?? 100_000;
+  }
+
+  /** What pass 1 observed, per symbol (e.g. to route a snapshot line that names no symbol). */
+  observations(): SymbolObservation[] {
+    return [...this.scan.symbols.values()];
+  }
+
+  /** The sink of a symbol, resolving (or inferring) its registry version from pass 1. */
+  sink(exchange: string, symbol: string): SymbolSink {
+    const key = `${exchange}\u0000${symbol}`;
+    let s = this.sinks.get(key);
+    if (s === undefined) {
+      const own = this.scan.symbols.get(key);
+      const all = this.batch.symbols.get(key) ?? own;
+      const first = own?.firstTsUs ?? all?.firstTsUs ?? 0;
+      const resolved = this.registry.resolveForIngest(
+        exchange,
+        symbol,
+        first,
+        utcDayStart(all?.firstTsUs ?? first),
+        all?.sawDecimals ? { price: all.priceDecimals, amount: all.amountDecimals } : null,
+      );
+      s = new SymbolSink(this, exchange, symbol, resolved);
+      this.sinks.set(key, s);
+    }
+    return s;
+  }
+
+  /** A line that carries no row (header, subscription reply, book line before sync, …). */
+  noRow(reason: string): void {
+    this.report.lines_without_row[reason] = (this.report.lines_without_row[reason] ?? 0) + 1;
+  }
+
+  /** Rejects a line destined for `table`: counted, and recorded in the quarantine file. */
+  reject(table: TableName, line: number, field: string, reason: string, raw?: string): void {
+    tableCounts(this.report, table).rows_rejected++;
+    this.quarantine(table, line, field, reason, raw);
+  }
+
+  /** Rejects a line that cannot be routed to any table (malformed JSON, unknown stream). */
+  rejectLine(line: number, field: string, reason: string, raw?: string): void {
+    this.report.unrouted_rejected++;
+    this.quarantine("line", line, field, reason, raw);
+  }
+
+  private quarantine(table: string, line: number, field: string, reason: string, raw?: string): void {
+    const key = `${table}.${field}: ${reason.replace(/'[^']*'/g, "…").replace(/-?\d+/g, "N")}`;
+    this.report.rejected_by_reason[key] = (this.report.rejected_by_reason[key] ?? 0) + 1;
+    if (this.quarantineCount >= this.maxQuarantine) return;
+    if (this.quarantineFd === null) {
+      const final = quarantinePath(this.lake, this.fileId);
+      mkdirSync(dirname(final), { recursive: true });
+      this.quarantineTmp = `${final}.tmp-${process.pid}`;
+      this.quarantineFd = openSync(this.quarantineTmp, "w");
+    }
+    this.quarantineCount++;
+    const rec = { file: this.source, line, table, field, reason, raw: raw?.slice(0, 500) };
+    writeSync(this.quarantineFd, `${JSON.stringify(rec)}\n`);
+  }
+
+  /**
+   * Enforces non-decreasing ts_local_us within the file. Returns false (after rejecting the line) if the
+   * timestamp went backwards; real captures are monotone, so this only fires on damaged input.
+   */
+  checkTime(table: TableName, tsLocalUs: number, line: number, raw?: string): boolean {
+    if (tsLocalUs < this.lastTsLocal) {
+      this.reject(
+        table,
+        line,
+        "ts_local_us",
+        `timestamp went backwards: ${tsLocalUs} < ${this.lastTsLocal} at line ${this.lastTsLine}`,
+        raw,
+      );
+      return false;
+    }
+    this.lastTsLocal = tsLocalUs;
+    this.lastTsLine = line;
+    return true;
+  }
+
+  /** Writes buffered rows to staged part files if the buffer is over `chunkRows` (or `force`). */
+  flush(force = false): void {
+    if (!force && this.bufferedRows < this.chunkRows) return;
+    for (const sink of this.sinks.values()) {
+      for (const buf of sink.allBuffers()) this.flushBuffer(buf);
+    }
+    this.bufferedRows = 0;
+  }
+
+  private flushBuffer(buf: TableBuffer): void {
+    const ts = buf.tsLocal.data;
+    let start = 0;
+    while (start < buf.length) {
+      const date = utcDate(ts[start]!);
+      const dayEnd = utcDayStart(ts[start]!) + 86_400_000_000;
+      let end = start;
+      while (end < buf.length && ts[end]! < dayEnd) end++;
+      const dir = partitionDir(this.lake, buf.table, buf.exchange, buf.symbol, date);
+      const seq = this.seq.get(dir) ?? 0;
+      this.seq.set(dir, seq + 1);
+      const final = join(dir, partFileName(this.fileId, seq));
+      const tmp = join(dir, `.tmp-${partFileName(this.fileId, seq)}`);
+      mkdirSync(dir, { recursive: true });
+      buf.toDataFrame(start, end).writeParquet(tmp, { compression: "zstd" });
+      this.staged.push({
+        tmp,
+        final,
+        info: {
+          path: relative(this.lake, final),
+          table: buf.table,
+          exchange: buf.exchange,
+          symbol: buf.symbol,
+          symbol_id: buf.symbolId,
+          date,
+          rows: end - start,
+          first_ts_local_us: ts[start]!,
+          last_ts_local_us: ts[end - 1]!,
+        },
+      });
+      start = end;
+    }
+    buf.clear();
+  }
+
+  /** Flushes, checks the accounting identity, and atomically publishes this file's parts. */
+  async commit(): Promise<FileManifest> {
+    this.report.lines_read = this.report.lines_read || 0;
+    assertBalanced(this.report);
+    this.flush(true);
+    const manifestPath = fileManifestPath(this.lake, this.fileId);
+    let previous: FileManifest | null = null;
+    try {
+      previous = JSON.parse(await readFile(manifestPath, "utf8")) as FileManifest;
+    } catch {
+      previous = null;
+    }
+    this.report.replaced_previous = previous !== null;
+    for (const s of this.staged) await rename(s.tmp, s.final);
+    const keep = new Set(this.staged.map((s) => resolve(s.final)));
+    if (previous !== null) {
+      for (const p of previous.parts) {
+        const abs = resolve(this.lake, p.path);
+        if (!keep.has(abs)) await rm(abs, { force: true });
+      }
+    }
+    const qFinal = quarantinePath(this.lake, this.fileId);
+    if (this.quarantineFd !== null && this.quarantineTmp !== null) {
+      closeSync(this.quarantineFd);
+      renameSync(this.quarantineTmp, qFinal);
+    } else {
+      await rm(qFinal, { force: true });
+    }
+    this.report.seconds = (performance.now() - this.started) / 1000;
+    const manifest: FileManifest = {
+      file_id: this.fileId,
+      source: this.source,
+      sha256: this.sha256,
+      bytes: this.bytes,
+      format: this.format,
+      ingested_at: new Date().toISOString(),
+      parts: this.staged.map((s) => s.info),
+      report: this.report,
+    };
+    await this.registry.save();
+    await writeFileAtomic(manifestPath, `${JSON.stringify(manifest, null, 1)}\n`);
+    return manifest;
+  }
+
+  /** Removes staged parts after a failure. */
+  async abort(): Promise<void> {
+    for (const s of this.staged) await rm(s.tmp, { force: true });
+    if (this.quarantineFd !== null && this.quarantineTmp !== null) {
+      closeSync(this.quarantineFd);
+      await rm(this.quarantineTmp, { force: true });
+    }
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * Query API: rows of one table for one exchange/symbol over [start, end) of ts_local_us, in the total
+ * order of DESIGN.md (ts_local_us, table rank, file_id, file_line_number), as a nodejs-polars DataFrame
+ * (`queryFrame`) or as typed columns (`query.trades(...)` etc.).
+ *
+ * Typed columns: every numeric column is a Float64Array (i64 values exact below 2^53; null = NaN);
+ * `side` is an Int8Array; strings are `(string | null)[]`; book level lists are `{ values, lens }` with
+ * `BOOK_DEPTH` slots per row (`values[i * 25 + k]` is level k of row i, `lens[i]` levels used).
+ */
+import { resolve } from "node:path";
+import pl from "nodejs-polars";
+import { ConfigError } from "../core/errors.js";
+import { type TimeInput, toUs } from "../core/time.js";
+import { loadManifests, partsFor } from "../lake/catalog.js";
+import { BOOK_DEPTH, TABLES, type TableName, tableColumns } from "../schema/tables.js";
+
+export interface QueryRequest {
+  /** Lake root. */
+  readonly lake: string;
+  readonly exchange: string;
+  /** Exchange symbol as stored (e.g. BTCUSDT, BTCUSD_PERP). */
+  readonly symbol: string;
+  /** Inclusive start of ts_local_us (ISO string, Date, or µs). */
+  readonly start: TimeInput;
+  /** Exclusive end of ts_local_us. */
+  readonly end: TimeInput;
+}
+
+/** Book level lists of one column: `BOOK_DEPTH` slots per row. */
+export interface LevelColumn {
+  readonly values: Float64Array;
+  readonly lens: Uint8Array;
+}
+
+export type TypedColumn = Float64Array | Int8Array | (string | null)[] | LevelColumn;
+
+export interface TypedRows {
+  readonly table: TableName;
+  readonly length: number;
+  readonly columns: Readonly<Record<string, TypedColumn>>;
+}
+
+/**
+ * Reads the rows of `table` in [start, end) sorted in the total order.
+ * @throws ConfigError if end ≤ start.
+ */
+export async function queryFrame(table: TableName, req: QueryRequest): Promise<pl.DataFrame> {
+  const startUs = toUs(req.start);
+  const endUs = toUs(req.end);
+  if (!(endUs > startUs)) throw new ConfigError(`query end (${endUs}) must be after start (${startUs})`);
+  const lake = resolve(req.lake);
+  const parts = partsFor(await loadManifests(lake), table, req.exchange, req.symbol, startUs, endUs);
+  const names = tableColumns(table).map((c) => c.name);
+  if (parts.length === 0) return emptyFrame(table);
+  const frames = parts.map((p) => pl.readParquet(resolve(lake, p.path)).select(...names));
+  const df = frames.length === 1 ? frames[0]! : pl.concat(frames, { how: "vertical" });
+  return df
+    .filter(pl.col("ts_local_us").gtEq(startUs).and(pl.col("ts_local_us").lt(endUs)))
+    .sort(["ts_local_us", "file_id", "file_line_number"]);
+}
+
+const POLARS_DTYPE = {
+  i64: pl.Int64,
+  f64: pl.Float64,
+  i8: pl.Int8,
+  str: pl.Utf8,
+  list_i64: pl.List(pl.Int64),
+} as const;
+
+function emptyFrame(table: TableName): pl.DataFrame {
+  return pl.DataFrame(tableColumns(table).map((c) => pl.Series(c.name, [], POLARS_DTYPE[c.dtype])));
+}
+
+/** Converts a frame of a canonical table to typed columns (see module doc). */
+export function toTypedRows(table: TableName, df: pl.DataFrame): TypedRows {
+  const columns: Record<string, TypedColumn> = {};
+  const n = df.height;
+  for (const spec of tableColumns(table)) {
+    const s = df.getColumn(spec.name);
+    switch (spec.dtype) {
+      case "i64":
+      case "f64":
+        columns[spec.name] =
+          n === 0
+            ? new Float64Array(0)
+            : Float64Array.from(
+                df
+                  .select(pl.col(spec.name).cast(pl.Float64).fillNull(pl.lit(Number.NaN)))
+                  .getColumn(spec.name)
+                  .toTypedArray() as Float64Array,
+              );
+        break;
+      case "i8":
+        columns[spec.name] = n === 0 ? new Int8Array(0) : Int8Array.from(s.toTypedArray() as Int8Array);
+        break;
+      case "str":
+        columns[spec.name] = s.toArray() as (string | null)[];
+        break;
+      case "list_i64": {
+        const values = new Float64Array(n * BOOK_DEPTH);
+        const lens = new Uint8Array(n);
+        const rows = s.toArray() as unknown as (number[] | null)[];
+        for (let i = 0; i < n; i++) {
+          const r = rows[i] ?? [];
+          lens[i] = Math.min(r.length, BOOK_DEPTH);
+          for (let k = 0; k < lens[i]!; k++) values[i * BOOK_DEPTH + k] = Number(r[k]);
+        }
+        columns[spec.name] = { values, lens };
+        break;
+      }
+    }
+  }
+  return { table, length: n, columns };
+}
+
+async function typed(table: TableName, req: QueryRequest): Promise<TypedRows> {
+  return toTypedRows(table, await queryFrame(table, req));
+}
+
+/** Typed-column readers per canonical table (rows in the total order). */
+export const query = {
+  trades: (req: QueryRequest): Promise<TypedRows> => typed("trades", req),
+  quotes: (req: QueryRequest): Promise<TypedRows> => typed("quotes", req),
+  bookSnapshot25: (req: QueryRequest): Promise<TypedRows> => typed("book_snapshot_25", req),
+  derivativeTicker: (req: QueryRequest): Promise<TypedRows> => typed("derivative_ticker", req),
+  liquidations: (req: QueryRequest): Promise<TypedRows> => typed("liquidations", req),
+  ohlcvBars: (req: QueryRequest): Promise<TypedRows> => typed("ohlcv_bars", req),
+  fundingEvents: (req: QueryRequest): Promise<TypedRows> => typed("funding_events", req),
+} as const;
+
+/** Table rank of the total order (re-exported for callers merging several tables). */
+export function tableRank(t: TableName): number {
+  return TABLES[t].rank;
+}
