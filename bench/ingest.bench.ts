@@ -11,10 +11,20 @@ import { join, resolve } from "node:path";
 import { gunzipSync } from "node:zlib";
 import pl from "nodejs-polars";
 import { ingestFiles } from "../src/ingest/ingest.js";
-import { totals } from "../src/ingest/report.js";
 import { readLines } from "../src/ingest/lines.js";
+import { totals } from "../src/ingest/report.js";
 
-const FILE = resolve(import.meta.dirname, "..", "..", "shared", "data", "hftbacktest", "examples", "usdm", "btcusdt_20240808.gz");
+const FILE = resolve(
+  import.meta.dirname,
+  "..",
+  "..",
+  "shared",
+  "data",
+  "hftbacktest",
+  "examples",
+  "usdm",
+  "btcusdt_20240808.gz",
+);
 const REPEAT = 5;
 
 let peakRss = 0;
@@ -22,7 +32,10 @@ const sampler = setInterval(() => {
   peakRss = Math.max(peakRss, process.memoryUsage().rss);
 }, 5);
 
-async function time(label: string, fn: () => Promise<number>): Promise<{ label: string; best: number; rows: number }> {
+async function time(
+  label: string,
+  fn: () => Promise<number>,
+): Promise<{ label: string; best: number; rows: number }> {
   let best = Number.POSITIVE_INFINITY;
   let rows = 0;
   for (let i = 0; i < REPEAT; i++) {
@@ -65,7 +78,9 @@ try {
   clearInterval(sampler);
   const rate = (r: { best: number; rows: number }): number => r.rows / r.best;
   for (const r of [pointline, floor, polars]) {
-    console.log(`${r.label.padEnd(58)} ${r.best.toFixed(3)} s  ${Math.round(rate(r)).toLocaleString("en-US")} rows/s`);
+    console.log(
+      `${r.label.padEnd(58)} ${r.best.toFixed(3)} s  ${Math.round(rate(r)).toLocaleString("en-US")} rows/s`,
+    );
   }
   console.log(`ratio pointline / parse-only floor: ${(rate(pointline) / rate(floor)).toFixed(2)}`);
   console.log(`ratio pointline / polars NDJSON read: ${(rate(pointline) / rate(polars)).toFixed(2)}`);

@@ -42,10 +42,28 @@ export function toUs(t: TimeInput): number {
     throw new ConfigError(`cannot parse time '${t}': expected ISO-8601 (e.g. 2024-08-08T23:54:00Z) or µs`);
   }
   const [, y, mo, d, hh = "0", mi = "0", ss = "0", frac = "", zone = "Z"] = m;
-  const ms = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(hh), Number(mi), Number(ss));
-  if (Number.isNaN(ms) || Number(mo) > 12 || Number(d) > 31 || Number(hh) > 24 || Number(mi) > 59) {
-    throw new ConfigError(`invalid time '${t}'`);
-  }
+  const [Y, M, D, H, MI, S] = [y, mo, d, hh, mi, ss].map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const ms = Date.UTC(Y, M - 1, D, H, MI, S);
+  // Reject calendar-invalid fields instead of letting Date.UTC roll them over (Feb 30, 23:59:75);
+  // hour 24 is accepted only as 24:00:00 (the next midnight).
+  const check = new Date(Date.UTC(Y, M - 1, D, H === 24 ? 0 : H, MI, S));
+  const valid =
+    !Number.isNaN(ms) &&
+    check.getUTCFullYear() === Y &&
+    check.getUTCMonth() === M - 1 &&
+    check.getUTCDate() === D &&
+    check.getUTCHours() === (H === 24 ? 0 : H) &&
+    check.getUTCMinutes() === MI &&
+    check.getUTCSeconds() === S &&
+    (H !== 24 || (MI === 0 && S === 0 && /^0*$/.test(frac)));
+  if (!valid) throw new ConfigError(`invalid time '${t}': a field is out of range`);
   let us = ms * US_PER_MS + Number(frac.padEnd(6, "0").slice(0, 6));
   if (zone !== "Z") {
     const sign = zone[0] === "-" ? -1 : 1;

@@ -65,8 +65,11 @@ export async function readLines(
       const stop = onLine(l, line);
       inCallback = false;
       if (stop === true) {
+        // Early stop: close every stream of the chain; a later gunzip error has nobody to tell.
+        text.on("error", () => {});
         rl.close();
         raw.destroy();
+        if (text !== raw) text.destroy();
         break;
       }
     }

@@ -6,7 +6,7 @@
  * allocates nothing except when a column doubles its capacity (amortised O(1)).
  */
 import pl from "nodejs-polars";
-import { BOOK_DEPTH, type ColumnSpec, type TableName, TABLES } from "../schema/tables.js";
+import { BOOK_DEPTH, type ColumnSpec, TABLES, type TableName } from "../schema/tables.js";
 
 const INITIAL_CAPACITY = 1024;
 

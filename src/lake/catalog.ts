@@ -59,14 +59,24 @@ export interface CoverageRow {
  */
 export async function dataCoverage(lake: string): Promise<CoverageRow[]> {
   const manifests = await loadManifests(lake);
-  const acc = new Map<string, { row: Omit<CoverageRow, "partitions" | "files">; dates: Set<string>; files: Set<number> }>();
+  const acc = new Map<
+    string,
+    { row: Omit<CoverageRow, "partitions" | "files">; dates: Set<string>; files: Set<number> }
+  >();
   for (const m of manifests) {
     for (const p of m.parts) {
       const key = `${p.exchange}\u0000${p.symbol}\u0000${p.table}`;
       let a = acc.get(key);
       if (a === undefined) {
         a = {
-          row: { exchange: p.exchange, symbol: p.symbol, table: p.table, rows: 0, first_ts_local_us: p.first_ts_local_us, last_ts_local_us: p.last_ts_local_us },
+          row: {
+            exchange: p.exchange,
+            symbol: p.symbol,
+            table: p.table,
+            rows: 0,
+            first_ts_local_us: p.first_ts_local_us,
+            last_ts_local_us: p.last_ts_local_us,
+          },
           dates: new Set(),
           files: new Set(),
         };
@@ -84,5 +94,10 @@ export async function dataCoverage(lake: string): Promise<CoverageRow[]> {
   }
   return [...acc.values()]
     .map((a) => ({ ...a.row, partitions: a.dates.size, files: a.files.size }))
-    .sort((x, y) => x.exchange.localeCompare(y.exchange) || x.symbol.localeCompare(y.symbol) || x.table.localeCompare(y.table));
+    .sort(
+      (x, y) =>
+        x.exchange.localeCompare(y.exchange) ||
+        x.symbol.localeCompare(y.symbol) ||
+        x.table.localeCompare(y.table),
+    );
 }

@@ -15,7 +15,13 @@ import { mkdir, rename, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { TableName } from "../schema/tables.js";
 
-export function partitionDir(lake: string, table: TableName, exchange: string, symbol: string, date: string): string {
+export function partitionDir(
+  lake: string,
+  table: TableName,
+  exchange: string,
+  symbol: string,
+  date: string,
+): string {
   return join(lake, table, `exchange=${exchange}`, `symbol=${symbol}`, `date=${date}`);
 }
 

@@ -177,7 +177,13 @@ export class SymbolRegistry {
     const amount = decimals === null ? "1" : incrementFromDecimals(decimals.amount).text;
     if (found === undefined) {
       return resolve(
-        this.addVersion(exchange, symbol, Math.min(validFromUs, tsUs), { priceIncrement: price, amountIncrement: amount }, decimals === null ? "none" : "inferred"),
+        this.addVersion(
+          exchange,
+          symbol,
+          Math.min(validFromUs, tsUs),
+          { priceIncrement: price, amountIncrement: amount },
+          decimals === null ? "none" : "inferred",
+        ),
       );
     }
     const e = found.entry;
@@ -210,7 +216,12 @@ export class SymbolRegistry {
   setSymbol(
     exchange: string,
     symbol: string,
-    spec: { priceIncrement: string; amountIncrement: string; validFromUs?: number; contractMultiplier?: number | null },
+    spec: {
+      priceIncrement: string;
+      amountIncrement: string;
+      validFromUs?: number;
+      contractMultiplier?: number | null;
+    },
   ): SymbolEntry {
     parseIncrement(spec.priceIncrement);
     parseIncrement(spec.amountIncrement);
@@ -236,7 +247,8 @@ export class SymbolRegistry {
     const versions = this.versions(exchange, symbol);
     const next = versions.find((v) => v.valid_from_us > from);
     for (const v of versions) {
-      if (v.valid_from_us < from && (v.valid_until_us === null || v.valid_until_us > from)) v.valid_until_us = from;
+      if (v.valid_from_us < from && (v.valid_until_us === null || v.valid_until_us > from))
+        v.valid_until_us = from;
     }
     const entry: SymbolEntry = {
       symbol_id: stableId(`${exchange}\u0000${symbol}\u0000${from}`),
@@ -256,5 +268,9 @@ export class SymbolRegistry {
 }
 
 function resolve(e: SymbolEntry): ResolvedSymbol {
-  return { entry: e, priceIncrement: parseIncrement(e.price_increment), amountIncrement: parseIncrement(e.amount_increment) };
+  return {
+    entry: e,
+    priceIncrement: parseIncrement(e.price_increment),
+    amountIncrement: parseIncrement(e.amount_increment),
+  };
 }
