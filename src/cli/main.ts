@@ -49,8 +49,9 @@ async function runIngest(
   files: string[],
   o: { lake: string; exchange?: string; symbol?: string; table?: string; json?: boolean; quiet?: boolean },
 ): Promise<FileManifest[]> {
+  // The bar replaces per-file reports: shown only on a TTY when reports are not printed.
   const bar =
-    process.stderr.isTTY && !o.json && files.length > 1
+    process.stderr.isTTY && (o.json || o.quiet) && files.length > 1
       ? new SingleBar({
           format: `ingest ${kind} [{bar}] {value}/{total} files {file}`,
           stream: process.stderr,
@@ -64,10 +65,7 @@ async function runIngest(
     table: o.table,
     onFile: (m) => {
       bar?.increment({ file: m.source.split("/").pop() ?? "" });
-      if (!o.json && !o.quiet) {
-        bar?.stop();
-        process.stderr.write(`${formatReport(m.report)}\n`);
-      }
+      if (!o.json && !o.quiet) process.stderr.write(`${formatReport(m.report)}\n`);
     },
   });
   bar?.stop();

@@ -314,7 +314,6 @@ export class FileIngest {
 
   /** Flushes, checks the accounting identity, and atomically publishes this file's parts. */
   async commit(): Promise<FileManifest> {
-    this.report.lines_read = this.report.lines_read || 0;
     assertBalanced(this.report);
     this.flush(true);
     const manifestPath = fileManifestPath(this.lake, this.fileId);

@@ -716,12 +716,9 @@ async function ingest(path: string, fi: FileIngest, opts: AdapterOptions): Promi
   // Persist synced books for continuation by the next file of the same capture.
   for (const tr of tracks.values()) {
     if (!tr.book.synced) continue;
-    const st = tr.toState(Number.NaN);
+    const st = tr.toState(lastBookTs(tr));
     const dir = bookStateDir(fi.lake, tr.sink.exchange, tr.sink.symbol);
-    await writeFileAtomic(
-      join(dir, `${st.last_update_id}.json`),
-      JSON.stringify({ ...st, ts_local_us: lastBookTs(tr) }),
-    );
+    await writeFileAtomic(join(dir, `${st.last_update_id}.json`), JSON.stringify(st));
   }
 }
 
