@@ -9,6 +9,8 @@ export type TimeInput = string | Date | number | bigint;
 
 export const US_PER_MS = 1_000;
 export const US_PER_SECOND = 1_000_000;
+export const US_PER_MINUTE = 60_000_000;
+export const US_PER_HOUR = 3_600_000_000;
 export const US_PER_DAY = 86_400_000_000;
 
 const ISO_RE =

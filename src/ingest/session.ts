@@ -14,7 +14,7 @@
 import { closeSync, mkdirSync, openSync, renameSync, writeSync } from "node:fs";
 import { readFile, rename, rm } from "node:fs/promises";
 import { dirname, join, relative, resolve } from "node:path";
-import { DecimalParser, type Increment } from "../core/fixed.js";
+import { DecimalParser, describeFailure, type FixedDecoder, type Increment } from "../core/fixed.js";
 import { utcDate, utcDayStart } from "../core/time.js";
 import { TableBuffer } from "../lake/buffer.js";
 import {
@@ -225,6 +225,28 @@ export class FileIngest {
   reject(table: TableName, line: number, field: string, reason: string, raw?: string): void {
     tableCounts(this.report, table).rows_rejected++;
     this.quarantine(table, line, field, reason, raw);
+  }
+
+  /**
+   * Decodes the non-negative decimal `s[start,end)` to a fixed-point integer at `inc`. On failure the
+   * line is rejected for `table`/`field` with the decoder's reason (e.g. "'61837.635' has more
+   * decimals than the increment 0.01 allows") and NaN is returned: callers return on NaN.
+   */
+  decodeOrReject(
+    dec: FixedDecoder,
+    table: TableName,
+    line: number,
+    field: string,
+    s: string,
+    inc: Increment,
+    raw: string,
+    start = 0,
+    end = s.length,
+  ): number {
+    const v = dec.decode(s, inc, false, start, end);
+    if (Number.isNaN(v))
+      this.reject(table, line, field, describeFailure(dec.failure, s.slice(start, end), inc), raw);
+    return v;
   }
 
   /** Rejects a line that cannot be routed to any table (malformed JSON, unknown stream). */

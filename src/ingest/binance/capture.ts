@@ -37,7 +37,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { IngestError } from "../../core/errors.js";
-import { describeFailure, FixedDecoder } from "../../core/fixed.js";
+import { FixedDecoder, type Increment } from "../../core/fixed.js";
 import { parseEpochToUs } from "../../core/time.js";
 import type { I8Column, ListColumn, NumColumn, StrColumn } from "../../lake/buffer.js";
 import { bookStateDir, writeFileAtomic } from "../../lake/layout.js";
@@ -224,28 +224,26 @@ class BookTrack {
         );
         return -1;
       }
-      const px = this.dec.decode(ps, this.sink.px);
-      if (Number.isNaN(px)) {
-        this.fi.reject(
-          "book_snapshot_25",
-          line,
-          `${side}[${i}][0]`,
-          describeFailure(this.dec.failure, ps, this.sink.px),
-          raw,
-        );
-        return -1;
-      }
-      const qty = this.dec.decode(qs, this.sink.qty);
-      if (Number.isNaN(qty)) {
-        this.fi.reject(
-          "book_snapshot_25",
-          line,
-          `${side}[${i}][1]`,
-          describeFailure(this.dec.failure, qs, this.sink.qty),
-          raw,
-        );
-        return -1;
-      }
+      const px = this.fi.decodeOrReject(
+        this.dec,
+        "book_snapshot_25",
+        line,
+        `${side}[${i}][0]`,
+        ps,
+        this.sink.px,
+        raw,
+      );
+      if (Number.isNaN(px)) return -1;
+      const qty = this.fi.decodeOrReject(
+        this.dec,
+        "book_snapshot_25",
+        line,
+        `${side}[${i}][1]`,
+        qs,
+        this.sink.qty,
+        raw,
+      );
+      if (Number.isNaN(qty)) return -1;
       this.scratchPx[i] = px;
       this.scratchQty[i] = qty;
     }
@@ -526,26 +524,18 @@ async function ingest(path: string, fi: FileIngest, opts: AdapterOptions): Promi
     }
     return t;
   };
+  /** Decodes a JSON field that must be a decimal string; NaN after rejecting the line otherwise. */
   const decodeOr = (
     table: "trades" | "quotes" | "liquidations",
     s: unknown,
-    inc: SymbolSink["px"],
+    inc: Increment,
     field: string,
     line: number,
     raw: string,
-    nullable: boolean,
   ): number => {
-    if (nullable && (s === undefined || s === null || s === "")) return Number.NaN;
-    if (typeof s !== "string") {
-      fi.reject(table, line, field, `missing or non-string decimal (${JSON.stringify(s)})`, raw);
-      return -1;
-    }
-    const v = dec.decode(s, inc);
-    if (Number.isNaN(v)) {
-      fi.reject(table, line, field, describeFailure(dec.failure, s, inc), raw);
-      return -1;
-    }
-    return v;
+    if (typeof s === "string") return fi.decodeOrReject(dec, table, line, field, s, inc, raw);
+    fi.reject(table, line, field, `missing or non-string decimal (${JSON.stringify(s)})`, raw);
+    return Number.NaN;
   };
 
   let lines = 0;
@@ -608,10 +598,10 @@ async function ingest(path: string, fi: FileIngest, opts: AdapterOptions): Promi
         const table = typeof x === "string" && x !== "MARKET" ? "liquidations" : "trades";
         if (!fi.checkTime(table, ts, line, text)) return;
         const c = colsOf(exchange, sym);
-        const px = decodeOr(table, data["p"], c.sink.px, "p", line, text, false);
-        if (px < 0) return;
-        const qty = decodeOr(table, data["q"], c.sink.qty, "q", line, text, false);
-        if (qty < 0) return;
+        const px = decodeOr(table, data["p"], c.sink.px, "p", line, text);
+        if (Number.isNaN(px)) return;
+        const qty = decodeOr(table, data["q"], c.sink.qty, "q", line, text);
+        if (Number.isNaN(qty)) return;
         const m = data["m"];
         if (typeof m !== "boolean") {
           fi.reject(table, line, "m", "buyer-is-maker flag 'm' is missing or not a boolean", text);
@@ -629,14 +619,14 @@ async function ingest(path: string, fi: FileIngest, opts: AdapterOptions): Promi
       case "bookTicker": {
         if (!fi.checkTime("quotes", ts, line, text)) return;
         const c = colsOf(exchange, sym);
-        const bp = decodeOr("quotes", data["b"], c.sink.px, "b", line, text, false);
-        if (bp < 0) return;
-        const bq = decodeOr("quotes", data["B"], c.sink.qty, "B", line, text, false);
-        if (bq < 0) return;
-        const ap = decodeOr("quotes", data["a"], c.sink.px, "a", line, text, false);
-        if (ap < 0) return;
-        const aq = decodeOr("quotes", data["A"], c.sink.qty, "A", line, text, false);
-        if (aq < 0) return;
+        const bp = decodeOr("quotes", data["b"], c.sink.px, "b", line, text);
+        if (Number.isNaN(bp)) return;
+        const bq = decodeOr("quotes", data["B"], c.sink.qty, "B", line, text);
+        if (Number.isNaN(bq)) return;
+        const ap = decodeOr("quotes", data["a"], c.sink.px, "a", line, text);
+        if (Number.isNaN(ap)) return;
+        const aq = decodeOr("quotes", data["A"], c.sink.qty, "A", line, text);
+        if (Number.isNaN(aq)) return;
         const e = num(data["E"]);
         const i = c.sink.row("quotes", ts, e * 1000, line);
         const q = c.quotes();

@@ -32,7 +32,7 @@
  */
 import { basename } from "node:path";
 import { IngestError } from "../../core/errors.js";
-import { describeFailure, FixedDecoder, type Increment } from "../../core/fixed.js";
+import { FixedDecoder, type Increment } from "../../core/fixed.js";
 import { parseEpochToUs } from "../../core/time.js";
 import type { I8Column, ListColumn, NumColumn, StrColumn, TableBuffer } from "../../lake/buffer.js";
 import { SIDE_BUY, SIDE_SELL, SIDE_UNKNOWN, type TableName } from "../../schema/tables.js";
@@ -282,15 +282,10 @@ function tradeHandler(layout: TardisLayout, fi: FileIngest, dec: FixedDecoder): 
   return (f, ex, sym, tsLocal, tsExch, line, raw) => {
     cache.select(ex, sym);
     const sink = cache.sink!;
-    const pxStr = f[pxIdx]!;
-    const px = dec.decode(pxStr, sink.px);
-    if (Number.isNaN(px))
-      return fi.reject(table, line, "price", describeFailure(dec.failure, pxStr, sink.px), raw);
-    const qtyStr = f[qtyIdx]!;
-    const qty = dec.decode(qtyStr, sink.qty);
-    if (Number.isNaN(qty)) {
-      return fi.reject(table, line, "amount", describeFailure(dec.failure, qtyStr, sink.qty), raw);
-    }
+    const px = fi.decodeOrReject(dec, table, line, "price", f[pxIdx]!, sink.px, raw);
+    if (Number.isNaN(px)) return;
+    const qty = fi.decodeOrReject(dec, table, line, "amount", f[qtyIdx]!, sink.qty, raw);
+    if (Number.isNaN(qty)) return;
     if (!fi.checkTime(table, tsLocal, line, raw)) return;
     const i = sink.row(table, tsLocal, tsExch, line);
     const c = cache.cols!;
@@ -329,9 +324,8 @@ function quoteHandler(layout: TardisLayout, fi: FileIngest, dec: FixedDecoder): 
         continue;
       }
       const inc: Increment = (k & 1) === 0 ? sink.px : sink.qty;
-      const v = dec.decode(s, inc);
-      if (Number.isNaN(v))
-        return fi.reject(table, line, fieldNames[k]!, describeFailure(dec.failure, s, inc), raw);
+      const v = fi.decodeOrReject(dec, table, line, fieldNames[k]!, s, inc, raw);
+      if (Number.isNaN(v)) return;
       vals[k] = v;
     }
     if (!fi.checkTime(table, tsLocal, line, raw)) return;
@@ -385,16 +379,10 @@ function bookHandler(layout: TardisLayout, fi: FileIngest, dec: FixedDecoder): R
         );
         return -1;
       }
-      const px = dec.decode(pxStr, sink.px);
-      if (Number.isNaN(px)) {
-        fi.reject(table, line, names[pj]!, describeFailure(dec.failure, pxStr, sink.px), raw);
-        return -1;
-      }
-      const qty = dec.decode(qtyStr, sink.qty);
-      if (Number.isNaN(qty)) {
-        fi.reject(table, line, names[pj + 1]!, describeFailure(dec.failure, qtyStr, sink.qty), raw);
-        return -1;
-      }
+      const px = fi.decodeOrReject(dec, table, line, names[pj]!, pxStr, sink.px, raw);
+      if (Number.isNaN(px)) return -1;
+      const qty = fi.decodeOrReject(dec, table, line, names[pj + 1]!, qtyStr, sink.qty, raw);
+      if (Number.isNaN(qty)) return -1;
       vals[pj] = px;
       vals[pj + 1] = qty;
     }

@@ -68,16 +68,13 @@ import { open } from "node:fs/promises";
 import { basename, dirname, sep } from "node:path";
 import { createGunzip } from "node:zlib";
 import { IngestError } from "../../core/errors.js";
-import { describeFailure, FixedDecoder } from "../../core/fixed.js";
+import { FixedDecoder } from "../../core/fixed.js";
+import { US_PER_DAY, US_PER_HOUR, US_PER_MINUTE, US_PER_MS } from "../../core/time.js";
 import type { NumColumn } from "../../lake/buffer.js";
 import type { AdapterOptions, SourceAdapter } from "../adapter.js";
 import { readLines } from "../lines.js";
 import type { DecimalScanner, FileIngest, SymbolSink } from "../session.js";
 
-const US_PER_MS = 1_000;
-const US_PER_MINUTE = 60_000_000;
-const US_PER_HOUR = 3_600_000_000;
-const US_PER_DAY = 86_400_000_000;
 /** Lean crypto-future funding events are 8 hours apart. */
 export const LEAN_FUNDING_INTERVAL_US = 8 * US_PER_HOUR;
 /** Number of columns of a data.binance.vision kline CSV. */
@@ -536,12 +533,8 @@ async function ingestKlines(path: string, shape: KlineShape, fi: FileIngest): Pr
     if (sink === null) sink = fi.sink(shape.exchange, shape.symbol);
     const px = sink.px;
     const qty = sink.qty;
-    const fixed = (k: number, inc: typeof px): number => {
-      const v = dec.decode(text, inc, false, starts[k]!, ends[k]!);
-      if (Number.isNaN(v))
-        fi.reject(table, line, KLINE_FIELD_NAMES[k]!, describeFailure(dec.failure, f(k), inc), text);
-      return v;
-    };
+    const fixed = (k: number, inc: typeof px): number =>
+      fi.decodeOrReject(dec, table, line, KLINE_FIELD_NAMES[k]!, text, inc, text, starts[k]!, ends[k]!);
     const o = fixed(F_OPEN, px);
     if (Number.isNaN(o)) return;
     const h = fixed(F_HIGH, px);
