@@ -64,14 +64,14 @@ export class DecimalScanner {
     if (tsUs > o.lastTsUs) o.lastTsUs = tsUs;
     return o;
   }
-  price(o: SymbolObservation, s: string | undefined | null): void {
-    if (typeof s === "string" && this.parser.parse(s)) {
+  price(o: SymbolObservation, s: string | undefined | null, start = 0, end = s?.length ?? 0): void {
+    if (typeof s === "string" && this.parser.parse(s, start, end)) {
       o.sawDecimals = true;
       if (this.parser.decimals > o.priceDecimals) o.priceDecimals = this.parser.decimals;
     }
   }
-  amount(o: SymbolObservation, s: string | undefined | null): void {
-    if (typeof s === "string" && this.parser.parse(s)) {
+  amount(o: SymbolObservation, s: string | undefined | null, start = 0, end = s?.length ?? 0): void {
+    if (typeof s === "string" && this.parser.parse(s, start, end)) {
       o.sawDecimals = true;
       if (this.parser.decimals > o.amountDecimals) o.amountDecimals = this.parser.decimals;
     }

@@ -10,9 +10,10 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { gunzipSync, gzipSync } from "node:zlib";
 import { formatFixed, type Increment, parseIncrement } from "../../src/core/fixed.js";
+import { binanceCaptureAdapter } from "../../src/ingest/binance/capture.js";
 import { ingestFiles } from "../../src/ingest/ingest.js";
 import { totals } from "../../src/ingest/report.js";
-import type { FileManifest } from "../../src/ingest/session.js";
+import { DecimalScanner, type FileManifest } from "../../src/ingest/session.js";
 import { SymbolRegistry } from "../../src/lake/registry.js";
 import { type LevelColumn, query } from "../../src/query/query.js";
 import { HFT, tempDir } from "../helpers/data.js";
@@ -253,6 +254,74 @@ describe("binance-capture ingest on real captures", () => {
         assert.equal(formatFixed(pxc[i]!, px, { minDecimals: pStr.split(".")[1]?.length ?? 0 }), pStr);
         assert.equal(side[i], d["m"] ? 1 : 0);
         assert.equal(ids[i], String(d["t"]));
+      }
+    }
+  });
+
+  it("pass 1 (text scan, no JSON.parse) observes what a JSON-parsing reference sees, on all captures", async () => {
+    const sig = (x: string): number => {
+      const frac = x.split(".")[1] ?? "";
+      return frac.replace(/0+$/, "").length;
+    };
+    for (const f of Object.values(FILES)) {
+      const scanner = new DecimalScanner();
+      await binanceCaptureAdapter.scan(f, scanner, {});
+      const ref = new Map<string, { first: number; last: number; px: number; qty: number }>();
+      const lines = raw.get(f)!;
+      const firstSym = lines
+        .map((r) => (r.msg["data"] as Record<string, unknown> | undefined)?.["s"])
+        .find((x): x is string => typeof x === "string");
+      for (const r of lines) {
+        const k = streamKind(r.msg);
+        const d = (r.msg["data"] ?? r.msg) as Record<string, unknown>;
+        const sym = (
+          typeof d["s"] === "string" ? d["s"] : typeof d["symbol"] === "string" ? d["symbol"] : firstSym
+        )!;
+        const futures =
+          k === "depth"
+            ? "pu" in d
+            : k === "trade"
+              ? !("M" in d)
+              : k === "bookTicker"
+                ? "E" in d || "e" in d
+                : k === "snapshot"
+                  ? "E" in d || "T" in d
+                  : true;
+        const ex = !futures ? "binance" : sym.includes("_") ? "binance-delivery" : "binance-futures";
+        const key = `${ex}/${sym}`;
+        const e = ref.get(key) ?? { first: r.tsUs, last: r.tsUs, px: 0, qty: 0 };
+        e.first = Math.min(e.first, r.tsUs);
+        e.last = Math.max(e.last, r.tsUs);
+        const pxs: string[] = [];
+        const qtys: string[] = [];
+        if (k === "trade") {
+          pxs.push(d["p"] as string);
+          qtys.push(d["q"] as string);
+        }
+        if (k === "bookTicker") {
+          pxs.push(d["b"] as string, d["a"] as string);
+          qtys.push(d["B"] as string, d["A"] as string);
+        }
+        for (const side of [d["b"], d["a"], d["bids"], d["asks"]]) {
+          if (k !== "depth" && k !== "snapshot") break;
+          for (const [p, q] of (side ?? []) as [string, string][]) {
+            pxs.push(p);
+            qtys.push(q);
+          }
+        }
+        for (const x of pxs) e.px = Math.max(e.px, sig(x));
+        for (const x of qtys) e.qty = Math.max(e.qty, sig(x));
+        ref.set(key, e);
+      }
+      const got = new Map([...scanner.symbols.values()].map((o) => [`${o.exchange}/${o.symbol}`, o]));
+      assert.deepEqual([...got.keys()].sort(), [...ref.keys()].sort(), f);
+      for (const [key, e] of ref) {
+        const o = got.get(key)!;
+        assert.deepEqual(
+          [o.firstTsUs, o.lastTsUs, o.priceDecimals, o.amountDecimals],
+          [e.first, e.last, e.px, e.qty],
+          `${f} ${key}`,
+        );
       }
     }
   });

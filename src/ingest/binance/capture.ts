@@ -44,7 +44,7 @@ import { bookStateDir, writeFileAtomic } from "../../lake/layout.js";
 import { BOOK_DEPTH, SIDE_BUY, SIDE_SELL } from "../../schema/tables.js";
 import type { AdapterOptions, SourceAdapter } from "../adapter.js";
 import { readLines } from "../lines.js";
-import type { DecimalScanner, FileIngest, SymbolSink } from "../session.js";
+import type { DecimalScanner, FileIngest, SymbolObservation, SymbolSink } from "../session.js";
 import { OrderBook } from "./orderbook.js";
 
 type Market = "futures" | "spot";
@@ -431,71 +431,124 @@ function trackKey(exchange: string, symbol: string): string {
   return `${exchange}\u0000${symbol}`;
 }
 
+/**
+ * Pass 1 without JSON.parse: pass 1 only needs, per symbol, the time range and the decimals of price
+ * and size strings, so it reads them straight out of the line text. Binance messages are flat JSON
+ * whose decimals are quoted strings under fixed keys (`p`/`q` for trades, `b`/`B`/`a`/`A` for
+ * bookTicker) or `["price","size"]` level pairs (depth diffs, REST snapshots). Lines pass 2 would
+ * reject (malformed, unknown stream) are skipped here. Symbol, market and exchange are derived with the
+ * same rules as pass 2 (`s` field, else `symbol`, else the stream prefix; `marketOf` keys), which
+ * test/ingest/binance-capture.test.ts checks against a JSON-parsing reference on every sample capture.
+ */
 async function scan(path: string, scanner: DecimalScanner, opts: AdapterOptions): Promise<void> {
-  const pl: ParsedLine = { ts: 0, msg: null, failField: "", failReason: "" };
-  const pending: { ts: number; s: SnapshotMsg }[] = [];
+  const span = { start: 0, end: 0 };
+  const deferred: { ts: number; text: string; futures: boolean }[] = [];
   let lastSymbol: string | null = null;
   await readLines(path, (text) => {
-    parseLine(text, pl);
-    if (pl.msg === null) return;
-    const { kind, stream, data } = classify(pl.msg);
-    if (kind === "reply" || kind === "unknown") return;
-    const market = marketOf(kind, data);
-    if (kind === "snapshot") {
-      const s = data as unknown as SnapshotMsg;
-      const sym = typeof s.symbol === "string" ? s.symbol.toUpperCase() : (opts.symbol ?? lastSymbol);
-      if (sym === null) {
-        pending.push({ ts: pl.ts, s });
-        return;
-      }
-      scanLevels(scanner, exchangeOf(market, sym, opts), sym, pl.ts, s.bids, s.asks);
+    const sp = text.indexOf(" ");
+    if (sp <= 0) return;
+    const ts = parseEpochToUs(text, 0, sp);
+    if (Number.isNaN(ts)) return;
+    const si = text.indexOf(STREAM_KEY, sp);
+    if (si < 0) {
+      if (text.indexOf('"lastUpdateId"', sp) < 0) return;
+      const futures = text.indexOf('"E":', sp) >= 0 || text.indexOf('"T":', sp) >= 0;
+      const sym = stringField(text, '"symbol":"', sp, span)
+        ? text.slice(span.start, span.end).toUpperCase()
+        : (opts.symbol ?? lastSymbol);
+      if (sym === null) deferred.push({ ts, text, futures });
+      else
+        scanLevelPairs(
+          text,
+          sp,
+          scanner.observe(exchangeOf(futures ? "futures" : "spot", sym, opts), sym, ts),
+          scanner,
+        );
       return;
     }
-    const sym = symbolOf(data, stream);
+    const ss = si + STREAM_KEY.length;
+    const se = text.indexOf('"', ss);
+    const at = text.indexOf("@", ss);
+    if (se < 0 || at < 0 || at > se) return;
+    const kind = text.slice(at + 1, se);
+    const isTrade = kind === "trade";
+    const isTicker = kind === "bookTicker";
+    const isDepth = kind.startsWith("depth");
+    if (!isTrade && !isTicker && !isDepth && !kind.startsWith("markPrice")) return;
+    const di = text.indexOf('"data":', se);
+    if (di < 0) return;
+    const sym = stringField(text, '"s":"', di, span)
+      ? text.slice(span.start, span.end).toUpperCase()
+      : text.slice(ss, at).toUpperCase();
     lastSymbol = sym;
-    const o = scanner.observe(exchangeOf(market, sym, opts), sym, pl.ts);
-    if (kind === "trade") {
-      scanner.price(o, str(data["p"]));
-      scanner.amount(o, str(data["q"]));
-    } else if (kind === "bookTicker") {
-      scanner.price(o, str(data["b"]));
-      scanner.price(o, str(data["a"]));
-      scanner.amount(o, str(data["B"]));
-      scanner.amount(o, str(data["A"]));
-    } else if (kind === "depth") {
-      scanLevels(scanner, o.exchange, sym, pl.ts, data["b"] as Levels, data["a"] as Levels);
+    const futures = isDepth
+      ? text.indexOf('"pu":', di) >= 0
+      : isTrade
+        ? text.indexOf('"M":', di) < 0
+        : isTicker
+          ? text.indexOf('"E":', di) >= 0 || text.indexOf('"e":', di) >= 0
+          : true;
+    const o = scanner.observe(exchangeOf(futures ? "futures" : "spot", sym, opts), sym, ts);
+    if (isTrade) {
+      if (stringField(text, '"p":"', di, span)) scanner.price(o, text, span.start, span.end);
+      if (stringField(text, '"q":"', di, span)) scanner.amount(o, text, span.start, span.end);
+    } else if (isTicker) {
+      if (stringField(text, '"b":"', di, span)) scanner.price(o, text, span.start, span.end);
+      if (stringField(text, '"a":"', di, span)) scanner.price(o, text, span.start, span.end);
+      if (stringField(text, '"B":"', di, span)) scanner.amount(o, text, span.start, span.end);
+      if (stringField(text, '"A":"', di, span)) scanner.amount(o, text, span.start, span.end);
+    } else if (isDepth) {
+      scanLevelPairs(text, di, o, scanner);
     }
   });
-  if (pending.length > 0 && lastSymbol !== null) {
-    for (const p of pending) {
-      scanLevels(
+  if (lastSymbol !== null) {
+    const sym: string = lastSymbol;
+    for (const d of deferred) {
+      scanLevelPairs(
+        d.text,
+        0,
+        scanner.observe(exchangeOf(d.futures ? "futures" : "spot", sym, opts), sym, d.ts),
         scanner,
-        exchangeOf(marketOf("snapshot", p.s as unknown as Record<string, unknown>), lastSymbol, opts),
-        lastSymbol,
-        p.ts,
-        p.s.bids,
-        p.s.asks,
       );
     }
   }
 }
 
-function scanLevels(
-  scanner: DecimalScanner,
-  exchange: string,
-  sym: string,
-  ts: number,
-  bids: unknown,
-  asks: unknown,
-): void {
-  const o = scanner.observe(exchange, sym, ts);
-  for (const side of [bids, asks]) {
-    if (!Array.isArray(side)) continue;
-    for (const lvl of side) {
-      if (!Array.isArray(lvl)) continue;
-      scanner.price(o, str(lvl[0]));
-      scanner.amount(o, str(lvl[1]));
+const STREAM_KEY = '"stream":"';
+
+/** Finds `key` (e.g. `"p":"`) from `from` and sets `span` to its string value; false if absent. */
+function stringField(text: string, key: string, from: number, span: { start: number; end: number }): boolean {
+  const k = text.indexOf(key, from);
+  if (k < 0) return false;
+  span.start = k + key.length;
+  span.end = text.indexOf('"', span.start);
+  return span.end > span.start;
+}
+
+/** Feeds every `["price", "size"]` pair after `from` to the scanner (depth diffs and snapshots). */
+function scanLevelPairs(text: string, from: number, o: SymbolObservation, scanner: DecimalScanner): void {
+  let i = text.indexOf('["', from);
+  while (i >= 0) {
+    const ps = i + 2;
+    const pe = text.indexOf('"', ps);
+    if (pe < 0) return;
+    let q = pe + 1;
+    if (text.charCodeAt(q) !== 44 /* , */) {
+      i = text.indexOf('["', q);
+      continue;
     }
+    q++;
+    while (text.charCodeAt(q) === 32) q++;
+    if (text.charCodeAt(q) !== 34 /* " */) {
+      i = text.indexOf('["', q);
+      continue;
+    }
+    const qs = q + 1;
+    const qe = text.indexOf('"', qs);
+    if (qe < 0) return;
+    scanner.price(o, text, ps, pe);
+    scanner.amount(o, text, qs, qe);
+    i = text.indexOf('["', qe);
   }
 }
 
