@@ -28,6 +28,7 @@ function table(rows: readonly (readonly string[])[], header: readonly string[]):
   return [fmt(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(fmt)].join("\n");
 }
 
+/** Coverage rows as an aligned text table (times ISO-8601 with µs). */
 export function formatCoverage(rows: readonly CoverageRow[]): string {
   return table(
     rows.map((r) => [
@@ -72,6 +73,7 @@ async function runIngest(
   return manifests;
 }
 
+/** The commander program of the `pointline` CLI (exported for tests and embedding). */
 export function buildCli(): Command {
   const program = new Command("pointline")
     .description("Point-in-time-correct feature engineering for market data")

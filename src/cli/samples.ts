@@ -11,6 +11,10 @@ export interface SampleGroup {
   readonly files: readonly string[];
 }
 
+/**
+ * The sample files under `dataDir` (../shared/data), per ingest kind, in ingest order.
+ * @throws Error naming the first missing file (../shared not beside the repository).
+ */
 export function sampleGroups(dataDir: string): SampleGroup[] {
   const hft = join(dataDir, "hftbacktest", "examples");
   const tardis = join(dataDir, "nautilus_trader", "tests", "test_data", "tardis");

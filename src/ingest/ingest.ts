@@ -17,6 +17,7 @@ import { binanceVisionAdapter } from "./vendor/binance-vision.js";
 export const INGEST_KINDS = ["tardis", "binance-capture", "binance-vision"] as const;
 export type IngestKind = (typeof INGEST_KINDS)[number];
 
+/** The adapter of an ingest kind. */
 export function adapterFor(kind: IngestKind): SourceAdapter {
   switch (kind) {
     case "tardis":

@@ -11,6 +11,7 @@ import type { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
 import { IngestError } from "../core/errors.js";
 
+/** True if the file starts with the gzip magic bytes 1f 8b (the name is not consulted). */
 export async function isGzip(path: string): Promise<boolean> {
   const fh = await open(path, "r");
   try {

@@ -37,6 +37,7 @@ export interface IngestReport {
   seconds: number;
 }
 
+/** An empty report for one source file. */
 export function newReport(file: string, fileId: number, sha256: string, format: string): IngestReport {
   return {
     file,
@@ -54,6 +55,7 @@ export function newReport(file: string, fileId: number, sha256: string, format: 
   };
 }
 
+/** The (created on first use) written/rejected counters of one table. */
 export function tableCounts(r: IngestReport, t: TableName): TableCounts {
   let c = r.tables[t];
   if (c === undefined) {
@@ -63,6 +65,7 @@ export function tableCounts(r: IngestReport, t: TableName): TableCounts {
   return c;
 }
 
+/** Rows written and rejected over all tables (plus unrouted rejects), and lines without a row. */
 export function totals(r: IngestReport): { written: number; rejected: number; withoutRow: number } {
   let written = 0;
   let rejected = r.unrouted_rejected;

@@ -45,6 +45,7 @@ export class DecimalScanner {
   readonly symbols = new Map<string, SymbolObservation>();
   private readonly parser = new DecimalParser();
 
+  /** The observation of (exchange, symbol), created on first sight; widens its time range to `tsUs` (µs). */
   observe(exchange: string, symbol: string, tsUs: number): SymbolObservation {
     const key = `${exchange}\u0000${symbol}`;
     let o = this.symbols.get(key);
@@ -64,12 +65,14 @@ export class DecimalScanner {
     if (tsUs > o.lastTsUs) o.lastTsUs = tsUs;
     return o;
   }
+  /** Records the significant decimals of a price string `s[start,end)` (malformed values are ignored). */
   price(o: SymbolObservation, s: string | undefined | null, start = 0, end = s?.length ?? 0): void {
     if (typeof s === "string" && this.parser.parse(s, start, end)) {
       o.sawDecimals = true;
       if (this.parser.decimals > o.priceDecimals) o.priceDecimals = this.parser.decimals;
     }
   }
+  /** Records the significant decimals of a size string `s[start,end)` (malformed values are ignored). */
   amount(o: SymbolObservation, s: string | undefined | null, start = 0, end = s?.length ?? 0): void {
     if (typeof s === "string" && this.parser.parse(s, start, end)) {
       o.sawDecimals = true;
@@ -130,6 +133,7 @@ export class SymbolSink {
   get symbolId(): number {
     return this.resolved.entry.symbol_id;
   }
+  /** The row buffer of `table` for this symbol (created on first use). */
   buffer(table: TableName): TableBuffer {
     let b = this.buffers.get(table);
     if (b === undefined) {

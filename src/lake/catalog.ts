@@ -7,6 +7,7 @@ import type { FileManifest, PartInfo } from "../ingest/session.js";
 import type { TableName } from "../schema/tables.js";
 import { fileManifestDir } from "./layout.js";
 
+/** All committed file manifests of a lake, by file id; [] for a lake with none. @throws SyntaxError on a corrupt manifest. */
 export async function loadManifests(lake: string): Promise<FileManifest[]> {
   let names: string[];
   try {

@@ -15,6 +15,7 @@ import { mkdir, rename, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { TableName } from "../schema/tables.js";
 
+/** Directory of one partition: `<lake>/<table>/exchange=…/symbol=…/date=YYYY-MM-DD`. */
 export function partitionDir(
   lake: string,
   table: TableName,
@@ -30,17 +31,11 @@ export function fileIdHex(fileId: number): string {
   return fileId.toString(16).padStart(12, "0");
 }
 
+/** `part-<12 hex file id>-<4-digit seq>.parquet`: a source file owns every part named with its id. */
 export function partFileName(fileId: number, seq: number): string {
   return `part-${fileIdHex(fileId)}-${String(seq).padStart(4, "0")}.parquet`;
 }
 
-/** Parses `part-<hex>-<seq>.parquet` → file id, or null. */
-export function fileIdOfPart(name: string): number | null {
-  const m = /^part-([0-9a-f]{12})-\d+\.parquet$/.exec(name);
-  return m === null ? null : Number.parseInt(m[1]!, 16);
-}
-
-export const metaDir = (lake: string): string => join(lake, "_meta");
 export const registryPath = (lake: string): string => join(lake, "_meta", "registry.json");
 export const fileManifestDir = (lake: string): string => join(lake, "_meta", "files");
 export const fileManifestPath = (lake: string, fileId: number): string =>

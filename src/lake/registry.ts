@@ -122,6 +122,7 @@ export class SymbolRegistry {
     return new SymbolRegistry(null, entries);
   }
 
+  /** Writes the registry atomically (sorted by exchange, symbol, valid_from); a no-op in memory. */
   async save(): Promise<void> {
     if (this.path === null) return;
     const sorted = [...this.entries].sort(
@@ -133,6 +134,7 @@ export class SymbolRegistry {
     await writeFileAtomic(this.path, `${JSON.stringify({ version: 1, symbols: sorted }, null, 2)}\n`);
   }
 
+  /** Every entry (all symbols, all versions), in file order. */
   list(): readonly SymbolEntry[] {
     return this.entries;
   }
@@ -152,7 +154,7 @@ export class SymbolRegistry {
     return e === undefined ? undefined : resolve(e);
   }
 
-  /** Any entry with this symbol_id. */
+  /** The entry a row's `symbol_id` points to: the increments its px_int/qty_int were encoded with. */
   byId(symbolId: number): SymbolEntry | undefined {
     return this.entries.find((e) => e.symbol_id === symbolId);
   }
