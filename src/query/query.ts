@@ -96,21 +96,43 @@ export function toTypedRows(table: TableName, df: pl.DataFrame): TypedRows {
       case "str":
         columns[spec.name] = s.toArray() as (string | null)[];
         break;
-      case "list_i64": {
-        const values = new Float64Array(n * BOOK_DEPTH);
-        const lens = new Uint8Array(n);
-        const rows = s.toArray() as unknown as (number[] | null)[];
-        for (let i = 0; i < n; i++) {
-          const r = rows[i] ?? [];
-          lens[i] = Math.min(r.length, BOOK_DEPTH);
-          for (let k = 0; k < lens[i]!; k++) values[i * BOOK_DEPTH + k] = Number(r[k]);
-        }
-        columns[spec.name] = { values, lens };
+      case "list_i64":
+        columns[spec.name] = levelColumn(df, spec.name, n);
         break;
-      }
     }
   }
   return { table, length: n, columns };
+}
+
+/**
+ * A list column as BOOK_DEPTH slots per row. Reads the flattened values in one typed copy (explode),
+ * not per-row JS arrays; an empty or null list explodes to one null placeholder, skipped here.
+ */
+function levelColumn(df: pl.DataFrame, name: string, n: number): LevelColumn {
+  const values = new Float64Array(n * BOOK_DEPTH);
+  const lens = new Uint8Array(n);
+  if (n === 0) return { values, lens };
+  const lengths = df
+    .select(pl.col(name).lst.lengths().cast(pl.Float64).fillNull(pl.lit(0)))
+    .getColumn(name)
+    .toTypedArray() as Float64Array;
+  const flat = df
+    .select(pl.col(name).explode().cast(pl.Float64).fillNull(pl.lit(Number.NaN)))
+    .getColumn(name)
+    .toTypedArray() as Float64Array;
+  let p = 0;
+  for (let i = 0; i < n; i++) {
+    const len = lengths[i]!;
+    if (len === 0) {
+      p++;
+      continue;
+    }
+    const used = Math.min(len, BOOK_DEPTH);
+    lens[i] = used;
+    values.set(flat.subarray(p, p + used), i * BOOK_DEPTH);
+    p += len;
+  }
+  return { values, lens };
 }
 
 async function typed(table: TableName, req: QueryRequest): Promise<TypedRows> {

@@ -1,0 +1,135 @@
+/**
+ * The operator contract (DESIGN.md "Computation model"): one contract for batch replay and live feeds.
+ *
+ * An operator declares the sources it reads (by role, e.g. `trades`, `book`, `ticker`, `spot_book`) and
+ * the output columns it writes (name, dtype, unit, warm-up). The engine feeds it every event of its
+ * sources in the total order (`onEvent`, O(1) amortised, no allocation), and at every spine point calls
+ * `emit` once, after every event the row may know (the row's knowledge set) and before any later event.
+ * `emit` is also called for warm-up rows (which the engine then discards), so rolling state over spine
+ * rows advances identically whatever the requested range is. State is a JSON value (`snapshot`/`restore`)
+ * so checkpoints, partition hand-off and the online store share one format.
+ *
+ * Null convention: every output is a float64 slot; NaN means null (warm-up, missing input, 0/0) and is
+ * written as a null in user-facing frames. Integer outputs (dtype "i64") are exact below 2^53.
+ */
+import type { TypedRows } from "../query/query.js";
+import type { TableName } from "../schema/tables.js";
+
+/** Source roles an operator can subscribe to. `spot_*` roles read the cross-venue instrument. */
+export type SourceRole = "trades" | "quotes" | "book" | "ticker" | "liquidations" | "spot_book";
+
+/** Table read for each role. */
+export const ROLE_TABLE: Readonly<Record<SourceRole, TableName>> = {
+  trades: "trades",
+  quotes: "quotes",
+  book: "book_snapshot_25",
+  ticker: "derivative_ticker",
+  liquidations: "liquidations",
+  spot_book: "book_snapshot_25",
+};
+
+export type OutputDtype = "f64" | "i64";
+
+/** One output column of an operator. */
+export interface OutputSpec {
+  /** Column name, e.g. `of_flow_imbalance_50`. */
+  readonly name: string;
+  readonly dtype: OutputDtype;
+  /** Unit, e.g. "price increments", "qty increments", "bps", "µs", "ratio [-1,1]", "1". */
+  readonly unit: string;
+  /** Spine rows after the first input before the value can be non-null by construction (0 = none). */
+  readonly warmupRows: number;
+}
+
+/**
+ * The event being fed. One instance is reused for every event (no per-event allocation): read it
+ * during `onEvent` only, never keep a reference.
+ */
+export interface EventCursor {
+  readonly role: SourceRole;
+  /** Columns of the current batch of that source (see `TypedRows`). */
+  readonly rows: TypedRows;
+  /** Row index within `rows`. */
+  readonly i: number;
+  readonly tsLocalUs: number;
+  /**
+   * For trades: the quantity (qty increments) of this trade that belongs to the current bar. Equals the
+   * trade's `qty_int` except when a `splitTrades` volume/dollar spine splits a trade across bars. NaN
+   * for other tables.
+   */
+  readonly qtyInt: number;
+  /** True for the second and later pieces of a trade split across bars (its first piece was fed before). */
+  readonly continuation: boolean;
+}
+
+/** The spine point being emitted. Reused between calls. */
+export interface SpineRow {
+  /** Bar start (the frame's index), µs. */
+  readonly tsEventUs: number;
+  /** Bar end, µs: clock bar end (exclusive), or the completing event's ts_local_us. */
+  readonly tsEndUs: number;
+  /** Earliest time the row is computable, µs. */
+  readonly availableAtUs: number;
+  /** Bar number since the spine's anchor (UTC midnight for event spines, the epoch for clock spines). */
+  readonly barIndex: number;
+}
+
+/** JSON-serialisable operator state. */
+export type JsonValue =
+  | null
+  | boolean
+  | number
+  | string
+  | readonly JsonValue[]
+  | { readonly [k: string]: JsonValue };
+
+export interface Operator {
+  /** Stable identifier, e.g. "rolling_flow". */
+  readonly id: string;
+  /** Source roles this operator reads; the engine feeds it events of these roles only. */
+  readonly inputs: readonly SourceRole[];
+  readonly outputs: readonly OutputSpec[];
+  /** Feeds one event (O(1) amortised, no allocation). */
+  onEvent(ev: EventCursor): void;
+  /**
+   * Writes this operator's outputs for one spine row: `out[k][r]` for `outputs[k]`. Must not read any
+   * event not yet fed. Called exactly once per spine row, in row order.
+   */
+  emit(row: SpineRow, out: readonly Float64Array[], r: number): void;
+  /**
+   * Optional: the spine dropped the open bar (a partial bar at a UTC day boundary or the range end, see
+   * spine.ts). Per-bar accumulations must be cleared; rolling state over emitted rows is kept.
+   */
+  discardBar?(): void;
+  /** State as a JSON value. `restore(snapshot())` on a fresh instance continues identically. */
+  snapshot(): JsonValue;
+  restore(state: JsonValue): void;
+}
+
+/** Typed accessors for reading state objects in `restore`. */
+export function stateObject(state: JsonValue, id: string): { readonly [k: string]: JsonValue } {
+  if (state === null || typeof state !== "object" || Array.isArray(state)) {
+    throw new TypeError(`${id}: state must be an object`);
+  }
+  return state as { readonly [k: string]: JsonValue };
+}
+
+export function stateNumber(s: { readonly [k: string]: JsonValue }, key: string): number {
+  const v = s[key];
+  if (v === null) return Number.NaN; // JSON has no NaN: NaN round-trips as null
+  if (typeof v !== "number") throw new TypeError(`state field ${key} must be a number`);
+  return v;
+}
+
+export function stateNumbers(s: { readonly [k: string]: JsonValue }, key: string): number[] {
+  const v = s[key];
+  if (!Array.isArray(v)) throw new TypeError(`state field ${key} must be an array`);
+  return v.map((x) => (x === null ? Number.NaN : (x as number)));
+}
+
+/** NaN-safe numeric array for snapshots (JSON turns NaN into null; `stateNumbers` turns it back). */
+export function numbersToJson(a: ArrayLike<number>): (number | null)[] {
+  const out: (number | null)[] = new Array(a.length);
+  for (let i = 0; i < a.length; i++) out[i] = Number.isNaN(a[i]!) ? null : a[i]!;
+  return out;
+}

@@ -1,0 +1,232 @@
+/**
+ * Rolling statistics over the last `windowRows` values (spine rows), O(1) amortised per push, bounded
+ * memory (one ring buffer of `windowRows` float64).
+ *
+ * Semantics match Polars' `rolling_sum/mean/std(window_size=w)` with the default `min_periods = w`: a
+ * statistic is NaN (null) until w values were pushed and whenever any value in the window is NaN.
+ * `std` is the sample standard deviation (ddof = 1).
+ *
+ * Exactness rule: sums are running sums of values shifted by a pivot (the first value of the window at
+ * the last rebuild). Integer inputs whose shifted partial sums stay below 2^53 are summed exactly.
+ * Float inputs accumulate rounding error, so the sums are rebuilt from the ring every `windowRows`
+ * pushes (amortised O(1)); the error is bounded by ~w·ε relative to the window's scale and does not
+ * depend on where the computation started (partition safety).
+ */
+import { type JsonValue, numbersToJson, stateNumber, stateNumbers, stateObject } from "./operator.js";
+
+export class RollingStats {
+  private readonly ring: Float64Array;
+  private pos = 0;
+  private pushed = 0;
+  private nanInWindow = 0;
+  private pivot = 0;
+  private s1 = 0;
+  private s2 = 0;
+  private sinceRebuild = 0;
+
+  /** @throws RangeError if windowRows < 1. */
+  constructor(readonly windowRows: number) {
+    if (!Number.isInteger(windowRows) || windowRows < 1)
+      throw new RangeError(`windowRows must be ≥ 1, got ${windowRows}`);
+    this.ring = new Float64Array(windowRows);
+  }
+
+  push(x: number): void {
+    const w = this.windowRows;
+    if (this.pushed >= w) {
+      const old = this.ring[this.pos]!;
+      if (Number.isNaN(old)) this.nanInWindow--;
+      else {
+        const d = old - this.pivot;
+        this.s1 -= d;
+        this.s2 -= d * d;
+      }
+    }
+    this.ring[this.pos] = x;
+    if (Number.isNaN(x)) this.nanInWindow++;
+    else {
+      const d = x - this.pivot;
+      this.s1 += d;
+      this.s2 += d * d;
+    }
+    this.pos = this.pos + 1 === w ? 0 : this.pos + 1;
+    this.pushed++;
+    if (++this.sinceRebuild >= w) this.rebuild();
+  }
+
+  /** True when the window holds w values and none is NaN. */
+  get full(): boolean {
+    return this.pushed >= this.windowRows && this.nanInWindow === 0;
+  }
+
+  /** The value pushed `lag` pushes ago (0 = latest); NaN if not available. */
+  lag(lag: number): number {
+    if (lag >= this.windowRows || lag >= this.pushed) return Number.NaN;
+    let p = this.pos - 1 - lag;
+    if (p < 0) p += this.windowRows;
+    return this.ring[p]!;
+  }
+
+  sum(): number {
+    return this.full ? this.s1 + this.pivot * this.windowRows : Number.NaN;
+  }
+
+  mean(): number {
+    return this.full ? this.pivot + this.s1 / this.windowRows : Number.NaN;
+  }
+
+  /** Sample standard deviation (ddof = 1); NaN when not full or w < 2. */
+  std(): number {
+    const w = this.windowRows;
+    if (!this.full || w < 2) return Number.NaN;
+    const v = (this.s2 - (this.s1 * this.s1) / w) / (w - 1);
+    return v > 0 ? Math.sqrt(v) : 0;
+  }
+
+  private rebuild(): void {
+    this.sinceRebuild = 0;
+    const w = this.windowRows;
+    const n = Math.min(this.pushed, w);
+    // oldest value in the window becomes the pivot
+    const oldestPos = this.pushed >= w ? this.pos : 0;
+    let pivot = Number.NaN;
+    for (let k = 0; k < n && Number.isNaN(pivot); k++) pivot = this.ring[(oldestPos + k) % w]!;
+    this.pivot = Number.isNaN(pivot) ? 0 : pivot;
+    let s1 = 0;
+    let s2 = 0;
+    for (let k = 0; k < n; k++) {
+      const x = this.ring[(oldestPos + k) % w]!;
+      if (Number.isNaN(x)) continue;
+      const d = x - this.pivot;
+      s1 += d;
+      s2 += d * d;
+    }
+    this.s1 = s1;
+    this.s2 = s2;
+  }
+
+  snapshot(): JsonValue {
+    // store the window oldest→newest; restore replays it, which rebuilds sums identically
+    const n = Math.min(this.pushed, this.windowRows);
+    const vals: number[] = [];
+    for (let k = n - 1; k >= 0; k--) vals.push(this.lag(k));
+    return {
+      w: this.windowRows,
+      pushed: this.pushed,
+      vals: numbersToJson(vals),
+      pivot: this.pivot,
+      s1: this.s1,
+      s2: this.s2,
+      since: this.sinceRebuild,
+    };
+  }
+
+  restore(state: JsonValue): void {
+    const s = stateObject(state, "RollingStats");
+    if (stateNumber(s, "w") !== this.windowRows)
+      throw new RangeError("RollingStats: window size differs from snapshot");
+    const vals = stateNumbers(s, "vals");
+    this.ring.fill(0);
+    this.nanInWindow = 0;
+    for (let k = 0; k < vals.length; k++) {
+      this.ring[k % this.windowRows] = vals[k]!;
+      if (Number.isNaN(vals[k]!)) this.nanInWindow++;
+    }
+    this.pushed = stateNumber(s, "pushed");
+    this.pos = vals.length % this.windowRows;
+    // keep the ring's logical order: oldest at pos when full
+    if (this.pushed >= this.windowRows) this.pos = 0;
+    this.pivot = stateNumber(s, "pivot");
+    this.s1 = stateNumber(s, "s1");
+    this.s2 = stateNumber(s, "s2");
+    this.sinceRebuild = stateNumber(s, "since");
+  }
+}
+
+/**
+ * Rolling median over the last `windowRows` values (Polars `rolling_median(w)`, min_periods = w):
+ * NaN until full or while any value in the window is NaN. O(w) memmove per push (w is small).
+ */
+export class RollingMedian {
+  private readonly ring: Float64Array;
+  private readonly sorted: Float64Array;
+  private nSorted = 0;
+  private pos = 0;
+  private pushed = 0;
+  private nanInWindow = 0;
+
+  constructor(readonly windowRows: number) {
+    if (!Number.isInteger(windowRows) || windowRows < 1)
+      throw new RangeError(`windowRows must be ≥ 1, got ${windowRows}`);
+    this.ring = new Float64Array(windowRows);
+    this.sorted = new Float64Array(windowRows);
+  }
+
+  push(x: number): void {
+    const w = this.windowRows;
+    if (this.pushed >= w) {
+      const old = this.ring[this.pos]!;
+      if (Number.isNaN(old)) this.nanInWindow--;
+      else this.remove(old);
+    }
+    this.ring[this.pos] = x;
+    if (Number.isNaN(x)) this.nanInWindow++;
+    else this.insert(x);
+    this.pos = this.pos + 1 === w ? 0 : this.pos + 1;
+    this.pushed++;
+  }
+
+  median(): number {
+    if (this.pushed < this.windowRows || this.nanInWindow > 0) return Number.NaN;
+    const n = this.nSorted;
+    const h = n >> 1;
+    return n % 2 === 1 ? this.sorted[h]! : (this.sorted[h - 1]! + this.sorted[h]!) / 2;
+  }
+
+  private lowerBound(x: number): number {
+    let lo = 0;
+    let hi = this.nSorted;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.sorted[mid]! < x) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  private insert(x: number): void {
+    const at = this.lowerBound(x);
+    this.sorted.copyWithin(at + 1, at, this.nSorted);
+    this.sorted[at] = x;
+    this.nSorted++;
+  }
+
+  private remove(x: number): void {
+    const at = this.lowerBound(x);
+    this.sorted.copyWithin(at, at + 1, this.nSorted);
+    this.nSorted--;
+  }
+
+  snapshot(): JsonValue {
+    const n = Math.min(this.pushed, this.windowRows);
+    const vals: number[] = [];
+    for (let k = n - 1; k >= 0; k--) {
+      let p = this.pos - 1 - k;
+      if (p < 0) p += this.windowRows;
+      vals.push(this.ring[p]!);
+    }
+    return { w: this.windowRows, pushed: this.pushed, vals: numbersToJson(vals) };
+  }
+
+  restore(state: JsonValue): void {
+    const s = stateObject(state, "RollingMedian");
+    if (stateNumber(s, "w") !== this.windowRows)
+      throw new RangeError("RollingMedian: window size differs from snapshot");
+    this.pushed = 0;
+    this.pos = 0;
+    this.nSorted = 0;
+    this.nanInWindow = 0;
+    for (const v of stateNumbers(s, "vals")) this.push(v);
+    this.pushed = stateNumber(s, "pushed");
+  }
+}

@@ -1,0 +1,423 @@
+/**
+ * Event spines (DESIGN.md "Time semantics"): the points at which a feature frame has a row.
+ *
+ * - `clock` (`stepMs`): bar k covers [t_k, t_k + step) with t_k a multiple of the step since the epoch;
+ *   an event at exactly t_k + step belongs to bar k+1. Row: ts_event = t_k, ts_end = available_at =
+ *   t_k + step. Bars without events still get a row. bar_index = t_k / step.
+ * - `trades`: one row per trade, closed by that trade (ts_event = ts_end = available_at = its ts_local_us).
+ * - `volume` (`volumeThreshold` in base units, e.g. BTC), `dollar` (`dollarThreshold` in quote units, e.g.
+ *   USDT notional), `tick` (`tickThreshold` trades): a bar accumulates trades and closes on the trade e*
+ *   that reaches the threshold, which it includes whole; the counter then resets to zero (the volume-bar
+ *   MFT guide's rule). With `splitTrades`, e* is split: the part that fills the bar exactly closes it and
+ *   the rest starts the next bar (exact-volume bars; a large trade may fill several bars). With
+ *   `useAbsoluteVolume: false` a volume bar sums signed volume (buy +, sell −, unknown 0) and closes when
+ *   |sum| reaches the threshold (imbalance bars).
+ * - `hybrid` (`volumeThreshold`, `maxTimeMs`): a volume bar that also closes at open + maxTime, whichever
+ *   comes first. A time close is a clock close: the row covers events with ts_local_us < open + maxTime,
+ *   ts_end = available_at = open + maxTime.
+ *
+ * Event bars open at their first trade (ts_event = its ts_local_us) and never span a UTC midnight: the
+ * counters reset at every UTC day boundary, so bars are a function of that day's trades only and a run
+ * started anywhere in or before the day gives the same bars (partition safety). A bar still open at a
+ * day boundary or at the range end is partial: it is dropped and its trades counted as unassigned,
+ * unless `includePartialLastBar` (then it closes at the boundary: ts_end = available_at = boundary).
+ */
+import { z } from "zod";
+import { ConfigError } from "../core/errors.js";
+import { MAX_EXACT_INT } from "../core/fixed.js";
+import { US_PER_DAY, US_PER_MS } from "../core/time.js";
+import { SIDE_BUY, SIDE_SELL } from "../schema/tables.js";
+import type { SpineRow } from "./operator.js";
+
+const common = {
+  /** Emit a bar still open at a day boundary or at the range end (default false: counted as unassigned). */
+  includePartialLastBar: z.boolean().default(false),
+  /** Safety limit on emitted rows; exceeding it is a ConfigError (default 5,000,000). */
+  maxRows: z.number().int().positive().default(5_000_000),
+};
+
+export const eventSpineConfigSchema = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("clock"), stepMs: z.number().int().positive(), ...common }),
+  z.object({ type: z.literal("trades"), ...common }),
+  z.object({
+    type: z.literal("volume"),
+    volumeThreshold: z.number().positive(),
+    useAbsoluteVolume: z.boolean().default(true),
+    splitTrades: z.boolean().default(false),
+    ...common,
+  }),
+  z.object({
+    type: z.literal("dollar"),
+    dollarThreshold: z.number().positive(),
+    splitTrades: z.boolean().default(false),
+    ...common,
+  }),
+  z.object({ type: z.literal("tick"), tickThreshold: z.number().int().positive(), ...common }),
+  z.object({
+    type: z.literal("hybrid"),
+    volumeThreshold: z.number().positive(),
+    maxTimeMs: z.number().int().positive(),
+    useAbsoluteVolume: z.boolean().default(true),
+    ...common,
+  }),
+]);
+
+/** Spine configuration as accepted from users (defaults optional). */
+export type EventSpineInput = z.input<typeof eventSpineConfigSchema>;
+/** Validated spine configuration (defaults filled). */
+export type EventSpineConfig = z.output<typeof eventSpineConfigSchema>;
+
+/** @throws ConfigError listing every invalid field. */
+export function parseSpineConfig(input: unknown): EventSpineConfig {
+  const r = eventSpineConfigSchema.safeParse(input);
+  if (!r.success) {
+    throw new ConfigError(
+      `invalid spine config: ${r.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ")}`,
+    );
+  }
+  return r.data;
+}
+
+/**
+ * Parses the CLI shorthand: `clock:1000`, `trades`, `volume:5`, `dollar:1000000`, `tick:100`,
+ * `hybrid:5:60000` (volume threshold, max time ms). @throws ConfigError.
+ */
+export function parseSpineShorthand(s: string): EventSpineConfig {
+  const [type, a, b] = s.split(":");
+  const num = (x: string | undefined, what: string): number => {
+    const v = Number(x);
+    if (x === undefined || x === "" || !Number.isFinite(v))
+      throw new ConfigError(`--spine ${s}: ${what} must be a number`);
+    return v;
+  };
+  switch (type) {
+    case "clock":
+      return parseSpineConfig({ type, stepMs: num(a, "stepMs") });
+    case "trades":
+      return parseSpineConfig({ type });
+    case "volume":
+      return parseSpineConfig({ type, volumeThreshold: num(a, "volumeThreshold") });
+    case "dollar":
+      return parseSpineConfig({ type, dollarThreshold: num(a, "dollarThreshold") });
+    case "tick":
+      return parseSpineConfig({ type, tickThreshold: num(a, "tickThreshold") });
+    case "hybrid":
+      return parseSpineConfig({
+        type,
+        volumeThreshold: num(a, "volumeThreshold"),
+        maxTimeMs: num(b, "maxTimeMs"),
+      });
+    default:
+      throw new ConfigError(`--spine ${s}: unknown spine type (clock|trades|volume|dollar|tick|hybrid)`);
+  }
+}
+
+/** Mutable spine row, reused for every emission. */
+export class MutableSpineRow implements SpineRow {
+  tsEventUs = 0;
+  tsEndUs = 0;
+  availableAtUs = 0;
+  barIndex = 0;
+}
+
+/** Trade fields a spine needs. */
+export interface SpineTrade {
+  tsLocalUs: number;
+  pxInt: number;
+  qtyInt: number;
+  side: number;
+}
+
+/** Callbacks from a spine into the replay loop (created once per run). */
+export interface SpineSink {
+  /** Feed (a piece of) the current trade to the operators. */
+  feedTrade(qtyInt: number, continuation: boolean): void;
+  /** Emit a row (operators write their outputs). */
+  emit(row: SpineRow): void;
+  /** The open bar was dropped as partial: operators forget their per-bar accumulations. */
+  discard(): void;
+}
+
+/**
+ * Trades with ts_local_us in the output range [start, end), and those of them that belong to no output
+ * row (dropped partial bars, bars that began before start, clock bars cut by the range end). Split
+ * trades count once, in the bar of their first piece.
+ */
+export interface SpineStats {
+  tradesInRange: number;
+  unassignedTrades: number;
+  unassignedQtyInt: number;
+}
+
+/** Per-bar counts of in-range trades, settled when the bar is emitted or dropped. */
+class BarTally {
+  trades = 0;
+  qtyInt = 0;
+  constructor(readonly stats: SpineStats) {}
+  add(qtyInt: number, newTrade: boolean): void {
+    if (newTrade) {
+      this.trades++;
+      this.stats.tradesInRange++;
+    }
+    this.qtyInt += qtyInt;
+  }
+  settle(kept: boolean): void {
+    if (!kept) {
+      this.stats.unassignedTrades += this.trades;
+      this.stats.unassignedQtyInt += this.qtyInt;
+    }
+    this.trades = 0;
+    this.qtyInt = 0;
+  }
+}
+
+export interface Spine {
+  readonly stats: SpineStats;
+  /** Closes every time-based bar ending at or before tsUs (called before each event at tsUs). */
+  advanceTo(tsUs: number, sink: SpineSink): void;
+  /** Handles one trade: feeds it (possibly in pieces) and emits the bars it closes. */
+  onTrade(t: SpineTrade, sink: SpineSink): void;
+  /** End of replay at endUs (exclusive): closes complete clock bars, handles the partial bar. */
+  finish(endUs: number, sink: SpineSink): void;
+  /** Where the replay must start for bars to be identical to a run from the beginning of time. */
+  replayStartUs(startUs: number, warmupUs: number): number;
+}
+
+export interface SpineContext {
+  /** Start of the output range: trades before it are warm-up (not counted in stats). */
+  readonly startUs: number;
+  /** Price and amount increments of the instrument (for dollar and volume thresholds). */
+  readonly priceIncrement: number;
+  readonly amountIncrement: number;
+}
+
+/** Builds the spine of a validated config. @throws ConfigError if a threshold is not representable. */
+export function createSpine(cfg: EventSpineConfig, ctx: SpineContext): Spine {
+  switch (cfg.type) {
+    case "clock":
+      return new ClockSpine(cfg.stepMs * US_PER_MS, cfg.maxRows);
+    case "trades":
+      return new ThresholdSpine("tick", 1, false, true, 0, false, cfg.maxRows, ctx);
+    case "tick":
+      return new ThresholdSpine(
+        "tick",
+        cfg.tickThreshold,
+        false,
+        true,
+        0,
+        cfg.includePartialLastBar,
+        cfg.maxRows,
+        ctx,
+      );
+    case "volume":
+      return new ThresholdSpine(
+        "volume",
+        thresholdInt(cfg.volumeThreshold, ctx.amountIncrement, "volumeThreshold"),
+        cfg.splitTrades,
+        cfg.useAbsoluteVolume,
+        0,
+        cfg.includePartialLastBar,
+        cfg.maxRows,
+        ctx,
+      );
+    case "dollar":
+      return new ThresholdSpine(
+        "dollar",
+        thresholdInt(cfg.dollarThreshold, ctx.amountIncrement * ctx.priceIncrement, "dollarThreshold"),
+        cfg.splitTrades,
+        true,
+        0,
+        cfg.includePartialLastBar,
+        cfg.maxRows,
+        ctx,
+      );
+    case "hybrid":
+      return new ThresholdSpine(
+        "volume",
+        thresholdInt(cfg.volumeThreshold, ctx.amountIncrement, "volumeThreshold"),
+        false,
+        cfg.useAbsoluteVolume,
+        cfg.maxTimeMs * US_PER_MS,
+        cfg.includePartialLastBar,
+        cfg.maxRows,
+        ctx,
+      );
+  }
+}
+
+/**
+ * Threshold in integer units (qty increments, or price×qty increments for notional), rounded up so a bar
+ * never closes below the requested threshold. @throws ConfigError if not exactly representable.
+ */
+function thresholdInt(threshold: number, increment: number, name: string): number {
+  if (!(increment > 0)) throw new ConfigError(`${name}: instrument has no increment in the symbol registry`);
+  const q = threshold / increment;
+  const t = Math.ceil(q - 1e-9 * Math.max(1, q));
+  if (!(t >= 1) || t > MAX_EXACT_INT / 4) {
+    throw new ConfigError(`${name} ${threshold} is ${q} increments: must be between 1 and 2^51 increments`);
+  }
+  return t;
+}
+
+class ClockSpine implements Spine {
+  readonly stats: SpineStats = { tradesInRange: 0, unassignedTrades: 0, unassignedQtyInt: 0 };
+  private readonly tally = new BarTally(this.stats);
+  private startUs = 0;
+  private barStart = Number.NaN;
+  private rows = 0;
+  private readonly row = new MutableSpineRow();
+
+  constructor(
+    private readonly stepUs: number,
+    private readonly maxRows: number,
+  ) {}
+
+  replayStartUs(startUs: number, warmupUs: number): number {
+    this.startUs = startUs;
+    const s = startUs - warmupUs;
+    const start = Math.floor(s / this.stepUs) * this.stepUs;
+    this.barStart = start;
+    return start;
+  }
+
+  advanceTo(tsUs: number, sink: SpineSink): void {
+    while (this.barStart + this.stepUs <= tsUs) this.close(sink);
+  }
+
+  onTrade(t: SpineTrade, sink: SpineSink): void {
+    if (t.tsLocalUs >= this.startUs) this.tally.add(t.qtyInt, true);
+    sink.feedTrade(t.qtyInt, false);
+  }
+
+  finish(endUs: number, sink: SpineSink): void {
+    this.advanceTo(endUs, sink);
+    this.tally.settle(false); // the bar cut by the range end has no row
+  }
+
+  private close(sink: SpineSink): void {
+    const r = this.row;
+    r.tsEventUs = this.barStart;
+    r.tsEndUs = this.barStart + this.stepUs;
+    r.availableAtUs = r.tsEndUs;
+    r.barIndex = Math.round(this.barStart / this.stepUs);
+    if (++this.rows > this.maxRows)
+      throw new ConfigError(`spine would produce more than maxRows=${this.maxRows} rows`);
+    this.barStart = r.tsEndUs;
+    this.tally.settle(r.tsEventUs >= this.startUs);
+    sink.emit(r);
+  }
+}
+
+/** volume / dollar / tick / trades / hybrid bars. */
+class ThresholdSpine implements Spine {
+  readonly stats: SpineStats = { tradesInRange: 0, unassignedTrades: 0, unassignedQtyInt: 0 };
+  private readonly tally = new BarTally(this.stats);
+  private open = false;
+  private openUs = 0;
+  private acc = 0;
+  private barIndex = 0;
+  private dayEndUs = Number.NaN;
+  private rows = 0;
+  private readonly row = new MutableSpineRow();
+
+  constructor(
+    private readonly kind: "volume" | "dollar" | "tick",
+    private readonly threshold: number,
+    private readonly split: boolean,
+    private readonly absolute: boolean,
+    private readonly maxTimeUs: number,
+    private readonly includePartial: boolean,
+    private readonly maxRows: number,
+    private readonly ctx: SpineContext,
+  ) {}
+
+  replayStartUs(startUs: number, warmupUs: number): number {
+    const s = Math.floor((startUs - warmupUs) / US_PER_DAY) * US_PER_DAY;
+    this.dayEndUs = s + US_PER_DAY;
+    return s;
+  }
+
+  advanceTo(tsUs: number, sink: SpineSink): void {
+    if (this.open && this.maxTimeUs > 0 && tsUs >= this.openUs + this.maxTimeUs) {
+      this.close(this.openUs + this.maxTimeUs, sink);
+    }
+    while (tsUs >= this.dayEndUs) {
+      if (this.open) this.partial(this.dayEndUs, sink);
+      this.barIndex = 0;
+      this.dayEndUs += US_PER_DAY;
+    }
+  }
+
+  onTrade(t: SpineTrade, sink: SpineSink): void {
+    const inRange = t.tsLocalUs >= this.ctx.startUs;
+    if (!this.open) {
+      this.open = true;
+      this.openUs = t.tsLocalUs;
+      this.acc = 0;
+    }
+    if (this.kind === "tick") {
+      if (inRange) this.tally.add(t.qtyInt, true);
+      sink.feedTrade(t.qtyInt, false);
+      if (++this.acc >= this.threshold) this.close(t.tsLocalUs, sink);
+      return;
+    }
+    // volume or dollar: per-unit weight of one qty increment in threshold units
+    const unit = this.kind === "dollar" ? t.pxInt : 1;
+    const sign = this.absolute ? 1 : t.side === SIDE_BUY ? 1 : t.side === SIDE_SELL ? -1 : 0;
+    if (!this.split) {
+      if (inRange) this.tally.add(t.qtyInt, true);
+      this.acc += sign * t.qtyInt * unit;
+      sink.feedTrade(t.qtyInt, false);
+      if (Math.abs(this.acc) >= this.threshold) this.close(t.tsLocalUs, sink);
+      return;
+    }
+    // exact bars: fill the bar with the part of the trade that reaches the threshold
+    let remaining = t.qtyInt;
+    let continuation = false;
+    while (remaining > 0) {
+      const needUnits = this.threshold - this.acc;
+      const needQty = Math.ceil(needUnits / unit);
+      const piece = Math.min(remaining, needQty);
+      if (inRange) this.tally.add(piece, !continuation);
+      this.acc += piece * unit;
+      remaining -= piece;
+      sink.feedTrade(piece, continuation);
+      continuation = true;
+      if (this.acc >= this.threshold) {
+        this.close(t.tsLocalUs, sink);
+        if (remaining > 0) {
+          this.open = true;
+          this.openUs = t.tsLocalUs;
+          this.acc = 0;
+        }
+      }
+    }
+  }
+
+  finish(endUs: number, sink: SpineSink): void {
+    this.advanceTo(endUs, sink);
+    if (this.open) this.partial(endUs, sink);
+  }
+
+  private partial(atUs: number, sink: SpineSink): void {
+    if (this.includePartial) this.close(atUs, sink);
+    else {
+      this.tally.settle(false);
+      this.open = false;
+      sink.discard();
+    }
+  }
+
+  private close(endUs: number, sink: SpineSink): void {
+    const r = this.row;
+    r.tsEventUs = this.openUs;
+    r.tsEndUs = endUs;
+    r.availableAtUs = endUs;
+    r.barIndex = this.barIndex++;
+    if (++this.rows > this.maxRows)
+      throw new ConfigError(`spine would produce more than maxRows=${this.maxRows} rows`);
+    this.open = false;
+    this.tally.settle(r.tsEventUs >= this.ctx.startUs);
+    sink.emit(r);
+  }
+}

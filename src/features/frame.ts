@@ -1,0 +1,191 @@
+/**
+ * `buildFeatureFrame` / `streamFeatureFrame`: Pointline's research entry points. One replay of the lake
+ * (see engine/replay.ts) computes every enabled family on the configured spine; rows are bars with
+ * ts_event_us in [start, end) and available_at_us ≤ end.
+ *
+ * Frame columns: `ts_event_us`, `ts_end_us`, `available_at_us`, `bar_index`, `bar_duration_us` (Int64,
+ * µs), then each family's outputs (Int64 or Float64; null where the value is undefined or in warm-up).
+ */
+import pl from "nodejs-polars";
+import { ConfigError } from "../core/errors.js";
+import { type TimeInput, toUs, US_PER_MS } from "../core/time.js";
+import type { Operator, OutputSpec } from "../engine/operator.js";
+import { type FeatureBatch, Replay, type ReplaySummary, SPINE_COLUMNS } from "../engine/replay.js";
+import { SymbolRegistry } from "../lake/registry.js";
+import { type FeatureRunConfig, type FeatureRunInput, parseFeatureRunConfig } from "./config.js";
+import { FAMILIES } from "./families.js";
+import type { FamilyDef, FeatureMeta } from "./family.js";
+
+export interface FeatureFrameRequest {
+  /** Lake root. */
+  readonly lake: string;
+  readonly exchange: string;
+  /** Exchange symbol (e.g. BTCUSDT); or give `symbolId` from the registry. */
+  readonly symbol?: string;
+  readonly symbolId?: number;
+  /** Inclusive start / exclusive end of the output range (ISO string, Date or µs). */
+  readonly start: TimeInput;
+  readonly end: TimeInput;
+  readonly config?: FeatureRunInput;
+  /** Rows per streamed batch (default 65,536). */
+  readonly batchRows?: number;
+  /** Events read per source at a time, ms of data (default 1 h). */
+  readonly chunkMs?: number;
+  readonly onProgress?: (doneUs: number, fromUs: number, toUs: number) => void;
+}
+
+/** Column description for manifests and docs. */
+export interface FrameColumn {
+  readonly name: string;
+  readonly dtype: "Int64" | "Float64";
+  readonly unit: string;
+}
+
+/** A planned run: validated config, operators and output columns, before any data is read. */
+export interface FeaturePlan {
+  readonly config: FeatureRunConfig;
+  readonly exchange: string;
+  readonly symbol: string;
+  readonly startUs: number;
+  readonly endUs: number;
+  readonly warmupUs: number;
+  readonly families: readonly FamilyDef[];
+  readonly operators: readonly Operator[];
+  readonly columns: readonly FrameColumn[];
+  readonly catalog: readonly FeatureMeta[];
+}
+
+const SPINE_UNITS: Record<(typeof SPINE_COLUMNS)[number], string> = {
+  ts_event_us: "µs since epoch (bar start)",
+  ts_end_us: "µs since epoch (bar end)",
+  available_at_us: "µs since epoch (earliest knowable)",
+  bar_index: "bars since anchor",
+  bar_duration_us: "µs",
+};
+
+/** Resolves the instrument, validates the config and builds the operators. @throws ConfigError. */
+export async function planFeatureFrame(
+  req: FeatureFrameRequest,
+  extraOperators: readonly Operator[] = [],
+): Promise<FeaturePlan> {
+  const config = parseFeatureRunConfig(req.config ?? {});
+  const startUs = toUs(req.start);
+  const endUs = toUs(req.end);
+  if (!(endUs > startUs)) throw new ConfigError(`end (${endUs}) must be after start (${startUs})`);
+  let symbol = req.symbol;
+  if (symbol === undefined) {
+    if (req.symbolId === undefined) throw new ConfigError("give symbol or symbolId");
+    const entry = (await SymbolRegistry.open(req.lake)).byId(req.symbolId);
+    if (!entry) throw new ConfigError(`symbol_id ${req.symbolId} is not in the lake's registry`);
+    if (entry.exchange !== req.exchange) {
+      throw new ConfigError(`symbol_id ${req.symbolId} belongs to ${entry.exchange}, not ${req.exchange}`);
+    }
+    symbol = entry.exchange_symbol;
+  }
+  const families = FAMILIES.filter((f) => config[f.flag]);
+  const operators = [...families.map((f) => f.create(config)), ...extraOperators];
+  const outputs: OutputSpec[] = operators.flatMap((op) => op.outputs);
+  const columns: FrameColumn[] = [
+    ...SPINE_COLUMNS.map((name) => ({ name, dtype: "Int64" as const, unit: SPINE_UNITS[name] })),
+    ...outputs.map((o) => ({
+      name: o.name,
+      dtype: o.dtype === "i64" ? ("Int64" as const) : ("Float64" as const),
+      unit: o.unit,
+    })),
+  ];
+  let warmupUs: number;
+  if (config.warmupMs !== undefined) warmupUs = config.warmupMs * US_PER_MS;
+  else if (config.spine.type === "clock") {
+    const rows = outputs.reduce((m, o) => Math.max(m, o.warmupRows), 0);
+    warmupUs = (rows + 1) * config.spine.stepMs * US_PER_MS;
+  } else warmupUs = 0;
+  return {
+    config,
+    exchange: req.exchange,
+    symbol,
+    startUs,
+    endUs,
+    warmupUs,
+    families,
+    operators,
+    columns,
+    catalog: families.flatMap((f) => f.catalog(config)),
+  };
+}
+
+/** A replay of a plan (iterate `batches()` once; `summary` is complete afterwards). */
+export function replayOf(plan: FeaturePlan, req: FeatureFrameRequest): Replay {
+  const cv = plan.config.includeCrossVenue ? plan.config.crossVenue : undefined;
+  return new Replay({
+    lake: req.lake,
+    exchange: plan.exchange,
+    symbol: plan.symbol,
+    ...(cv ? { crossVenue: cv } : {}),
+    startUs: plan.startUs,
+    endUs: plan.endUs,
+    spine: plan.config.spine,
+    operators: plan.operators,
+    warmupUs: plan.warmupUs,
+    ...(req.chunkMs !== undefined ? { chunkUs: req.chunkMs * US_PER_MS } : {}),
+    ...(req.batchRows !== undefined ? { batchRows: req.batchRows } : {}),
+    ...(req.onProgress ? { onProgress: req.onProgress } : {}),
+  });
+}
+
+/** Converts one batch to a DataFrame with the plan's columns (NaN → null). */
+export function batchToFrame(plan: FeaturePlan, b: FeatureBatch): pl.DataFrame {
+  const spine = [b.tsEventUs, b.tsEndUs, b.availableAtUs, b.barIndex, b.barDurationUs];
+  const series: pl.Series[] = [];
+  const exprs: pl.Expr[] = [];
+  plan.columns.forEach((c, k) => {
+    const data = k < spine.length ? spine[k]! : b.columns[k - spine.length]!;
+    series.push(pl.Series(c.name, data, pl.Float64));
+    exprs.push(c.dtype === "Int64" ? pl.col(c.name).cast(pl.Int64) : pl.col(c.name).fillNan(null));
+  });
+  return pl.DataFrame(series).select(...exprs);
+}
+
+/** Streams the feature frame as DataFrame batches of up to `batchRows` rows, in row order. */
+export async function* streamFeatureFrame(
+  req: FeatureFrameRequest,
+): AsyncGenerator<pl.DataFrame, ReplaySummary> {
+  const plan = await planFeatureFrame(req);
+  const replay = replayOf(plan, req);
+  for await (const b of replay.batches()) yield batchToFrame(plan, b);
+  return replay.summary;
+}
+
+/** The whole feature frame as one DataFrame. */
+export async function buildFeatureFrame(req: FeatureFrameRequest): Promise<pl.DataFrame> {
+  return (await buildFeatureFrameWithSummary(req)).frame;
+}
+
+/** The frame plus the run's plan and summary (rows, events per source, unassigned trades, partitions). */
+export async function buildFeatureFrameWithSummary(
+  req: FeatureFrameRequest,
+): Promise<{ frame: pl.DataFrame; plan: FeaturePlan; summary: ReplaySummary }> {
+  const plan = await planFeatureFrame(req);
+  const replay = replayOf(plan, req);
+  const parts: pl.DataFrame[] = [];
+  for await (const b of replay.batches()) parts.push(batchToFrame(plan, b));
+  const frame =
+    parts.length === 0
+      ? batchToFrame(plan, emptyBatch(plan.columns.length - SPINE_COLUMNS.length))
+      : parts.length === 1
+        ? parts[0]!
+        : pl.concat(parts, { how: "vertical" });
+  return { frame, plan, summary: replay.summary };
+}
+
+function emptyBatch(nOut: number): FeatureBatch {
+  const e = new Float64Array(0);
+  return {
+    length: 0,
+    tsEventUs: e,
+    tsEndUs: e,
+    availableAtUs: e,
+    barIndex: e,
+    barDurationUs: e,
+    columns: Array.from({ length: nOut }, () => e),
+  };
+}
