@@ -83,12 +83,30 @@ export type JsonValue =
   | readonly JsonValue[]
   | { readonly [k: string]: JsonValue };
 
+/** The instrument an operator computes on (increments from the symbol registry at the range start). */
+export interface InstrumentInfo {
+  readonly exchange: string;
+  readonly symbol: string;
+  /** Price of one price increment, e.g. 0.1 (USDT). */
+  readonly priceIncrement: number;
+  /** Quantity of one amount increment, e.g. 0.001 (BTC). */
+  readonly amountIncrement: number;
+}
+
+export interface OperatorContext {
+  readonly primary: InstrumentInfo;
+  /** The `spot_*` instrument, when the run has one. */
+  readonly crossVenue?: InstrumentInfo;
+}
+
 export interface Operator {
   /** Stable identifier, e.g. "rolling_flow". */
   readonly id: string;
   /** Source roles this operator reads; the engine feeds it events of these roles only. */
   readonly inputs: readonly SourceRole[];
   readonly outputs: readonly OutputSpec[];
+  /** Optional: called once before the first event with the instruments of the run. */
+  init?(ctx: OperatorContext): void;
   /** Feeds one event (O(1) amortised, no allocation). */
   onEvent(ev: EventCursor): void;
   /**

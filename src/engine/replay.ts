@@ -20,7 +20,14 @@ import { loadManifests } from "../lake/catalog.js";
 import { SymbolRegistry } from "../lake/registry.js";
 import type { TypedRows } from "../query/query.js";
 import { TABLES } from "../schema/tables.js";
-import type { EventCursor, Operator, SourceRole, SpineRow } from "./operator.js";
+import type {
+  EventCursor,
+  InstrumentInfo,
+  Operator,
+  OperatorContext,
+  SourceRole,
+  SpineRow,
+} from "./operator.js";
 import { ROLE_TABLE } from "./operator.js";
 import { type EngineSource, type InputPartition, SourceReader } from "./source.js";
 import { createSpine, type EventSpineConfig, type Spine, type SpineSink, type SpineStats } from "./spine.js";
@@ -149,6 +156,21 @@ export class Replay {
       priceIncrement: fixedToNumber(1, resolved.priceIncrement),
       amountIncrement: fixedToNumber(1, resolved.amountIncrement),
     });
+    const info = (exchange: string, symbol: string): InstrumentInfo => {
+      const r = registry.lookup(exchange, symbol, cfg.startUs);
+      if (!r) throw new ConfigError(`no symbol ${exchange}/${symbol} in the lake's registry at start`);
+      return {
+        exchange,
+        symbol,
+        priceIncrement: fixedToNumber(1, r.priceIncrement),
+        amountIncrement: fixedToNumber(1, r.amountIncrement),
+      };
+    };
+    const ctx: OperatorContext = {
+      primary: info(cfg.exchange, cfg.symbol),
+      ...(cfg.crossVenue ? { crossVenue: info(cfg.crossVenue.exchange, cfg.crossVenue.symbol) } : {}),
+    };
+    for (const op of cfg.operators) op.init?.(ctx);
     const replayStartUs = spine.replayStartUs(cfg.startUs, cfg.warmupUs);
     this.summary.replayStartUs = replayStartUs;
 

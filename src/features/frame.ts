@@ -32,6 +32,8 @@ export interface FeatureFrameRequest {
   /** Events read per source at a time, ms of data (default 1 h). */
   readonly chunkMs?: number;
   readonly onProgress?: (doneUs: number, fromUs: number, toUs: number) => void;
+  /** Families to choose from (default: every family, `FAMILIES`); each is still gated by its flag. */
+  readonly families?: readonly FamilyDef[];
 }
 
 /** Column description for manifests and docs. */
@@ -82,7 +84,7 @@ export async function planFeatureFrame(
     }
     symbol = entry.exchange_symbol;
   }
-  const families = FAMILIES.filter((f) => config[f.flag]);
+  const families = (req.families ?? FAMILIES).filter((f) => config[f.flag]);
   const operators = [...families.map((f) => f.create(config)), ...extraOperators];
   const outputs: OutputSpec[] = operators.flatMap((op) => op.outputs);
   const columns: FrameColumn[] = [

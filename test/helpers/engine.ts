@@ -1,0 +1,153 @@
+/**
+ * Engine test helpers: a snapshot/restore probe that swaps an operator for a freshly restored copy
+ * mid-run (its output must be bitwise identical to an uninterrupted run), and value comparisons for
+ * naive references.
+ */
+import assert from "node:assert/strict";
+import pl from "nodejs-polars";
+import type {
+  EventCursor,
+  Operator,
+  OperatorContext,
+  OutputSpec,
+  SourceRole,
+  SpineRow,
+} from "../../src/engine/operator.js";
+import type { FeatureRunConfig } from "../../src/features/config.js";
+import type { FamilyDef } from "../../src/features/family.js";
+
+/**
+ * Wraps the operator of `make()`. After the emits numbered in `atRows` (1-based) and after every
+ * `everyEvents` events, it snapshots the inner operator, round-trips the state through JSON text, restores
+ * it into a fresh operator and continues with that one.
+ */
+export class SnapshotProbe implements Operator {
+  readonly id: string;
+  readonly inputs: readonly SourceRole[];
+  readonly outputs: readonly OutputSpec[];
+  swaps = 0;
+  private inner: Operator;
+  private ctx: OperatorContext | undefined;
+  private rows = 0;
+  private events = 0;
+
+  constructor(
+    private readonly make: () => Operator,
+    private readonly atRows: readonly number[],
+    private readonly everyEvents = 0,
+  ) {
+    this.inner = make();
+    this.id = `probe(${this.inner.id})`;
+    this.inputs = this.inner.inputs;
+    this.outputs = this.inner.outputs;
+  }
+
+  init(ctx: OperatorContext): void {
+    this.ctx = ctx;
+    this.inner.init?.(ctx);
+  }
+
+  onEvent(ev: EventCursor): void {
+    this.inner.onEvent(ev);
+    if (this.everyEvents > 0 && ++this.events % this.everyEvents === 0) this.swap();
+  }
+
+  emit(row: SpineRow, out: readonly Float64Array[], r: number): void {
+    this.inner.emit(row, out, r);
+    if (this.atRows.includes(++this.rows)) this.swap();
+  }
+
+  discardBar(): void {
+    this.inner.discardBar?.();
+  }
+
+  snapshot() {
+    return this.inner.snapshot();
+  }
+
+  restore(): void {
+    throw new Error("SnapshotProbe is not restorable");
+  }
+
+  private swap(): void {
+    const state = JSON.parse(JSON.stringify(this.inner.snapshot()));
+    const fresh = this.make();
+    if (this.ctx) fresh.init?.(this.ctx);
+    fresh.restore(state);
+    this.inner = fresh;
+    this.swaps++;
+  }
+}
+
+/** A FamilyDef whose operator is wrapped in a SnapshotProbe (for buildFeatureFrame({ families })). */
+export function probedFamily(
+  f: FamilyDef,
+  atRows: readonly number[],
+  everyEvents = 0,
+): FamilyDef & { probes: SnapshotProbe[] } {
+  const probes: SnapshotProbe[] = [];
+  return {
+    ...f,
+    probes,
+    create(cfg: FeatureRunConfig): Operator {
+      const p = new SnapshotProbe(() => f.create(cfg), atRows, everyEvents);
+      probes.push(p);
+      return p;
+    },
+  };
+}
+
+/** Asserts two frames have the same columns, dtypes and bitwise-equal values (nulls included). */
+export function assertFramesIdentical(a: pl.DataFrame, b: pl.DataFrame, label = ""): void {
+  assert.deepEqual(a.columns, b.columns, `${label} columns`);
+  assert.equal(a.height, b.height, `${label} rows`);
+  for (const c of a.columns) {
+    const x = a.getColumn(c);
+    const y = b.getColumn(c);
+    assert.equal(String(x.dtype), String(y.dtype), `${label} dtype of ${c}`);
+    const xs = x.toArray() as unknown[];
+    const ys = y.toArray() as unknown[];
+    for (let i = 0; i < xs.length; i++) {
+      if (!Object.is(xs[i], ys[i])) assert.fail(`${label} ${c}[${i}]: ${String(xs[i])} !== ${String(ys[i])}`);
+    }
+  }
+}
+
+/** A frame column as numbers with null → NaN (Int64 columns read exactly via Float64). */
+export function columnValues(df: pl.DataFrame, name: string): Float64Array {
+  if (df.height === 0) return new Float64Array(0);
+  return Float64Array.from(
+    df
+      .select(pl.col(name).cast(pl.Float64).fillNull(pl.lit(Number.NaN)))
+      .getColumn(name)
+      .toTypedArray() as Float64Array,
+  );
+}
+
+/**
+ * Compares an engine column with a naive reference: NaN (null) must match NaN; integer-valued
+ * references must match exactly; others within `relTol` relative (absolute below 1e-300).
+ */
+export function assertColumnClose(
+  name: string,
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  relTol = 1e-12,
+): void {
+  assert.equal(actual.length, expected.length, `${name}: length`);
+  for (let i = 0; i < expected.length; i++) {
+    const a = actual[i]!;
+    const e = expected[i]!;
+    if (Number.isNaN(e) || Number.isNaN(a)) {
+      if (!(Number.isNaN(e) && Number.isNaN(a))) assert.fail(`${name}[${i}]: engine ${a}, reference ${e}`);
+      continue;
+    }
+    if (Number.isInteger(e) && Number.isInteger(a)) {
+      if (a !== e) assert.fail(`${name}[${i}]: engine ${a}, reference ${e} (exact)`);
+      continue;
+    }
+    const err = Math.abs(a - e) / Math.max(Math.abs(e), 1e-300);
+    if (err > relTol && Math.abs(a - e) > 1e-300)
+      assert.fail(`${name}[${i}]: engine ${a}, reference ${e} (rel ${err})`);
+  }
+}
