@@ -251,7 +251,13 @@ export class Replay {
     };
 
     const chunkUs = cfg.chunkUs ?? US_PER_HOUR;
-    for (let c0 = replayStartUs; c0 < endUs; c0 += chunkUs) {
+    for (let c0 = replayStartUs; c0 < endUs; ) {
+      // skip chunks no source has data in (stay on the chunk grid)
+      let next = Number.POSITIVE_INFINITY;
+      for (const s of streams) next = Math.min(next, s.reader.nextDataUs(c0));
+      if (next === Number.POSITIVE_INFINITY) break;
+      if (next >= c0 + chunkUs) c0 += Math.floor((next - c0) / chunkUs) * chunkUs;
+      if (c0 >= endUs) break;
       const c1 = Math.min(endUs, c0 + chunkUs);
       for (const s of streams) {
         const rows = s.reader.load(c0, c1);
@@ -308,6 +314,7 @@ export class Replay {
         while (ready.length > 0) yield ready.shift()!;
       }
       cfg.onProgress?.(c1, replayStartUs, endUs);
+      c0 = c1;
     }
     spine.finish(endUs, sink);
     Object.assign(summary.spine, spine.stats);

@@ -8,9 +8,13 @@
  *
  * Exactness rule: sums are running sums of values shifted by a pivot (the first value of the window at
  * the last rebuild). Integer inputs whose shifted partial sums stay below 2^53 are summed exactly.
- * Float inputs accumulate rounding error, so the sums are rebuilt from the ring every `windowRows`
- * pushes (amortised O(1)); the error is bounded by ~w·ε relative to the window's scale and does not
- * depend on where the computation started (partition safety).
+ * Float inputs accumulate rounding error, so the sums are rebuilt from the ring once every `windowRows`
+ * pushes (amortised O(1)); the error is bounded by ~w·ε relative to the window's scale.
+ *
+ * Partition safety: pass the spine row's `barIndex` as `rowKey`. Rebuilds then happen at rows whose key is
+ * a multiple of w — the same rows whatever the replay start — so two runs that both hold a full window at
+ * such a row agree bitwise from there on (at most 2w − 1 rows after their first common row). Without a key
+ * the rebuild schedule counts pushes, which depends on the start.
  */
 import { type JsonValue, numbersToJson, stateNumber, stateNumbers, stateObject } from "./operator.js";
 
@@ -31,7 +35,8 @@ export class RollingStats {
     this.ring = new Float64Array(windowRows);
   }
 
-  push(x: number): void {
+  /** Pushes the value of the next row (`rowKey`: the row's barIndex, see the class doc). */
+  push(x: number, rowKey = Number.NaN): void {
     const w = this.windowRows;
     if (this.pushed >= w) {
       const old = this.ring[this.pos]!;
@@ -51,7 +56,8 @@ export class RollingStats {
     }
     this.pos = this.pos + 1 === w ? 0 : this.pos + 1;
     this.pushed++;
-    if (++this.sinceRebuild >= w) this.rebuild();
+    this.sinceRebuild++;
+    if (Number.isNaN(rowKey) ? this.sinceRebuild >= w : rowKey % w === 0) this.rebuild();
   }
 
   /** True when the window holds w values and none is NaN. */

@@ -9,7 +9,7 @@ import pl from "nodejs-polars";
 import { sha256File } from "../ingest/lines.js";
 import type { FileManifest, PartInfo } from "../ingest/session.js";
 import { partsFor } from "../lake/catalog.js";
-import { type TypedColumn, type TypedRows, toTypedRows } from "../query/query.js";
+import { levelColumn, type TypedColumn, type TypedRows } from "../query/query.js";
 import { type TableName, tableColumns } from "../schema/tables.js";
 import { ROLE_TABLE, type SourceRole } from "./operator.js";
 
@@ -44,7 +44,10 @@ export class SourceReader {
   ) {
     this.table = ROLE_TABLE[source.role];
     this.parts = partsFor(manifests, this.table, source.exchange, source.symbol, fromUs, toUs);
-    this.columns = tableColumns(this.table).map((c) => c.name);
+    // string columns (exchange, trade_id, …) are lineage only: operators never read them
+    this.columns = tableColumns(this.table)
+      .filter((c) => c.dtype !== "str")
+      .map((c) => c.name);
   }
 
   /** Partitions this source reads, with the sha256 of each Parquet part's bytes. */
@@ -63,6 +66,16 @@ export class SourceReader {
     return out;
   }
 
+  /** The earliest ts_local_us ≥ fromUs at which this source may have rows (+∞ if none): skips gaps. */
+  nextDataUs(fromUs: number): number {
+    let next = Number.POSITIVE_INFINITY;
+    for (const p of this.parts) {
+      if (p.last_ts_local_us < fromUs) continue;
+      next = Math.min(next, Math.max(fromUs, p.first_ts_local_us));
+    }
+    return next;
+  }
+
   /** Rows with ts_local_us in [fromUs, toUs), in the total order. */
   load(fromUs: number, toUs: number): TypedRows {
     const frames: pl.DataFrame[] = [];
@@ -79,14 +92,31 @@ export class SourceReader {
     if (frames.length === 0) return emptyRows(this.table);
     let df = frames.length === 1 ? frames[0]! : pl.concat(frames, { how: "vertical" });
     if (frames.length > 1) df = df.sort(["ts_local_us", "file_id", "file_line_number"]);
-    return toTypedRows(this.table, df);
+    return this.typed(df);
+  }
+
+  /** Numeric columns as Float64Array (NaN null) in one conversion, side as Int8Array, lists as levels. */
+  private typed(df: pl.DataFrame): TypedRows {
+    const n = df.height;
+    const specs = tableColumns(this.table).filter((c) => c.dtype !== "str");
+    const nums = specs.filter((c) => c.dtype === "i64" || c.dtype === "f64");
+    const conv = df.select(...nums.map((c) => pl.col(c.name).cast(pl.Float64).fillNull(pl.lit(Number.NaN))));
+    const columns: Record<string, TypedColumn> = {};
+    for (const c of specs) {
+      if (c.dtype === "i64" || c.dtype === "f64")
+        columns[c.name] = conv.getColumn(c.name).toTypedArray() as Float64Array;
+      else if (c.dtype === "i8")
+        columns[c.name] = Int8Array.from(df.getColumn(c.name).toTypedArray() as Int8Array);
+      else columns[c.name] = levelColumn(df, c.name, n);
+    }
+    return { table: this.table, length: n, columns };
   }
 }
 
 /** Zero rows of `table` as typed columns. */
 function emptyRows(table: TableName): TypedRows {
   const columns: Record<string, TypedColumn> = {};
-  for (const c of tableColumns(table)) {
+  for (const c of tableColumns(table).filter((x) => x.dtype !== "str")) {
     columns[c.name] =
       c.dtype === "i8"
         ? new Int8Array(0)

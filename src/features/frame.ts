@@ -98,8 +98,10 @@ export async function planFeatureFrame(
   let warmupUs: number;
   if (config.warmupMs !== undefined) warmupUs = config.warmupMs * US_PER_MS;
   else if (config.spine.type === "clock") {
+    // 2w + 1 rows: the window fills (w) and passes one rolling-sum rebuild point (< w more rows, see
+    // engine/rolling.ts), after which rows are bitwise identical to a run started earlier
     const rows = outputs.reduce((m, o) => Math.max(m, o.warmupRows), 0);
-    warmupUs = (rows + 1) * config.spine.stepMs * US_PER_MS;
+    warmupUs = (2 * rows + 2) * config.spine.stepMs * US_PER_MS;
   } else warmupUs = 0;
   return {
     config,

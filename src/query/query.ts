@@ -108,7 +108,7 @@ export function toTypedRows(table: TableName, df: pl.DataFrame): TypedRows {
  * A list column as BOOK_DEPTH slots per row. Reads the flattened values in one typed copy (explode),
  * not per-row JS arrays; an empty or null list explodes to one null placeholder, skipped here.
  */
-function levelColumn(df: pl.DataFrame, name: string, n: number): LevelColumn {
+export function levelColumn(df: pl.DataFrame, name: string, n: number): LevelColumn {
   const values = new Float64Array(n * BOOK_DEPTH);
   const lens = new Uint8Array(n);
   if (n === 0) return { values, lens };
