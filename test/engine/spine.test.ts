@@ -97,7 +97,9 @@ function assertPartition(bars: Bar[], discarded: [number, number][], trades: rea
   const fed = new Map<number, number>();
   for (const b of bars) for (const [i, q] of b.pieces) fed.set(i, (fed.get(i) ?? 0) + q);
   for (const [i, q] of discarded) fed.set(i, (fed.get(i) ?? 0) + q);
-  trades.forEach((t, i) => assert.equal(fed.get(i) ?? 0, t.qty, `trade ${i} fed ${fed.get(i)} of ${t.qty}`));
+  trades.forEach((t, i) => {
+    assert.equal(fed.get(i) ?? 0, t.qty, `trade ${i} fed ${fed.get(i)} of ${t.qty}`);
+  });
 }
 
 function assertNoOverlap(bars: Bar[]): void {
