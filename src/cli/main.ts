@@ -8,6 +8,9 @@ import { SingleBar } from "cli-progress";
 import { Command, Option } from "commander";
 import { PointlineError } from "../core/errors.js";
 import { toUs, usToIso } from "../core/time.js";
+import { parseFeatureRunConfig } from "../features/config.js";
+import { FAMILIES } from "../features/families.js";
+import { writeFeatureFrame } from "../features/output.js";
 import { INGEST_KINDS, ingestFiles } from "../ingest/ingest.js";
 import { formatReport, totals } from "../ingest/report.js";
 import type { FileManifest } from "../ingest/session.js";
@@ -16,6 +19,7 @@ import { SymbolRegistry } from "../lake/registry.js";
 import { listSymbols } from "../lake/symbols.js";
 import { queryFrame } from "../query/query.js";
 import { isTableName } from "../schema/tables.js";
+import { featureConfigFromCli, formatManifest, timeArg } from "./features.js";
 import { sampleGroups } from "./samples.js";
 
 function table(rows: readonly (readonly string[])[], header: readonly string[]): string {
@@ -220,6 +224,91 @@ export function buildCli(): Command {
         else process.stdout.write(`${head.toString()}\n(${df.height} rows in range)\n`);
       },
     );
+
+  const features = program.command("features").description("feature frames: build, catalogue");
+  features
+    .command("build")
+    .description("compute a feature frame over [start, end) and write it (.parquet or .csv) with a manifest")
+    .option("--lake <dir>", "lake root directory", "./lake")
+    .requiredOption("--exchange <id>", "exchange, e.g. binance-futures")
+    .requiredOption("--symbol <symbol>", "exchange symbol, e.g. BTCUSDT")
+    .requiredOption("--start <time>", "inclusive start (ISO or µs)")
+    .requiredOption("--end <time>", "exclusive end (ISO or µs)")
+    .option(
+      "--spine <spec>",
+      "clock:<ms> | trades | volume:<base qty> | dollar:<notional> | tick:<n> | hybrid:<qty>:<ms>",
+      "clock:1000",
+    )
+    .option(
+      "--families <ids>",
+      `comma-separated family ids (${FAMILIES.map((f) => f.id).join(",")}), "default" (Pointline's defaults) or "all"`,
+      "default",
+    )
+    .option("--cross-venue <exchange:symbol>", "spot instrument for the cross-venue family (cv)")
+    .option("--config <file>", "JSON FeatureRunConfig overriding defaults (window sizes, warmupMs, …)")
+    .requiredOption("--out <file>", "output file: .parquet or .csv (a .manifest.json is written beside it)")
+    .option("--json", "print the manifest as JSON on stdout")
+    .action(
+      async (o: {
+        lake: string;
+        exchange: string;
+        symbol: string;
+        start: string;
+        end: string;
+        spine: string;
+        families: string;
+        crossVenue?: string;
+        config?: string;
+        out: string;
+        json?: boolean;
+      }) => {
+        const config = await featureConfigFromCli(o);
+        const bar = process.stderr.isTTY
+          ? new SingleBar({
+              format: "features [{bar}] {percentage}% | {eta_formatted} left",
+              stream: process.stderr,
+            })
+          : null;
+        bar?.start(100, 0);
+        const manifest = await writeFeatureFrame(
+          {
+            lake: o.lake,
+            exchange: o.exchange,
+            symbol: o.symbol,
+            start: timeArg(o.start),
+            end: timeArg(o.end),
+            config,
+            onProgress: (done, from, to) =>
+              bar?.update(Math.round((100 * (done - from)) / Math.max(1, to - from))),
+          },
+          o.out,
+        );
+        bar?.stop();
+        if (o.json) process.stdout.write(`${JSON.stringify(manifest, null, 2)}\n`);
+        else process.stdout.write(`${formatManifest(manifest)}\n`);
+      },
+    );
+  features
+    .command("catalog")
+    .description("list every feature with its family, unit, window and warm-up (default config)")
+    .option("--json", "JSON output")
+    .action((o: { json?: boolean }) => {
+      const cfg = parseFeatureRunConfig({
+        includeBarAggregations: true,
+        includeCrossVenue: true,
+        crossVenue: { exchange: "-", symbol: "-" },
+      });
+      const metas = FAMILIES.flatMap((f) => f.catalog(cfg));
+      if (o.json) process.stdout.write(`${JSON.stringify(metas, null, 2)}\n`);
+      else {
+        process.stdout.write(
+          `${table(
+            metas.map((m) => [m.name, m.family, m.unit, m.window, m.warmup]),
+            ["feature", "family", "unit", "window", "warm-up"],
+          )}\n`,
+        );
+      }
+    });
 
   program
     .command("ingest-samples")

@@ -1,37 +1,57 @@
 /**
- * Canonical content hash of a frame: sha256 over column names, dtypes and values in row order
- * (Float64/Int64 values as float64 little-endian bytes, null as a distinct tag). Independent of Parquet
- * encoding and compression, so two runs that computed the same values hash equally.
+ * Canonical content hash of a frame: sha256 over the row count and, per column, its name, dtype and a
+ * sha256 of its values in row order (Float64/Int64 values as float64 little-endian bytes after a null
+ * bitmap of one byte per row). Independent of Parquet/CSV encoding, compression and batch boundaries, so
+ * two runs that computed the same values hash equally however they were written.
  */
-import { createHash } from "node:crypto";
+import { createHash, type Hash } from "node:crypto";
 import pl from "nodejs-polars";
 
-export function canonicalFrameHash(df: pl.DataFrame): string {
-  const h = createHash("sha256");
-  h.update(`rows=${df.height};`);
-  for (const name of df.columns) {
-    const s = df.getColumn(name);
-    h.update(`col=${name}:${String(s.dtype)};`);
-    if (df.height === 0) continue;
-    const numeric =
-      s.dtype.equals(pl.Float64) ||
-      s.dtype.equals(pl.Int64) ||
-      s.dtype.equals(pl.Int8) ||
-      s.dtype.equals(pl.Int32);
-    if (numeric) {
+/** Streaming form: `add` frames (same columns) in row order, then `digest`. */
+export class CanonicalHasher {
+  private rows = 0;
+  private cols: { name: string; dtype: string; nulls: Hash; values: Hash }[] | null = null;
+
+  add(df: pl.DataFrame): void {
+    if (this.cols === null) {
+      this.cols = df.columns.map((name) => ({
+        name,
+        dtype: String(df.getColumn(name).dtype),
+        nulls: createHash("sha256"),
+        values: createHash("sha256"),
+      }));
+    }
+    this.rows += df.height;
+    if (df.height === 0) return;
+    for (const c of this.cols) {
+      const s = df.getColumn(c.name);
+      if (s.dtype.equals(pl.String) || s.dtype.equals(pl.Utf8)) {
+        c.values.update(JSON.stringify(s.toArray()));
+        continue;
+      }
       const isNull = df
-        .select(pl.col(name).isNull().cast(pl.UInt8))
-        .getColumn(name)
+        .select(pl.col(c.name).isNull().cast(pl.UInt8))
+        .getColumn(c.name)
         .toTypedArray() as Uint8Array;
       const vals = df
-        .select(pl.col(name).cast(pl.Float64).fillNull(pl.lit(0)))
-        .getColumn(name)
+        .select(pl.col(c.name).cast(pl.Float64).fillNull(pl.lit(0)))
+        .getColumn(c.name)
         .toTypedArray() as Float64Array;
-      h.update(Buffer.from(isNull.buffer, isNull.byteOffset, isNull.byteLength));
-      h.update(Buffer.from(vals.buffer, vals.byteOffset, vals.byteLength));
-    } else {
-      h.update(JSON.stringify(s.toArray()));
+      c.nulls.update(Buffer.from(isNull.buffer, isNull.byteOffset, isNull.byteLength));
+      c.values.update(Buffer.from(vals.buffer, vals.byteOffset, vals.byteLength));
     }
   }
-  return h.digest("hex");
+
+  digest(): string {
+    const h = createHash("sha256").update(`rows=${this.rows};`);
+    for (const c of this.cols ?? [])
+      h.update(`col=${c.name}:${c.dtype}:${c.nulls.digest("hex")}:${c.values.digest("hex")};`);
+    return h.digest("hex");
+  }
+}
+
+export function canonicalFrameHash(df: pl.DataFrame): string {
+  const h = new CanonicalHasher();
+  h.add(df);
+  return h.digest();
 }
