@@ -85,7 +85,11 @@ export class RollingStats {
   std(): number {
     const w = this.windowRows;
     if (!this.full || w < 2) return Number.NaN;
-    const v = (this.s2 - (this.s1 * this.s1) / w) / (w - 1);
+    // (w·S2 − S1²) / (w(w − 1)): exact up to the final division when the shifted sums are integers and
+    // the products stay below 2^53 (integer inputs such as depths); otherwise the same formula rounded.
+    const a = w * this.s2;
+    const b = this.s1 * this.s1;
+    const v = (a - b) / (w * (w - 1));
     return v > 0 ? Math.sqrt(v) : 0;
   }
 

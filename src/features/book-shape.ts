@@ -1,0 +1,135 @@
+/**
+ * Book-shape family (`bs_…_D`): depth and depth-weighted prices of the top D levels of the as-of
+ * `book_snapshot_25` row (D = `cfg.bookShapeDepth`, default 10). Pointline: `add_book_shape_features` in
+ * pointline/research/features/families.py.
+ *
+ * Outputs (as-of, warm-up 0 rows; all null before the first book row). Sums run over the levels
+ * 0…min(D, levels present)−1 of each side (an empty side sums to 0, Polars' `list.slice(0, D).list.sum()`):
+ * - `bs_bid_depth_D` = Σ bid_qty_int, `bs_ask_depth_D` = Σ ask_qty_int (i64, qty increments)
+ * - `bs_bid_vwap_D` = Σ bid_px_int·bid_qty_int / bs_bid_depth_D, `bs_ask_vwap_D` likewise (f64, price
+ *   increments); null if the side's depth is 0
+ * - `bs_slope_D` = (bs_ask_vwap_D − bs_bid_vwap_D) / (bs_bid_depth_D + bs_ask_depth_D) (f64, price
+ *   increments per qty increment); null if the denominator is 0 or a vwap is null.
+ *
+ * Exactness rule: depths are exact integer sums below 2^53 qty increments. Σ px_int·qty_int is exact
+ * while each product and each partial sum stays below 2^53 (≈ 9·10^15; BTCUSDT at 0.1/0.001 increments:
+ * up to ≈ 1.5·10^10 qty increments on a side), so the vwap is then the correctly rounded quotient of two
+ * exact integers; beyond it the numerator is a float64 sum with relative error ≤ D·2^-53.
+ */
+import {
+  type EventCursor,
+  type JsonValue,
+  type Operator,
+  type OutputSpec,
+  type SpineRow,
+  stateObject,
+} from "../engine/operator.js";
+import { ASOF_BOOK_PIT, AsOfBook, POINTLINE_FAMILIES_SOURCE } from "./book-view.js";
+import type { FeatureRunConfig } from "./config.js";
+import type { FamilyDef, FeatureMeta } from "./family.js";
+
+const PX = "price increments";
+const QTY = "qty increments";
+const SLOPE = "price increments per qty increment";
+
+/** Output columns for depth `d` levels, in order. */
+export function bookShapeOutputs(d: number): OutputSpec[] {
+  return [
+    { name: `bs_bid_depth_${d}`, dtype: "i64", unit: QTY, warmupRows: 0 },
+    { name: `bs_ask_depth_${d}`, dtype: "i64", unit: QTY, warmupRows: 0 },
+    { name: `bs_bid_vwap_${d}`, dtype: "f64", unit: PX, warmupRows: 0 },
+    { name: `bs_ask_vwap_${d}`, dtype: "f64", unit: PX, warmupRows: 0 },
+    { name: `bs_slope_${d}`, dtype: "f64", unit: SLOPE, warmupRows: 0 },
+  ];
+}
+
+/** Streaming operator of the book-shape family: O(D) per book event and per emit, no allocation. */
+export class BookShapeOperator implements Operator {
+  readonly id = "book_shape";
+  readonly inputs = ["book"] as const;
+  readonly outputs: readonly OutputSpec[];
+  private readonly book: AsOfBook;
+
+  /** @param depth D levels per side, 1…25. */
+  constructor(readonly depth: number) {
+    this.outputs = bookShapeOutputs(depth);
+    this.book = new AsOfBook(depth);
+  }
+
+  onEvent(ev: EventCursor): void {
+    this.book.update(ev);
+  }
+
+  emit(_row: SpineRow, out: readonly Float64Array[], r: number): void {
+    const b = this.book;
+    const d = this.depth;
+    const bidDepth = b.bidQtySum(d);
+    const askDepth = b.askQtySum(d);
+    const bidVwap = bidDepth > 0 ? b.bidNotionalSum(d) / bidDepth : Number.NaN;
+    const askVwap = askDepth > 0 ? b.askNotionalSum(d) / askDepth : Number.NaN;
+    const total = bidDepth + askDepth;
+    out[0]![r] = bidDepth;
+    out[1]![r] = askDepth;
+    out[2]![r] = bidVwap;
+    out[3]![r] = askVwap;
+    out[4]![r] = total > 0 ? (askVwap - bidVwap) / total : Number.NaN;
+  }
+
+  snapshot(): JsonValue {
+    return { book: this.book.snapshot() };
+  }
+
+  restore(state: JsonValue): void {
+    this.book.restore(stateObject(state, this.id)["book"] ?? null);
+  }
+}
+
+function catalog(cfg: FeatureRunConfig): FeatureMeta[] {
+  const d = cfg.bookShapeDepth;
+  const meta = (name: string, formula: string, unit: string, inputs: string[]): FeatureMeta => ({
+    name,
+    family: "book_shape",
+    formula,
+    unit,
+    inputs,
+    window: `as-of (last book row), top ${d} levels`,
+    warmup: "0 rows (null before the first book row)",
+    pitPolicy: ASOF_BOOK_PIT,
+    version: 1,
+    source: `${POINTLINE_FAMILIES_SOURCE} (add_book_shape_features)`,
+  });
+  const BID = ["book_snapshot_25.bid_px_int", "book_snapshot_25.bid_qty_int"];
+  const ASK = ["book_snapshot_25.ask_px_int", "book_snapshot_25.ask_qty_int"];
+  return [
+    meta(`bs_bid_depth_${d}`, `Σ bid_qty_int[0..${d})`, QTY, ["book_snapshot_25.bid_qty_int"]),
+    meta(`bs_ask_depth_${d}`, `Σ ask_qty_int[0..${d})`, QTY, ["book_snapshot_25.ask_qty_int"]),
+    meta(
+      `bs_bid_vwap_${d}`,
+      `Σ bid_px_int[0..${d})·bid_qty_int[0..${d}) / bs_bid_depth_${d}; null if the depth is 0`,
+      PX,
+      BID,
+    ),
+    meta(
+      `bs_ask_vwap_${d}`,
+      `Σ ask_px_int[0..${d})·ask_qty_int[0..${d}) / bs_ask_depth_${d}; null if the depth is 0`,
+      PX,
+      ASK,
+    ),
+    meta(
+      `bs_slope_${d}`,
+      `(bs_ask_vwap_${d} − bs_bid_vwap_${d}) / (bs_bid_depth_${d} + bs_ask_depth_${d}); null if the denominator is 0`,
+      SLOPE,
+      [...BID, ...ASK],
+    ),
+  ];
+}
+
+/** Book-shape family (`bs_…_D`, CLI id "bs", flag `includeBookShape`, D = `bookShapeDepth`). */
+export const bookShape: FamilyDef = {
+  id: "bs",
+  prefix: "bs_",
+  title: "Book shape: depth, depth-weighted prices and slope of the top D levels",
+  flag: "includeBookShape",
+  catalog,
+  create: (cfg) => new BookShapeOperator(cfg.bookShapeDepth),
+};

@@ -1,0 +1,180 @@
+/**
+ * `AsOfBook`: the as-of `book_snapshot_25` state shared by the book families (microstructure, book shape,
+ * execution cost, spread dynamics, liquidity shock).
+ *
+ * It keeps a copy of the top `depth` levels of each side of the last book row fed (the row's knowledge
+ * set's as-of book), in preallocated Float64Arrays: `update` copies at most 4·depth numbers and allocates
+ * nothing. Level 0 is the best level. A side with no levels (`nBid`/`nAsk` = 0) reads as NaN (null) at
+ * level 0; before the first book row every read is NaN.
+ *
+ * Units: prices in price increments (`px_int`), sizes in qty increments (`qty_int`), as stored.
+ *
+ * Exactness rule: level values are integers below 2^53 (the ingest guarantees it) and are copied exactly.
+ * Sums of sizes over ≤ 25 levels are exact while they stay below 2^53 (≈ 9·10^15 qty increments). Sums of
+ * px_int·qty_int products (notional) are exact while every product and every partial sum stays below
+ * 2^53; e.g. BTCUSDT at 0.1 / 0.001 increments (px_int ≈ 6·10^5) stays exact up to ≈ 1.5·10^10 qty
+ * increments (1.5·10^7 BTC) summed over the levels. Beyond that the sums are ordinary float64 sums
+ * (relative error ≤ 25·2^-53), never a silent integer overflow.
+ */
+
+import {
+  type EventCursor,
+  type JsonValue,
+  numbersToJson,
+  stateNumber,
+  stateNumbers,
+  stateObject,
+} from "../engine/operator.js";
+import type { LevelColumn } from "../query/query.js";
+import { BOOK_DEPTH } from "../schema/tables.js";
+
+/** The as-of top-of-book copy (see module doc). */
+export class AsOfBook {
+  /** Bid prices (price increments), best first; slots ≥ `nBid` are stale. */
+  readonly bidPx: Float64Array;
+  /** Bid sizes (qty increments) aligned with `bidPx`. */
+  readonly bidQty: Float64Array;
+  /** Ask prices (price increments), best first; slots ≥ `nAsk` are stale. */
+  readonly askPx: Float64Array;
+  /** Ask sizes (qty increments) aligned with `askPx`. */
+  readonly askQty: Float64Array;
+  /** Bid levels held (≤ depth). */
+  nBid = 0;
+  /** Ask levels held (≤ depth). */
+  nAsk = 0;
+  /** True once a book row was fed. */
+  has = false;
+
+  /** @param depth levels kept per side, 1…25. @throws RangeError otherwise. */
+  constructor(readonly depth: number) {
+    if (!Number.isInteger(depth) || depth < 1 || depth > BOOK_DEPTH)
+      throw new RangeError(`AsOfBook depth must be 1…${BOOK_DEPTH}, got ${depth}`);
+    this.bidPx = new Float64Array(depth);
+    this.bidQty = new Float64Array(depth);
+    this.askPx = new Float64Array(depth);
+    this.askQty = new Float64Array(depth);
+  }
+
+  /** Copies the top `depth` levels of the book row under the cursor (a `book`/`spot_book` event). */
+  update(ev: EventCursor): void {
+    const c = ev.rows.columns;
+    const i = ev.i;
+    this.nBid = copySide(
+      c.bid_px_int as LevelColumn,
+      c.bid_qty_int as LevelColumn,
+      i,
+      this.bidPx,
+      this.bidQty,
+      this.depth,
+    );
+    this.nAsk = copySide(
+      c.ask_px_int as LevelColumn,
+      c.ask_qty_int as LevelColumn,
+      i,
+      this.askPx,
+      this.askQty,
+      this.depth,
+    );
+    this.has = true;
+  }
+
+  /** Best bid price (price increments); NaN if no book or an empty bid side. */
+  bidPx0(): number {
+    return this.nBid > 0 ? this.bidPx[0]! : Number.NaN;
+  }
+  /** Best ask price (price increments); NaN if no book or an empty ask side. */
+  askPx0(): number {
+    return this.nAsk > 0 ? this.askPx[0]! : Number.NaN;
+  }
+  /** Size at the best bid (qty increments); NaN if no book or an empty bid side. */
+  bidQty0(): number {
+    return this.nBid > 0 ? this.bidQty[0]! : Number.NaN;
+  }
+  /** Size at the best ask (qty increments); NaN if no book or an empty ask side. */
+  askQty0(): number {
+    return this.nAsk > 0 ? this.askQty[0]! : Number.NaN;
+  }
+
+  /** Σ bid sizes over levels 0…min(k, nBid)−1 (qty increments); 0 for an empty side, NaN if no book. */
+  bidQtySum(k: number): number {
+    return this.has ? sum(this.bidQty, Math.min(k, this.nBid)) : Number.NaN;
+  }
+  /** Σ ask sizes over levels 0…min(k, nAsk)−1 (qty increments); 0 for an empty side, NaN if no book. */
+  askQtySum(k: number): number {
+    return this.has ? sum(this.askQty, Math.min(k, this.nAsk)) : Number.NaN;
+  }
+  /** Σ px_int·qty_int over the first min(k, nBid) bid levels (see the exactness rule); NaN if no book. */
+  bidNotionalSum(k: number): number {
+    return this.has ? dot(this.bidPx, this.bidQty, Math.min(k, this.nBid)) : Number.NaN;
+  }
+  /** Σ px_int·qty_int over the first min(k, nAsk) ask levels (see the exactness rule); NaN if no book. */
+  askNotionalSum(k: number): number {
+    return this.has ? dot(this.askPx, this.askQty, Math.min(k, this.nAsk)) : Number.NaN;
+  }
+
+  /** State as JSON: the held levels only (exact integers). */
+  snapshot(): JsonValue {
+    return {
+      depth: this.depth,
+      has: this.has,
+      bidPx: numbersToJson(this.bidPx.subarray(0, this.nBid)),
+      bidQty: numbersToJson(this.bidQty.subarray(0, this.nBid)),
+      askPx: numbersToJson(this.askPx.subarray(0, this.nAsk)),
+      askQty: numbersToJson(this.askQty.subarray(0, this.nAsk)),
+    };
+  }
+
+  /** @throws TypeError / RangeError on a malformed state or a different depth. */
+  restore(state: JsonValue): void {
+    const s = stateObject(state, "AsOfBook");
+    if (stateNumber(s, "depth") !== this.depth) throw new RangeError("AsOfBook: depth differs from snapshot");
+    if (typeof s["has"] !== "boolean") throw new TypeError("AsOfBook: state field has must be a boolean");
+    this.has = s["has"];
+    this.nBid = restoreSide(stateNumbers(s, "bidPx"), stateNumbers(s, "bidQty"), this.bidPx, this.bidQty);
+    this.nAsk = restoreSide(stateNumbers(s, "askPx"), stateNumbers(s, "askQty"), this.askPx, this.askQty);
+  }
+}
+
+function copySide(
+  px: LevelColumn,
+  qty: LevelColumn,
+  i: number,
+  outPx: Float64Array,
+  outQty: Float64Array,
+  depth: number,
+): number {
+  const n = Math.min(px.lens[i]!, qty.lens[i]!, depth);
+  const base = i * BOOK_DEPTH;
+  for (let k = 0; k < n; k++) {
+    outPx[k] = px.values[base + k]!;
+    outQty[k] = qty.values[base + k]!;
+  }
+  return n;
+}
+
+function restoreSide(px: number[], qty: number[], outPx: Float64Array, outQty: Float64Array): number {
+  if (px.length !== qty.length || px.length > outPx.length)
+    throw new RangeError("AsOfBook: malformed level arrays in snapshot");
+  outPx.set(px);
+  outQty.set(qty);
+  return px.length;
+}
+
+function sum(a: Float64Array, n: number): number {
+  let s = 0;
+  for (let k = 0; k < n; k++) s += a[k]!;
+  return s;
+}
+
+function dot(a: Float64Array, b: Float64Array, n: number): number {
+  let s = 0;
+  for (let k = 0; k < n; k++) s += a[k]! * b[k]!;
+  return s;
+}
+
+/** Reference implementation cited by every family of this module's users. */
+export const POINTLINE_FAMILIES_SOURCE = "Pointline pointline/research/features/families.py";
+
+/** PIT policy text of as-of book features. */
+export const ASOF_BOOK_PIT =
+  "as-of backward: last book_snapshot_25 row in the row's knowledge set (ts_local_us < available_at for clock rows; up to the closing trade e* in the total order for event rows)";

@@ -1,0 +1,97 @@
+/**
+ * Execution-cost family (`ex_`): cost-of-crossing proxies from the top of the as-of `book_snapshot_25`
+ * row. Pointline: `add_execution_cost_features` in pointline/research/features/families.py.
+ *
+ * Outputs (as-of, warm-up 0 rows; null before the first book row or when a side is empty):
+ * - `ex_spread_int` = ask_px_int[0] − bid_px_int[0] (i64, price increments)
+ * - `ex_half_spread_int` = ex_spread_int / 2 (f64, price increments): the cost of one market order
+ *   against the mid
+ * - `ex_depth_pressure` = bid_qty[0] / (bid_qty[0] + ask_qty[0]) (f64, ratio [0, 1]); null if the
+ *   denominator is not > 0.
+ */
+import {
+  type EventCursor,
+  type JsonValue,
+  type Operator,
+  type OutputSpec,
+  type SpineRow,
+  stateObject,
+} from "../engine/operator.js";
+import { ASOF_BOOK_PIT, AsOfBook, POINTLINE_FAMILIES_SOURCE } from "./book-view.js";
+import type { FeatureRunConfig } from "./config.js";
+import type { FamilyDef, FeatureMeta } from "./family.js";
+
+const PX = "price increments";
+
+/** Output columns of the execution-cost operator, in order. */
+export const EX_OUTPUTS: readonly OutputSpec[] = [
+  { name: "ex_spread_int", dtype: "i64", unit: PX, warmupRows: 0 },
+  { name: "ex_half_spread_int", dtype: "f64", unit: PX, warmupRows: 0 },
+  { name: "ex_depth_pressure", dtype: "f64", unit: "ratio [0,1]", warmupRows: 0 },
+];
+
+/** Streaming operator of the execution-cost family: O(1) per book event and per emit, no allocation. */
+export class ExecutionCostOperator implements Operator {
+  readonly id = "execution_cost";
+  readonly inputs = ["book"] as const;
+  readonly outputs = EX_OUTPUTS;
+  private readonly book = new AsOfBook(1);
+
+  onEvent(ev: EventCursor): void {
+    this.book.update(ev);
+  }
+
+  emit(_row: SpineRow, out: readonly Float64Array[], r: number): void {
+    const b = this.book;
+    const spread = b.askPx0() - b.bidPx0();
+    const bidSz = b.bidQty0();
+    const denom = bidSz + b.askQty0();
+    out[0]![r] = spread;
+    out[1]![r] = spread / 2;
+    out[2]![r] = denom > 0 ? bidSz / denom : Number.NaN;
+  }
+
+  snapshot(): JsonValue {
+    return { book: this.book.snapshot() };
+  }
+
+  restore(state: JsonValue): void {
+    this.book.restore(stateObject(state, this.id)["book"] ?? null);
+  }
+}
+
+function catalog(_cfg: FeatureRunConfig): FeatureMeta[] {
+  const meta = (name: string, formula: string, unit: string, inputs: string[]): FeatureMeta => ({
+    name,
+    family: "execution_cost",
+    formula,
+    unit,
+    inputs,
+    window: "as-of (last book row)",
+    warmup: "0 rows (null before the first book row)",
+    pitPolicy: ASOF_BOOK_PIT,
+    version: 1,
+    source: `${POINTLINE_FAMILIES_SOURCE} (add_execution_cost_features)`,
+  });
+  const PXS = ["book_snapshot_25.bid_px_int", "book_snapshot_25.ask_px_int"];
+  return [
+    meta("ex_spread_int", "ask_px_int[0] − bid_px_int[0]", PX, PXS),
+    meta("ex_half_spread_int", "(ask_px_int[0] − bid_px_int[0]) / 2", PX, PXS),
+    meta(
+      "ex_depth_pressure",
+      "bid_qty_int[0] / (bid_qty_int[0] + ask_qty_int[0]); null if the denominator ≤ 0",
+      "ratio [0,1]",
+      ["book_snapshot_25.bid_qty_int", "book_snapshot_25.ask_qty_int"],
+    ),
+  ];
+}
+
+/** Execution-cost family (`ex_`, CLI id "ex", flag `includeExecutionCost`). */
+export const executionCost: FamilyDef = {
+  id: "ex",
+  prefix: "ex_",
+  title: "Execution cost: spread, half spread and top-of-book depth pressure",
+  flag: "includeExecutionCost",
+  catalog,
+  create: () => new ExecutionCostOperator(),
+};

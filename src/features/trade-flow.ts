@@ -1,0 +1,113 @@
+/**
+ * Trade-flow family (`of_`, as-of last trade): the sign and size of the last trade in the row's
+ * knowledge set. Pointline: `add_trade_flow_features` in pointline/research/features/families.py.
+ *
+ * Outputs (all i64, as-of, warm-up 0 rows; null before the first trade):
+ * - `of_signed_qty_int` = +qty_int for a taker buy, −qty_int for a taker sell, 0 for an unknown side
+ *   (qty increments).
+ * - `of_trade_sign` = +1 / −1 / 0 (same rule).
+ * - `of_last_qty_int` = qty_int (qty increments), `of_last_px_int` = px_int (price increments).
+ *
+ * The trade is the raw `trades` row: when a `splitTrades` spine feeds a trade in pieces, the first piece
+ * records the whole row (its qty_int, not the piece's) and continuation pieces are ignored, so the value
+ * does not depend on the spine. On the `trades` spine the as-of trade of a row is the row's own trade.
+ */
+import {
+  type EventCursor,
+  type JsonValue,
+  type Operator,
+  type OutputSpec,
+  type SpineRow,
+  stateNumber,
+  stateObject,
+} from "../engine/operator.js";
+import { SIDE_BUY, SIDE_SELL } from "../schema/tables.js";
+import { POINTLINE_FAMILIES_SOURCE } from "./book-view.js";
+import type { FeatureRunConfig } from "./config.js";
+import type { FamilyDef, FeatureMeta } from "./family.js";
+
+const PX = "price increments";
+const QTY = "qty increments";
+
+/** Output columns of the trade-flow operator, in order. */
+export const OF_OUTPUTS: readonly OutputSpec[] = [
+  { name: "of_signed_qty_int", dtype: "i64", unit: QTY, warmupRows: 0 },
+  { name: "of_trade_sign", dtype: "i64", unit: "sign {-1,0,1}", warmupRows: 0 },
+  { name: "of_last_qty_int", dtype: "i64", unit: QTY, warmupRows: 0 },
+  { name: "of_last_px_int", dtype: "i64", unit: PX, warmupRows: 0 },
+];
+
+/** Streaming operator of the as-of trade-flow family. O(1) per trade and per emit, no allocation. */
+export class TradeFlowOperator implements Operator {
+  readonly id = "trade_flow";
+  readonly inputs = ["trades"] as const;
+  readonly outputs = OF_OUTPUTS;
+  /** Last trade's px_int, qty_int and signed direction (+1/−1/0); NaN before the first trade. */
+  private px = Number.NaN;
+  private qty = Number.NaN;
+  private sign = Number.NaN;
+
+  onEvent(ev: EventCursor): void {
+    if (ev.continuation) return;
+    const c = ev.rows.columns;
+    const side = (c.side as Int8Array)[ev.i]!;
+    this.px = (c.px_int as Float64Array)[ev.i]!;
+    this.qty = (c.qty_int as Float64Array)[ev.i]!;
+    this.sign = side === SIDE_BUY ? 1 : side === SIDE_SELL ? -1 : 0;
+  }
+
+  emit(_row: SpineRow, out: readonly Float64Array[], r: number): void {
+    // 0 · qty stays 0 for an unknown side (qty is finite once a trade was seen)
+    out[0]![r] = this.sign === 0 ? 0 : this.sign * this.qty;
+    out[1]![r] = this.sign;
+    out[2]![r] = this.qty;
+    out[3]![r] = this.px;
+  }
+
+  snapshot(): JsonValue {
+    const nan = (x: number) => (Number.isNaN(x) ? null : x);
+    return { px: nan(this.px), qty: nan(this.qty), sign: nan(this.sign) };
+  }
+
+  restore(state: JsonValue): void {
+    const s = stateObject(state, this.id);
+    this.px = stateNumber(s, "px");
+    this.qty = stateNumber(s, "qty");
+    this.sign = stateNumber(s, "sign");
+  }
+}
+
+function catalog(_cfg: FeatureRunConfig): FeatureMeta[] {
+  const meta = (name: string, formula: string, unit: string, inputs: string[]): FeatureMeta => ({
+    name,
+    family: "trade_flow",
+    formula,
+    unit,
+    inputs,
+    window: "as-of (last trade)",
+    warmup: "0 rows (null before the first trade)",
+    pitPolicy:
+      "as-of backward: last trades row in the row's knowledge set (ts_local_us < available_at for clock rows; the closing trade e* itself for event rows)",
+    version: 1,
+    source: `${POINTLINE_FAMILIES_SOURCE} (add_trade_flow_features)`,
+  });
+  return [
+    meta("of_signed_qty_int", "qty_int if side = buy, −qty_int if sell, 0 if unknown", QTY, [
+      "trades.qty_int",
+      "trades.side",
+    ]),
+    meta("of_trade_sign", "+1 if side = buy, −1 if sell, 0 if unknown", "sign {-1,0,1}", ["trades.side"]),
+    meta("of_last_qty_int", "qty_int of the last trade", QTY, ["trades.qty_int"]),
+    meta("of_last_px_int", "px_int of the last trade", PX, ["trades.px_int"]),
+  ];
+}
+
+/** As-of trade-flow family (`of_`, CLI id "of", flag `includeTradeFlow`). */
+export const tradeFlow: FamilyDef = {
+  id: "of",
+  prefix: "of_",
+  title: "Trade flow: sign and size of the last trade",
+  flag: "includeTradeFlow",
+  catalog,
+  create: () => new TradeFlowOperator(),
+};
