@@ -27,6 +27,8 @@ export class RollingStats {
   private s1 = 0;
   private s2 = 0;
   private sinceRebuild = 0;
+  /** Length of the run of identical values ending at the latest push (capped at w): constant windows. */
+  private run = 0;
 
   /** @throws RangeError if windowRows < 1. */
   constructor(readonly windowRows: number) {
@@ -47,6 +49,8 @@ export class RollingStats {
         this.s2 -= d * d;
       }
     }
+    const prev = this.pushed > 0 ? this.lag(0) : Number.NaN;
+    this.run = x === prev ? Math.min(this.run + 1, w) : 1;
     this.ring[this.pos] = x;
     if (Number.isNaN(x)) this.nanInWindow++;
     else {
@@ -85,6 +89,7 @@ export class RollingStats {
   std(): number {
     const w = this.windowRows;
     if (!this.full || w < 2) return Number.NaN;
+    if (this.run >= w) return 0; // constant window: exactly 0, whatever rounding the running sums carry
     // (w·S2 − S1²) / (w(w − 1)): exact up to the final division when the shifted sums are integers and
     // the products stay below 2^53 (integer inputs such as depths); otherwise the same formula rounded.
     const a = w * this.s2;
@@ -128,6 +133,7 @@ export class RollingStats {
       s1: this.s1,
       s2: this.s2,
       since: this.sinceRebuild,
+      run: this.run,
     };
   }
 
@@ -150,6 +156,7 @@ export class RollingStats {
     this.s1 = stateNumber(s, "s1");
     this.s2 = stateNumber(s, "s2");
     this.sinceRebuild = stateNumber(s, "since");
+    this.run = stateNumber(s, "run");
   }
 }
 
