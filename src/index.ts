@@ -20,6 +20,46 @@ export {
 } from "./core/fixed.js";
 export { compareEventKeys, type EventKey, totalOrderPermutation } from "./core/order.js";
 export { parseEpochToUs, type TimeInput, toUs, usToIso, utcDate } from "./core/time.js";
+export { CanonicalHasher, canonicalFrameHash } from "./engine/hash.js";
+export type {
+  EventCursor,
+  InstrumentInfo,
+  JsonValue,
+  Operator,
+  OperatorContext,
+  OutputSpec,
+  SourceRole,
+  SpineRow,
+} from "./engine/operator.js";
+export { checkPrefixTruncation, type PitCheckResult, type PitViolation } from "./engine/pit.js";
+export {
+  type FeatureBatch,
+  Replay,
+  type ReplayConfig,
+  type ReplaySummary,
+  SPINE_COLUMNS,
+} from "./engine/replay.js";
+export { RollingMedian, RollingStats } from "./engine/rolling.js";
+export {
+  type EventSpineConfig,
+  type EventSpineInput,
+  parseSpineConfig,
+  parseSpineShorthand,
+} from "./engine/spine.js";
+export { catalogMarkdown, featureCatalog } from "./features/catalog.js";
+export { type FeatureRunConfig, type FeatureRunInput, parseFeatureRunConfig } from "./features/config.js";
+export { buildCrossVenueMidFrame } from "./features/cross-venue.js";
+export { FAMILIES } from "./features/families.js";
+export type { FamilyDef, FeatureMeta } from "./features/family.js";
+export {
+  buildFeatureFrame,
+  buildFeatureFrameWithSummary,
+  type FeatureFrameRequest,
+  type FeaturePlan,
+  planFeatureFrame,
+  streamFeatureFrame,
+} from "./features/frame.js";
+export { type FeatureManifest, writeFeatureFrame } from "./features/output.js";
 export type { AdapterOptions, SourceAdapter } from "./ingest/adapter.js";
 export { INGEST_KINDS, type IngestKind, type IngestRequest, ingestFiles } from "./ingest/ingest.js";
 export { formatReport, type IngestReport } from "./ingest/report.js";

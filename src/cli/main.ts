@@ -8,7 +8,7 @@ import { SingleBar } from "cli-progress";
 import { Command, Option } from "commander";
 import { PointlineError } from "../core/errors.js";
 import { toUs, usToIso } from "../core/time.js";
-import { parseFeatureRunConfig } from "../features/config.js";
+import { catalogMarkdown, featureCatalog } from "../features/catalog.js";
 import { FAMILIES } from "../features/families.js";
 import { writeFeatureFrame } from "../features/output.js";
 import { INGEST_KINDS, ingestFiles } from "../ingest/ingest.js";
@@ -20,6 +20,7 @@ import { listSymbols } from "../lake/symbols.js";
 import { queryFrame } from "../query/query.js";
 import { isTableName } from "../schema/tables.js";
 import { featureConfigFromCli, formatManifest, timeArg } from "./features.js";
+import { buildSampleFrames, formatSampleFrames } from "./sample-frames.js";
 import { sampleGroups } from "./samples.js";
 
 function table(rows: readonly (readonly string[])[], header: readonly string[]): string {
@@ -292,14 +293,11 @@ export function buildCli(): Command {
     .command("catalog")
     .description("list every feature with its family, unit, window and warm-up (default config)")
     .option("--json", "JSON output")
-    .action((o: { json?: boolean }) => {
-      const cfg = parseFeatureRunConfig({
-        includeBarAggregations: true,
-        includeCrossVenue: true,
-        crossVenue: { exchange: "-", symbol: "-" },
-      });
-      const metas = FAMILIES.flatMap((f) => f.catalog(cfg));
-      if (o.json) process.stdout.write(`${JSON.stringify(metas, null, 2)}\n`);
+    .option("--markdown", "the Markdown catalogue (docs/features.md)")
+    .action((o: { json?: boolean; markdown?: boolean }) => {
+      const metas = featureCatalog();
+      if (o.markdown) process.stdout.write(catalogMarkdown());
+      else if (o.json) process.stdout.write(`${JSON.stringify(metas, null, 2)}\n`);
       else {
         process.stdout.write(
           `${table(
@@ -308,6 +306,17 @@ export function buildCli(): Command {
           )}\n`,
         );
       }
+    });
+
+  features
+    .command("samples")
+    .description(
+      "main job, part 2: build the sample feature frames (1 s clock, 5 BTC volume bars) and summarise them",
+    )
+    .option("--lake <dir>", "lake root directory", "./lake")
+    .option("--out <dir>", "output directory", "./out")
+    .action(async (o: { lake: string; out: string }) => {
+      process.stdout.write(`\n${formatSampleFrames(await buildSampleFrames(o.lake, o.out))}\n`);
     });
 
   program

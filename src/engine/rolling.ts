@@ -81,8 +81,9 @@ export class RollingStats {
     return this.full ? this.s1 + this.pivot * this.windowRows : Number.NaN;
   }
 
+  /** Σ / w: exact for integer inputs (the sum is exact below 2^53), one rounding otherwise. */
   mean(): number {
-    return this.full ? this.pivot + this.s1 / this.windowRows : Number.NaN;
+    return this.full ? (this.s1 + this.pivot * this.windowRows) / this.windowRows : Number.NaN;
   }
 
   /** Sample standard deviation (ddof = 1); NaN when not full or w < 2. */

@@ -1,0 +1,169 @@
+/**
+ * `bm_` basis-momentum family (Pointline `add_basis_momentum_features`,
+ * pointline/research/features/families.py): level, change and rolling z-score of the perpetual basis
+ * mark_px − index_px of the as-of `derivative_ticker` row, over N = `basisWindowRows` spine rows.
+ *
+ * Outputs (quote currency = price units, e.g. USDT; null = NaN), in Pointline's column order:
+ * - `bm_basis` = mark_px − index_px as-of the last ticker row (null before the first ticker row).
+ * - `bm_basis_mean_N` = mean of `bm_basis` over the last N emitted spine rows.
+ * - `bm_basis_std_N` = sample standard deviation (ddof 1) of `bm_basis` over the last N rows.
+ * - `bm_basis_z_N` = (bm_basis − mean) / std if std > 0, else null (unitless).
+ * - `bm_basis_mom` = bm_basis(row r) − bm_basis(row r−1) (Pointline's `.diff()` over spine rows).
+ *
+ * Windows follow Polars' `rolling_mean/std(window_size=N)` (min_periods = N): null until N rows were
+ * emitted and while any of the last N values is null (engine/rolling.ts `RollingStats`). Warm-up: 0 rows
+ * for `bm_basis`, 1 for `bm_basis_mom`, N − 1 for the window statistics (counted from the first ticker
+ * row). On a clock spine rows without a new ticker row repeat the as-of basis, so the window is over
+ * rows, not over ticker updates (as in Pointline).
+ */
+import type {
+  EventCursor,
+  JsonValue,
+  Operator,
+  OutputSpec,
+  SourceRole,
+  SpineRow,
+} from "../engine/operator.js";
+import { stateNumber, stateObject } from "../engine/operator.js";
+import { RollingStats } from "../engine/rolling.js";
+import type { FeatureRunConfig } from "./config.js";
+import type { FamilyDef, FeatureMeta } from "./family.js";
+
+const SOURCE = "Pointline pointline/research/features/families.py (add_basis_momentum_features)";
+const PIT_ASOF =
+  "as-of backward: last derivative_ticker row in the row's knowledge set (ts_local_us < available_at for clock rows; up to the closing trade e* in the total order for event rows)";
+const PIT_ROWS = `${PIT_ASOF}; window over the as-of values of past emitted spine rows only`;
+
+const nullable = (x: number): number | null => (Number.isNaN(x) ? null : x);
+
+/** Streaming operator of the `bm_` family (see module doc). O(1) per event and per row, no allocation. */
+class BasisMomentumOperator implements Operator {
+  readonly id = "basis_momentum";
+  readonly inputs: readonly SourceRole[] = ["ticker"];
+  readonly outputs: readonly OutputSpec[];
+  private readonly stats: RollingStats;
+  /** As-of mark and index price (quote currency); NaN before the first ticker row. */
+  private mark = Number.NaN;
+  private index = Number.NaN;
+  /** Basis at the previous emitted row. */
+  private prevBasis = Number.NaN;
+
+  constructor(readonly windowRows: number) {
+    const n = windowRows;
+    this.stats = new RollingStats(n);
+    const px = "quote currency (price units)";
+    this.outputs = [
+      { name: "bm_basis", dtype: "f64", unit: px, warmupRows: 0 },
+      { name: `bm_basis_mean_${n}`, dtype: "f64", unit: px, warmupRows: n - 1 },
+      { name: `bm_basis_std_${n}`, dtype: "f64", unit: px, warmupRows: n - 1 },
+      { name: `bm_basis_z_${n}`, dtype: "f64", unit: "1 (z-score)", warmupRows: n - 1 },
+      { name: "bm_basis_mom", dtype: "f64", unit: px, warmupRows: 1 },
+    ];
+  }
+
+  onEvent(ev: EventCursor): void {
+    const c = ev.rows.columns;
+    this.mark = (c.mark_px as Float64Array)[ev.i]!;
+    this.index = (c.index_px as Float64Array)[ev.i]!;
+  }
+
+  emit(row: SpineRow, out: readonly Float64Array[], r: number): void {
+    const basis = this.mark - this.index;
+    const st = this.stats;
+    st.push(basis, row.barIndex);
+    const mean = st.mean();
+    const std = st.std();
+    out[0]![r] = basis;
+    out[1]![r] = mean;
+    out[2]![r] = std;
+    out[3]![r] = std > 0 ? (basis - mean) / std : Number.NaN;
+    out[4]![r] = basis - this.prevBasis;
+    this.prevBasis = basis;
+  }
+
+  snapshot(): JsonValue {
+    return {
+      mark: nullable(this.mark),
+      index: nullable(this.index),
+      prevBasis: nullable(this.prevBasis),
+      stats: this.stats.snapshot(),
+    };
+  }
+
+  restore(state: JsonValue): void {
+    const s = stateObject(state, this.id);
+    this.mark = stateNumber(s, "mark");
+    this.index = stateNumber(s, "index");
+    this.prevBasis = stateNumber(s, "prevBasis");
+    this.stats.restore(s["stats"] ?? null);
+  }
+}
+
+/**
+ * The `bm_` basis-momentum family (flag `includeBasisMomentum`, source role `ticker`, N =
+ * `cfg.basisWindowRows` spine rows): `bm_basis`, `bm_basis_mean_N`, `bm_basis_std_N`, `bm_basis_z_N`,
+ * `bm_basis_mom` (see the module doc).
+ */
+export const basisMomentum: FamilyDef = {
+  id: "bm",
+  prefix: "bm_",
+  title: "Basis momentum (perpetual basis level, change and rolling z-score)",
+  flag: "includeBasisMomentum",
+  catalog(cfg: FeatureRunConfig): FeatureMeta[] {
+    const n = cfg.basisWindowRows;
+    const inputs = ["derivative_ticker.mark_px", "derivative_ticker.index_px"];
+    const px = "quote currency (price units)";
+    const m = (name: string, formula: string, unit: string, window: string, warmup: string, pit: string) => ({
+      name,
+      family: "bm",
+      formula,
+      unit,
+      inputs,
+      window,
+      warmup,
+      pitPolicy: pit,
+      version: 1,
+      source: SOURCE,
+    });
+    const win = `${n} spine rows`;
+    const wu = `${n - 1} rows after the first ticker row`;
+    return [
+      m(
+        "bm_basis",
+        "mark_px − index_px",
+        px,
+        "as-of (last ticker row)",
+        "0 rows (null before the first ticker row)",
+        PIT_ASOF,
+      ),
+      m(`bm_basis_mean_${n}`, `rolling_mean(bm_basis, ${n} rows), min_periods ${n}`, px, win, wu, PIT_ROWS),
+      m(
+        `bm_basis_std_${n}`,
+        `rolling_std(bm_basis, ${n} rows, ddof 1), min_periods ${n}`,
+        px,
+        win,
+        wu,
+        PIT_ROWS,
+      ),
+      m(
+        `bm_basis_z_${n}`,
+        `(bm_basis − bm_basis_mean_${n}) / bm_basis_std_${n} if bm_basis_std_${n} > 0 else null`,
+        "1 (z-score)",
+        win,
+        wu,
+        PIT_ROWS,
+      ),
+      m(
+        "bm_basis_mom",
+        "bm_basis(row r) − bm_basis(row r−1)",
+        px,
+        "2 spine rows (current and previous)",
+        "1 row after the first ticker row",
+        PIT_ROWS,
+      ),
+    ];
+  },
+  create(cfg: FeatureRunConfig): Operator {
+    return new BasisMomentumOperator(cfg.basisWindowRows);
+  },
+};

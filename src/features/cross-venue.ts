@@ -1,0 +1,261 @@
+/**
+ * `cv_` cross-venue family (Pointline `add_cross_venue_features`, pointline/research/features/families.py):
+ * dislocation between the frame's instrument (the perpetual, role `book`) and a second instrument (the
+ * spot market, role `spot_book`, `FeatureRunConfig.crossVenue`), from the as-of top of book of each.
+ *
+ * - perp_mid = (bid_px_int[0] + ask_px_int[0]) / 2 × perp price increment (quote currency, e.g. USDT), from
+ *   the last perp `book_snapshot_25` row of the row's knowledge set;
+ * - spot_mid = the same on the last spot `book_snapshot_25` row × the spot price increment;
+ * - `cv_basis` = perp_mid − spot_mid (quote currency); `cv_basis_bps` = 1e4 · (perp_mid − spot_mid) / spot_mid
+ *   (bps; null if spot_mid is 0). Both null until each book has a row with both sides since the replay start.
+ *
+ * Deviation from Pointline: Pointline subtracts the two mids in integer price increments. That is only a
+ * price difference when both instruments share the increment; for Binance BTCUSDT the perp trades in
+ * 0.1 USDT and spot in 0.01 USDT, so the integer difference is meaningless (off by a factor ~10 on one
+ * leg). Here each mid is converted to a price with its own increment (`init(ctx)`: `ctx.primary` and
+ * `ctx.crossVenue`, from the symbol registry at the range start) before subtracting. The quote currencies
+ * must match (e.g. both USDT) for the basis to be a price difference; that is the caller's choice.
+ *
+ * Also here: `crossVenueMids` (the two as-of mids as columns `spot_mid_px`, `perp_mid_px`, Pointline's
+ * pre-joined input columns) and `buildCrossVenueMidFrame`, which computes them on a clock spine.
+ *
+ * Warm-up: 0 rows (as-of values). Both legs are fed in one replay in the total order (ts_local_us, table
+ * rank, file_id, file_line_number), so each row sees exactly the events of both venues before its cut.
+ */
+import type pl from "nodejs-polars";
+import { ConfigError } from "../core/errors.js";
+import type { TimeInput } from "../core/time.js";
+import type {
+  EventCursor,
+  JsonValue,
+  Operator,
+  OperatorContext,
+  OutputSpec,
+  SourceRole,
+  SpineRow,
+} from "../engine/operator.js";
+import { stateNumber, stateObject } from "../engine/operator.js";
+import type { LevelColumn } from "../query/query.js";
+import { BOOK_DEPTH } from "../schema/tables.js";
+import type { FeatureRunConfig } from "./config.js";
+import type { FamilyDef, FeatureMeta } from "./family.js";
+
+const SOURCE =
+  "Pointline pointline/research/features/families.py (add_cross_venue_features); deviation: mids converted to prices with each instrument's price increment before differencing";
+const PIT_ASOF =
+  "as-of backward on each venue: last book_snapshot_25 row of the perp and of the spot instrument in the row's knowledge set (ts_local_us < available_at for clock rows; up to the closing trade e* in the total order for event rows)";
+
+const nullable = (x: number): number | null => (Number.isNaN(x) ? null : x);
+
+/** Mid of the book row under the cursor in price increments; NaN if a side is empty. */
+function midInt(ev: EventCursor): number {
+  const c = ev.rows.columns;
+  const bid = c.bid_px_int as LevelColumn;
+  const ask = c.ask_px_int as LevelColumn;
+  const i = ev.i;
+  return bid.lens[i]! > 0 && ask.lens[i]! > 0
+    ? (bid.values[i * BOOK_DEPTH]! + ask.values[i * BOOK_DEPTH]!) / 2
+    : Number.NaN;
+}
+
+/**
+ * As-of perp and spot mids. `mode` "basis" writes `cv_basis`, `cv_basis_bps`; "mids" writes
+ * `spot_mid_px`, `perp_mid_px`. O(1) per event and per row, no allocation.
+ */
+class CrossVenueOperator implements Operator {
+  readonly id: string;
+  readonly inputs: readonly SourceRole[] = ["book", "spot_book"];
+  readonly outputs: readonly OutputSpec[];
+  /** Price increments (quote currency per increment) from `init`; NaN until then. */
+  private perpInc = Number.NaN;
+  private spotInc = Number.NaN;
+  /** As-of mids in each instrument's price increments (NaN = none yet or an empty side). */
+  private perpMidInt = Number.NaN;
+  private spotMidInt = Number.NaN;
+
+  constructor(private readonly mode: "basis" | "mids") {
+    const px = "quote currency (price units)";
+    this.id = mode === "basis" ? "cross_venue" : "cross_venue_mids";
+    this.outputs =
+      mode === "basis"
+        ? [
+            { name: "cv_basis", dtype: "f64", unit: px, warmupRows: 0 },
+            { name: "cv_basis_bps", dtype: "f64", unit: "bps", warmupRows: 0 },
+          ]
+        : [
+            { name: "spot_mid_px", dtype: "f64", unit: px, warmupRows: 0 },
+            { name: "perp_mid_px", dtype: "f64", unit: px, warmupRows: 0 },
+          ];
+  }
+
+  /** @throws ConfigError if the run has no cross-venue (spot) instrument. */
+  init(ctx: OperatorContext): void {
+    if (!ctx.crossVenue) {
+      throw new ConfigError("cross-venue features need a crossVenue { exchange, symbol } instrument");
+    }
+    this.perpInc = ctx.primary.priceIncrement;
+    this.spotInc = ctx.crossVenue.priceIncrement;
+  }
+
+  onEvent(ev: EventCursor): void {
+    if (ev.role === "spot_book") this.spotMidInt = midInt(ev);
+    else this.perpMidInt = midInt(ev);
+  }
+
+  emit(_row: SpineRow, out: readonly Float64Array[], r: number): void {
+    const perp = this.perpMidInt * this.perpInc;
+    const spot = this.spotMidInt * this.spotInc;
+    if (this.mode === "mids") {
+      out[0]![r] = spot;
+      out[1]![r] = perp;
+      return;
+    }
+    out[0]![r] = perp - spot;
+    out[1]![r] = spot !== 0 ? (1e4 * (perp - spot)) / spot : Number.NaN;
+  }
+
+  /** The as-of mids (increments come from `init`, which the engine calls before `restore`). */
+  snapshot(): JsonValue {
+    return { perpMidInt: nullable(this.perpMidInt), spotMidInt: nullable(this.spotMidInt) };
+  }
+
+  restore(state: JsonValue): void {
+    const s = stateObject(state, this.id);
+    this.perpMidInt = stateNumber(s, "perpMidInt");
+    this.spotMidInt = stateNumber(s, "spotMidInt");
+  }
+}
+
+const BOOK_INPUTS = [
+  "book_snapshot_25.bid_px_int (perp)",
+  "book_snapshot_25.ask_px_int (perp)",
+  "book_snapshot_25.bid_px_int (spot)",
+  "book_snapshot_25.ask_px_int (spot)",
+  "symbols.price_increment (perp, spot)",
+];
+
+/**
+ * The `cv_` cross-venue family (flag `includeCrossVenue`, roles `book` (perp = the frame's instrument) and
+ * `spot_book` (`cfg.crossVenue`)): `cv_basis` (quote currency) and `cv_basis_bps` (see the module doc,
+ * including the deviation from Pointline's integer-mid difference).
+ */
+export const crossVenue: FamilyDef = {
+  id: "cv",
+  prefix: "cv_",
+  title: "Cross-venue (perpetual vs spot mid dislocation)",
+  flag: "includeCrossVenue",
+  catalog(_cfg: FeatureRunConfig): FeatureMeta[] {
+    const mids =
+      "perp_mid = (bid_px_int[0] + ask_px_int[0]) / 2 × perp price_increment; spot_mid = same on the spot book × spot price_increment";
+    return [
+      {
+        name: "cv_basis",
+        family: "cv",
+        formula: `perp_mid − spot_mid; ${mids}`,
+        unit: "quote currency (price units)",
+        inputs: BOOK_INPUTS,
+        window: "as-of (last book row of each venue)",
+        warmup: "0 rows (null until both venues have a book row)",
+        pitPolicy: PIT_ASOF,
+        version: 1,
+        source: SOURCE,
+      },
+      {
+        name: "cv_basis_bps",
+        family: "cv",
+        formula: `1e4 · (perp_mid − spot_mid) / spot_mid, null if spot_mid = 0; ${mids}`,
+        unit: "bps",
+        inputs: BOOK_INPUTS,
+        window: "as-of (last book row of each venue)",
+        warmup: "0 rows (null until both venues have a book row)",
+        pitPolicy: PIT_ASOF,
+        version: 1,
+        source: SOURCE,
+      },
+    ];
+  },
+  create(_cfg: FeatureRunConfig): Operator {
+    return new CrossVenueOperator("basis");
+  },
+};
+
+/**
+ * The two as-of mids as price columns `spot_mid_px`, `perp_mid_px` (quote currency): Pointline's
+ * pre-joined inputs of `add_cross_venue_features`. Same flag and roles as `crossVenue`; not part of
+ * `FAMILIES` (it duplicates information), used by `buildCrossVenueMidFrame`.
+ */
+export const crossVenueMids: FamilyDef = {
+  id: "cvmid",
+  prefix: "",
+  title: "Cross-venue mids (as-of spot and perp mid prices)",
+  flag: "includeCrossVenue",
+  catalog(_cfg: FeatureRunConfig): FeatureMeta[] {
+    const base = {
+      family: "cvmid",
+      unit: "quote currency (price units)",
+      inputs: BOOK_INPUTS,
+      window: "as-of (last book row of the venue)",
+      warmup: "0 rows (null until the venue has a book row)",
+      pitPolicy: PIT_ASOF,
+      version: 1,
+      source: "Pointline pointline/research/features/families.py (add_cross_venue_features inputs)",
+    };
+    return [
+      { ...base, name: "spot_mid_px", formula: "(bid_px_int[0] + ask_px_int[0]) / 2 × spot price_increment" },
+      { ...base, name: "perp_mid_px", formula: "(bid_px_int[0] + ask_px_int[0]) / 2 × perp price_increment" },
+    ];
+  },
+  create(_cfg: FeatureRunConfig): Operator {
+    return new CrossVenueOperator("mids");
+  },
+};
+
+/** One instrument of `buildCrossVenueMidFrame`. */
+export interface VenueInstrument {
+  readonly exchange: string;
+  /** Exchange symbol as stored, e.g. BTCUSDT. */
+  readonly symbol: string;
+}
+
+/** Request of `buildCrossVenueMidFrame`. */
+export interface CrossVenueMidFrameRequest {
+  /** Lake root. */
+  readonly lake: string;
+  /** The perpetual (or any first leg): its book gives `perp_mid_px`. */
+  readonly perp: VenueInstrument;
+  /** The spot (second leg): its book gives `spot_mid_px`. */
+  readonly spot: VenueInstrument;
+  /** Inclusive start / exclusive end of the output range (ISO string, Date or µs). */
+  readonly start: TimeInput;
+  readonly end: TimeInput;
+  /** Clock step, ms (default 1000). */
+  readonly stepMs?: number;
+  /** History replayed before `start`, ms (default: the clock default of `FeatureRunConfig.warmupMs`). */
+  readonly warmupMs?: number;
+}
+
+/**
+ * As-of spot and perp mid prices on a clock spine: a DataFrame with `ts_event_us`, `ts_end_us`,
+ * `available_at_us`, `bar_index`, `bar_duration_us` (Int64, µs) and `spot_mid_px`, `perp_mid_px` (Float64,
+ * quote currency; null before the venue's first book row since the replay start). Row k covers
+ * [t_k, t_k + step) and holds the last book row of each venue with ts_local_us < t_k + step.
+ * @throws ConfigError if an instrument is not in the lake's registry or the range is empty.
+ */
+export async function buildCrossVenueMidFrame(req: CrossVenueMidFrameRequest): Promise<pl.DataFrame> {
+  // imported lazily: frame.ts imports the family list, which imports this module
+  const { buildFeatureFrame } = await import("./frame.js");
+  return buildFeatureFrame({
+    lake: req.lake,
+    exchange: req.perp.exchange,
+    symbol: req.perp.symbol,
+    start: req.start,
+    end: req.end,
+    config: {
+      spine: { type: "clock", stepMs: req.stepMs ?? 1000 },
+      includeCrossVenue: true,
+      crossVenue: { exchange: req.spot.exchange, symbol: req.spot.symbol },
+      ...(req.warmupMs !== undefined ? { warmupMs: req.warmupMs } : {}),
+    },
+    families: [crossVenueMids],
+  });
+}

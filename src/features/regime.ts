@@ -1,0 +1,141 @@
+/**
+ * `rg_` regime family (Pointline `add_regime_features`, pointline/research/features/families.py):
+ * one-row return of the as-of top-of-book mid and its rolling volatility over N = `regimeWindowRows`
+ * spine rows.
+ *
+ * Outputs (null = NaN):
+ * - `rg_ret_1` = mid_r / mid_{r−1} − 1: simple return of the as-of mid (bid_px_int[0] + ask_px_int[0]) / 2
+ *   of the last `book_snapshot_25` row between this emitted spine row and the previous one (Pointline:
+ *   `ms_mid_px.pct_change()` over the spine rows). Unitless (the price increment cancels). Null if either
+ *   mid is null (no book yet, or an empty side) or the previous mid is 0.
+ * - `rg_vol_N` = sample standard deviation (ddof 1) of the last N `rg_ret_1` values (Polars
+ *   `rolling_std(window_size=N)`, min_periods N: null while any of them is null). Per-row return
+ *   volatility, not annualised.
+ *
+ * Warm-up: 1 row for `rg_ret_1`, N rows for `rg_vol_N` (counted from the first book row). On a clock
+ * spine rows without a new book row have return 0.
+ *
+ * Difference from Polars' `pct_change`, which forward-fills nulls first: a null mid here stays null (and
+ * makes the next return null). The as-of mid is only null before the first book row or after a book row
+ * with an empty side, which the Binance captures never contain.
+ */
+
+import type {
+  EventCursor,
+  JsonValue,
+  Operator,
+  OutputSpec,
+  SourceRole,
+  SpineRow,
+} from "../engine/operator.js";
+import { stateNumber, stateObject } from "../engine/operator.js";
+import { RollingStats } from "../engine/rolling.js";
+import type { LevelColumn } from "../query/query.js";
+import { BOOK_DEPTH } from "../schema/tables.js";
+import type { FeatureRunConfig } from "./config.js";
+import type { FamilyDef, FeatureMeta } from "./family.js";
+
+const SOURCE = "Pointline pointline/research/features/families.py (add_regime_features)";
+const PIT_ASOF =
+  "as-of backward: last book_snapshot_25 row in the row's knowledge set (ts_local_us < available_at for clock rows; up to the closing trade e* in the total order for event rows)";
+const PIT_ROWS = `${PIT_ASOF}; computed from the current and past emitted spine rows only`;
+
+const nullable = (x: number): number | null => (Number.isNaN(x) ? null : x);
+
+/** Streaming operator of the `rg_` family (see module doc). O(1) per event and per row, no allocation. */
+class RegimeOperator implements Operator {
+  readonly id = "regime";
+  readonly inputs: readonly SourceRole[] = ["book"];
+  readonly outputs: readonly OutputSpec[];
+  private readonly stats: RollingStats;
+  /** As-of mid (price increments; NaN = none or an empty side). */
+  private mid = Number.NaN;
+  /** Mid at the previous emitted row. */
+  private prevMid = Number.NaN;
+
+  constructor(readonly windowRows: number) {
+    const n = windowRows;
+    this.stats = new RollingStats(n);
+    this.outputs = [
+      { name: "rg_ret_1", dtype: "f64", unit: "1 (simple return per row)", warmupRows: 1 },
+      { name: `rg_vol_${n}`, dtype: "f64", unit: "1 (std of per-row returns)", warmupRows: n },
+    ];
+  }
+
+  onEvent(ev: EventCursor): void {
+    const c = ev.rows.columns;
+    const bid = c.bid_px_int as LevelColumn;
+    const ask = c.ask_px_int as LevelColumn;
+    const i = ev.i;
+    this.mid =
+      bid.lens[i]! > 0 && ask.lens[i]! > 0
+        ? (bid.values[i * BOOK_DEPTH]! + ask.values[i * BOOK_DEPTH]!) / 2
+        : Number.NaN;
+  }
+
+  emit(row: SpineRow, out: readonly Float64Array[], r: number): void {
+    const prev = this.prevMid;
+    // NaN mids propagate through the division; a zero previous mid would give ±Infinity
+    const ret = prev !== 0 ? this.mid / prev - 1 : Number.NaN;
+    this.prevMid = this.mid;
+    this.stats.push(ret, row.barIndex);
+    out[0]![r] = ret;
+    out[1]![r] = this.stats.std();
+  }
+
+  snapshot(): JsonValue {
+    return { mid: nullable(this.mid), prevMid: nullable(this.prevMid), stats: this.stats.snapshot() };
+  }
+
+  restore(state: JsonValue): void {
+    const s = stateObject(state, this.id);
+    this.mid = stateNumber(s, "mid");
+    this.prevMid = stateNumber(s, "prevMid");
+    this.stats.restore(s["stats"] ?? null);
+  }
+}
+
+/**
+ * The `rg_` regime family (flag `includeRegime`, source role `book`, N = `cfg.regimeWindowRows` spine
+ * rows): `rg_ret_1`, `rg_vol_N` (see the module doc).
+ */
+export const regime: FamilyDef = {
+  id: "rg",
+  prefix: "rg_",
+  title: "Regime (per-row mid return and its rolling volatility)",
+  flag: "includeRegime",
+  catalog(cfg: FeatureRunConfig): FeatureMeta[] {
+    const n = cfg.regimeWindowRows;
+    const inputs = ["book_snapshot_25.bid_px_int", "book_snapshot_25.ask_px_int"];
+    return [
+      {
+        name: "rg_ret_1",
+        family: "rg",
+        formula:
+          "mid(row r) / mid(row r−1) − 1, mid = (bid_px_int[0] + ask_px_int[0]) / 2 as-of; null if either mid is null or mid(row r−1) = 0",
+        unit: "1 (simple return per row)",
+        inputs,
+        window: "2 spine rows (current and previous)",
+        warmup: "1 row after the first book row",
+        pitPolicy: PIT_ROWS,
+        version: 1,
+        source: SOURCE,
+      },
+      {
+        name: `rg_vol_${n}`,
+        family: "rg",
+        formula: `rolling_std(rg_ret_1, ${n} rows, ddof 1), min_periods ${n}`,
+        unit: "1 (std of per-row returns)",
+        inputs,
+        window: `${n} spine rows`,
+        warmup: `${n} rows after the first book row`,
+        pitPolicy: PIT_ROWS,
+        version: 1,
+        source: SOURCE,
+      },
+    ];
+  },
+  create(cfg: FeatureRunConfig): Operator {
+    return new RegimeOperator(cfg.regimeWindowRows);
+  },
+};

@@ -1,0 +1,159 @@
+/**
+ * `tb_` trade-burst family (Pointline `add_trade_burst_features`, pointline/research/features/families.py):
+ * trade inter-arrival time and its rolling mean, dispersion and burst score over N =
+ * `tradeBurstWindowRows` spine rows.
+ *
+ * Outputs (µs; null = NaN):
+ * - `tb_dt_us` (i64) = ts_local_us of the last trade − ts_local_us of the trade before it, as-of the
+ *   row's knowledge set (null until two trades were fed since the replay start). Pieces of a trade split
+ *   across bars by a `splitTrades` spine (`ev.continuation`) are the same trade and are ignored. Trades
+ *   at the same microsecond give 0.
+ * - `tb_dt_mean_N`, `tb_dt_std_N` (f64, µs) = mean and sample standard deviation (ddof 1) of `tb_dt_us`
+ *   over the last N emitted spine rows (Polars `rolling_mean/std(window_size=N)`, min_periods N).
+ * - `tb_burst_score_N` (f64, unitless) = tb_dt_us / tb_dt_mean_N if the mean is > 0, else null
+ *   (< 1: trades arriving faster than the recent average).
+ *
+ * Deviation from Pointline: Pointline computes `ts_local_us.diff()` over the spine rows, i.e. the time
+ * between consecutive spine points. On a `trades` spine (one row per trade) that is exactly our value;
+ * on a clock spine it is the constant step and carries no information, and on volume/dollar bars it is
+ * the bar-to-bar time, not a trade inter-arrival. Here `tb_dt_us` is always the as-of inter-arrival time
+ * of the last two trades, which equals Pointline's definition on the `trades` spine and stays
+ * meaningful on every spine. On a clock spine, rows without a new trade repeat the as-of value, so the
+ * window is over rows, not over trades.
+ *
+ * Warm-up: 1 row for `tb_dt_us` (it is a difference of two trades: on the `trades` spine the first row
+ * is always null), N rows for the window statistics (N differences need N + 1 trades).
+ *
+ * Exactness: ts_local_us are integers below 2^53, so differences are exact, and the rolling sums of
+ * integer µs differences are exact while they stay below 2^53 (≈ 285 years of µs).
+ */
+import type {
+  EventCursor,
+  JsonValue,
+  Operator,
+  OutputSpec,
+  SourceRole,
+  SpineRow,
+} from "../engine/operator.js";
+import { stateNumber, stateObject } from "../engine/operator.js";
+import { RollingStats } from "../engine/rolling.js";
+import type { FeatureRunConfig } from "./config.js";
+import type { FamilyDef, FeatureMeta } from "./family.js";
+
+const SOURCE =
+  "Pointline pointline/research/features/families.py (add_trade_burst_features); deviation: as-of trade inter-arrival instead of the spine-row timestamp diff (equal on the trades spine)";
+const PIT_ASOF =
+  "as-of backward: the last two trades in the row's knowledge set (ts_local_us < available_at for clock rows; up to and including the closing trade e* in the total order for event rows)";
+const PIT_ROWS = `${PIT_ASOF}; window over the values of past emitted spine rows only`;
+
+const nullable = (x: number): number | null => (Number.isNaN(x) ? null : x);
+
+/** Streaming operator of the `tb_` family (see module doc). O(1) per event and per row, no allocation. */
+class TradeBurstOperator implements Operator {
+  readonly id = "trade_burst";
+  readonly inputs: readonly SourceRole[] = ["trades"];
+  readonly outputs: readonly OutputSpec[];
+  private readonly stats: RollingStats;
+  /** ts_local_us of the last trade and of the trade before it (NaN = none yet). */
+  private lastUs = Number.NaN;
+  private prevUs = Number.NaN;
+
+  constructor(readonly windowRows: number) {
+    const n = windowRows;
+    this.stats = new RollingStats(n);
+    this.outputs = [
+      { name: "tb_dt_us", dtype: "i64", unit: "µs", warmupRows: 1 },
+      { name: `tb_dt_mean_${n}`, dtype: "f64", unit: "µs", warmupRows: n },
+      { name: `tb_dt_std_${n}`, dtype: "f64", unit: "µs", warmupRows: n },
+      { name: `tb_burst_score_${n}`, dtype: "f64", unit: "1 (ratio)", warmupRows: n },
+    ];
+  }
+
+  onEvent(ev: EventCursor): void {
+    if (ev.continuation) return;
+    this.prevUs = this.lastUs;
+    this.lastUs = ev.tsLocalUs;
+  }
+
+  emit(row: SpineRow, out: readonly Float64Array[], r: number): void {
+    const dt = this.lastUs - this.prevUs;
+    const st = this.stats;
+    st.push(dt, row.barIndex);
+    const mean = st.mean();
+    out[0]![r] = dt;
+    out[1]![r] = mean;
+    out[2]![r] = st.std();
+    out[3]![r] = mean > 0 ? dt / mean : Number.NaN;
+  }
+
+  snapshot(): JsonValue {
+    return { lastUs: nullable(this.lastUs), prevUs: nullable(this.prevUs), stats: this.stats.snapshot() };
+  }
+
+  restore(state: JsonValue): void {
+    const s = stateObject(state, this.id);
+    this.lastUs = stateNumber(s, "lastUs");
+    this.prevUs = stateNumber(s, "prevUs");
+    this.stats.restore(s["stats"] ?? null);
+  }
+}
+
+/**
+ * The `tb_` trade-burst family (flag `includeTradeBurst`, source role `trades`, N =
+ * `cfg.tradeBurstWindowRows` spine rows): `tb_dt_us`, `tb_dt_mean_N`, `tb_dt_std_N`, `tb_burst_score_N`
+ * (see the module doc, including the deviation from Pointline on non-trade spines).
+ */
+export const tradeBurst: FamilyDef = {
+  id: "tb",
+  prefix: "tb_",
+  title: "Trade burst (trade inter-arrival time and burstiness)",
+  flag: "includeTradeBurst",
+  catalog(cfg: FeatureRunConfig): FeatureMeta[] {
+    const n = cfg.tradeBurstWindowRows;
+    const inputs = ["trades.ts_local_us"];
+    const win = `${n} spine rows`;
+    const wu = `${n} rows after the first trade`;
+    const m = (name: string, formula: string, unit: string, window: string, warmup: string, pit: string) => ({
+      name,
+      family: "tb",
+      formula,
+      unit,
+      inputs,
+      window,
+      warmup,
+      pitPolicy: pit,
+      version: 1,
+      source: SOURCE,
+    });
+    return [
+      m(
+        "tb_dt_us",
+        "ts_local_us(last trade) − ts_local_us(trade before it), as-of; = ts_local_us.diff() on the trades spine",
+        "µs",
+        "as-of (last two trades)",
+        "1 row after the first trade (null until two trades)",
+        PIT_ASOF,
+      ),
+      m(`tb_dt_mean_${n}`, `rolling_mean(tb_dt_us, ${n} rows), min_periods ${n}`, "µs", win, wu, PIT_ROWS),
+      m(
+        `tb_dt_std_${n}`,
+        `rolling_std(tb_dt_us, ${n} rows, ddof 1), min_periods ${n}`,
+        "µs",
+        win,
+        wu,
+        PIT_ROWS,
+      ),
+      m(
+        `tb_burst_score_${n}`,
+        `tb_dt_us / tb_dt_mean_${n} if tb_dt_mean_${n} > 0 else null`,
+        "1 (ratio)",
+        win,
+        wu,
+        PIT_ROWS,
+      ),
+    ];
+  },
+  create(cfg: FeatureRunConfig): Operator {
+    return new TradeBurstOperator(cfg.tradeBurstWindowRows);
+  },
+};
