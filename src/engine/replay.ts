@@ -314,6 +314,9 @@ export class Replay {
         while (ready.length > 0) yield ready.shift()!;
       }
       cfg.onProgress?.(c1, replayStartUs, endUs);
+      // one macrotask turn per chunk: nodejs-polars frees native frames in finalizers that only run on
+      // a later event-loop turn (pola-rs/nodejs-polars#458); without it RSS grows with the range
+      await new Promise<void>((r) => setImmediate(r));
       c0 = c1;
     }
     spine.finish(endUs, sink);

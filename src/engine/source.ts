@@ -9,8 +9,8 @@ import pl from "nodejs-polars";
 import { sha256File } from "../ingest/lines.js";
 import type { FileManifest, PartInfo } from "../ingest/session.js";
 import { partsFor } from "../lake/catalog.js";
-import { levelColumn, type TypedColumn, type TypedRows } from "../query/query.js";
-import { type TableName, tableColumns } from "../schema/tables.js";
+import { levelColumn, listLengths, type TypedColumn, type TypedRows } from "../query/query.js";
+import { BOOK_DEPTH, type TableName, tableColumns } from "../schema/tables.js";
 import { ROLE_TABLE, type SourceRole } from "./operator.js";
 
 /** One input stream of a replay. */
@@ -34,6 +34,11 @@ export class SourceReader {
   readonly table: TableName;
   private readonly parts: PartInfo[];
   private readonly columns: string[];
+  /**
+   * Book level buffers reused from chunk to chunk (the previous chunk's rows are dead once the next is
+   * loaded: operators copy what they keep, per the operator contract).
+   */
+  private readonly levelBuffers = new Map<string, { values: Float64Array; lens: Uint8Array }>();
 
   constructor(
     private readonly lake: string,
@@ -44,10 +49,7 @@ export class SourceReader {
   ) {
     this.table = ROLE_TABLE[source.role];
     this.parts = partsFor(manifests, this.table, source.exchange, source.symbol, fromUs, toUs);
-    // string columns (exchange, trade_id, …) are lineage only: operators never read them
-    this.columns = tableColumns(this.table)
-      .filter((c) => c.dtype !== "str")
-      .map((c) => c.name);
+    this.columns = engineColumns(this.table).map((c) => c.name);
   }
 
   /** Partitions this source reads, with the sha256 of each Parquet part's bytes. */
@@ -98,25 +100,53 @@ export class SourceReader {
   /** Numeric columns as Float64Array (NaN null) in one conversion, side as Int8Array, lists as levels. */
   private typed(df: pl.DataFrame): TypedRows {
     const n = df.height;
-    const specs = tableColumns(this.table).filter((c) => c.dtype !== "str");
+    const specs = engineColumns(this.table);
     const nums = specs.filter((c) => c.dtype === "i64" || c.dtype === "f64");
     const conv = df.select(...nums.map((c) => pl.col(c.name).cast(pl.Float64).fillNull(pl.lit(Number.NaN))));
     const columns: Record<string, TypedColumn> = {};
+    const sideLengths = new Map<string, Float64Array>();
     for (const c of specs) {
       if (c.dtype === "i64" || c.dtype === "f64")
         columns[c.name] = conv.getColumn(c.name).toTypedArray() as Float64Array;
       else if (c.dtype === "i8")
         columns[c.name] = Int8Array.from(df.getColumn(c.name).toTypedArray() as Int8Array);
-      else columns[c.name] = levelColumn(df, c.name, n);
+      else {
+        // px and qty lists of one side have equal lengths (written together at ingest): compute them once
+        const side = c.name.startsWith("bid_") ? "bid" : "ask";
+        let lengths = sideLengths.get(side);
+        if (!lengths) {
+          lengths = listLengths(df, c.name);
+          sideLengths.set(side, lengths);
+        }
+        let buf = this.levelBuffers.get(c.name);
+        if (!buf || buf.lens.length < n) {
+          buf = {
+            values: new Float64Array(Math.ceil(n * 1.25) * BOOK_DEPTH),
+            lens: new Uint8Array(Math.ceil(n * 1.25)),
+          };
+          this.levelBuffers.set(c.name, buf);
+        }
+        columns[c.name] = levelColumn(df, c.name, n, buf, lengths);
+      }
     }
     return { table: this.table, length: n, columns };
   }
 }
 
+/**
+ * Columns the engine reads: everything but lineage-only strings (exchange, trade_id, …), the partition's
+ * constant symbol_id and ts_exch_us (operators key on ts_local_us; fewer columns = less Parquet decode).
+ */
+function engineColumns(table: TableName) {
+  return tableColumns(table).filter(
+    (c) => c.dtype !== "str" && c.name !== "symbol_id" && c.name !== "ts_exch_us",
+  );
+}
+
 /** Zero rows of `table` as typed columns. */
 function emptyRows(table: TableName): TypedRows {
   const columns: Record<string, TypedColumn> = {};
-  for (const c of tableColumns(table).filter((x) => x.dtype !== "str")) {
+  for (const c of engineColumns(table)) {
     columns[c.name] =
       c.dtype === "i8"
         ? new Int8Array(0)

@@ -108,14 +108,22 @@ export function toTypedRows(table: TableName, df: pl.DataFrame): TypedRows {
  * A list column as BOOK_DEPTH slots per row. Reads the flattened values in one typed copy (explode),
  * not per-row JS arrays; an empty or null list explodes to one null placeholder, skipped here.
  */
-export function levelColumn(df: pl.DataFrame, name: string, n: number): LevelColumn {
-  const values = new Float64Array(n * BOOK_DEPTH);
-  const lens = new Uint8Array(n);
+export function levelColumn(
+  df: pl.DataFrame,
+  name: string,
+  n: number,
+  reuse?: { values: Float64Array; lens: Uint8Array },
+  lengthsOf?: Float64Array,
+): LevelColumn {
+  // reuse the caller's buffers when large enough (chunked replays: no per-chunk allocation of n × 25)
+  const values =
+    reuse && reuse.values.length >= n * BOOK_DEPTH
+      ? reuse.values.subarray(0, n * BOOK_DEPTH)
+      : new Float64Array(n * BOOK_DEPTH);
+  const lens = reuse && reuse.lens.length >= n ? reuse.lens.subarray(0, n) : new Uint8Array(n);
+  if (reuse) values.fill(0);
   if (n === 0) return { values, lens };
-  const lengths = df
-    .select(pl.col(name).lst.lengths().cast(pl.Float64).fillNull(pl.lit(0)))
-    .getColumn(name)
-    .toTypedArray() as Float64Array;
+  const lengths = lengthsOf ?? listLengths(df, name);
   const flat = df
     .select(pl.col(name).explode().cast(pl.Float64).fillNull(pl.lit(Number.NaN)))
     .getColumn(name)
@@ -124,15 +132,25 @@ export function levelColumn(df: pl.DataFrame, name: string, n: number): LevelCol
   for (let i = 0; i < n; i++) {
     const len = lengths[i]!;
     if (len === 0) {
+      lens[i] = 0;
       p++;
       continue;
     }
-    const used = Math.min(len, BOOK_DEPTH);
+    const used = len < BOOK_DEPTH ? len : BOOK_DEPTH;
     lens[i] = used;
-    values.set(flat.subarray(p, p + used), i * BOOK_DEPTH);
+    const o = i * BOOK_DEPTH;
+    for (let k = 0; k < used; k++) values[o + k] = flat[p + k]!; // no subarray views: no per-row allocation
     p += len;
   }
   return { values, lens };
+}
+
+/** Lengths of the lists of one list column (null list = 0). */
+export function listLengths(df: pl.DataFrame, name: string): Float64Array {
+  return df
+    .select(pl.col(name).lst.lengths().cast(pl.Float64).fillNull(pl.lit(0)))
+    .getColumn(name)
+    .toTypedArray() as Float64Array;
 }
 
 async function typed(table: TableName, req: QueryRequest): Promise<TypedRows> {
