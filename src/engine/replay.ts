@@ -252,13 +252,14 @@ export class Replay {
 
     const chunkUs = cfg.chunkUs ?? US_PER_HOUR;
     for (let c0 = replayStartUs; c0 < endUs; ) {
-      // skip chunks no source has data in (stay on the chunk grid)
+      // skip ahead to the first data of any source
       let next = Number.POSITIVE_INFINITY;
       for (const s of streams) next = Math.min(next, s.reader.nextDataUs(c0));
       if (next === Number.POSITIVE_INFINITY) break;
-      if (next >= c0 + chunkUs) c0 += Math.floor((next - c0) / chunkUs) * chunkUs;
+      if (next > c0) c0 = Math.max(c0, Math.floor(next / chunkUs) * chunkUs);
       if (c0 >= endUs) break;
-      const c1 = Math.min(endUs, c0 + chunkUs);
+      // chunk ends on the epoch-aligned grid (UTC hours by default), where lake parts usually end
+      const c1 = Math.min(endUs, (Math.floor(c0 / chunkUs) + 1) * chunkUs);
       for (const s of streams) {
         const rows = s.reader.load(c0, c1);
         s.rows = rows;

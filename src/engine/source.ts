@@ -81,20 +81,28 @@ export class SourceReader {
   /** Rows with ts_local_us in [fromUs, toUs), in the total order. */
   load(fromUs: number, toUs: number): TypedRows {
     const frames: pl.DataFrame[] = [];
+    const used: PartInfo[] = [];
     for (const p of this.parts) {
       if (p.last_ts_local_us < fromUs || p.first_ts_local_us >= toUs) continue;
+      used.push(p);
+      // a part entirely inside the chunk needs no row filter
+      const inside = p.first_ts_local_us >= fromUs && p.last_ts_local_us < toUs;
+      const scan = pl.scanParquet(resolve(this.lake, p.path));
       frames.push(
-        pl
-          .scanParquet(resolve(this.lake, p.path))
-          .filter(pl.col("ts_local_us").gtEq(fromUs).and(pl.col("ts_local_us").lt(toUs)))
+        (inside ? scan : scan.filter(pl.col("ts_local_us").gtEq(fromUs).and(pl.col("ts_local_us").lt(toUs))))
           .select(...this.columns)
           .collectSync(),
       );
     }
     if (frames.length === 0) return emptyRows(this.table);
-    let df = frames.length === 1 ? frames[0]! : pl.concat(frames, { how: "vertical" });
-    if (frames.length > 1) df = df.sort(["ts_local_us", "file_id", "file_line_number"]);
-    return this.typed(df);
+    if (frames.length === 1) return this.typed(frames[0]!);
+    // parts are in first-ts order; they need a merge sort only when their time ranges overlap
+    let overlap = false;
+    for (let k = 1; k < used.length; k++) {
+      if (used[k]!.first_ts_local_us <= used[k - 1]!.last_ts_local_us) overlap = true;
+    }
+    const df = pl.concat(frames, { how: "vertical" });
+    return this.typed(overlap ? df.sort(["ts_local_us", "file_id", "file_line_number"]) : df);
   }
 
   /** Numeric columns as Float64Array (NaN null) in one conversion, side as Int8Array, lists as levels. */
