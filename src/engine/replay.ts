@@ -20,6 +20,7 @@ import { loadManifests } from "../lake/catalog.js";
 import { SymbolRegistry } from "../lake/registry.js";
 import type { TypedRows } from "../query/query.js";
 import { TABLES } from "../schema/tables.js";
+import { loadChunks, planChunks } from "./chunks.js";
 import type {
   EventCursor,
   InstrumentInfo,
@@ -49,6 +50,11 @@ export interface ReplayConfig {
   readonly warmupUs: number;
   /** Events read per source at a time (µs of data); default 1 h. */
   readonly chunkUs?: number;
+  /**
+   * Read and convert the next chunk on a worker thread while the operators run over the current one
+   * (default true; false loads on the calling thread). Output is identical either way.
+   */
+  readonly prefetch?: boolean;
   /** Rows per yielded batch; default 65,536. */
   readonly batchRows?: number;
   /** Called after each chunk with the replay position. */
@@ -185,7 +191,7 @@ export class Replay {
       const inst = spot ? cfg.crossVenue : { exchange: cfg.exchange, symbol: cfg.symbol };
       if (!inst) throw new ConfigError(`operators read ${role} but no crossVenue instrument was given`);
       const spec: EngineSource = { role, exchange: inst.exchange, symbol: inst.symbol };
-      const reader = new SourceReader(lake, manifests, spec, replayStartUs, cfg.endUs);
+      const reader = SourceReader.forRange(lake, manifests, spec, replayStartUs, cfg.endUs);
       streams.push({
         reader,
         role,
@@ -251,17 +257,12 @@ export class Replay {
     };
 
     const chunkUs = cfg.chunkUs ?? US_PER_HOUR;
-    for (let c0 = replayStartUs; c0 < endUs; ) {
-      // skip ahead to the first data of any source
-      let next = Number.POSITIVE_INFINITY;
-      for (const s of streams) next = Math.min(next, s.reader.nextDataUs(c0));
-      if (next === Number.POSITIVE_INFINITY) break;
-      if (next > c0) c0 = Math.max(c0, Math.floor(next / chunkUs) * chunkUs);
-      if (c0 >= endUs) break;
-      // chunk ends on the epoch-aligned grid (UTC hours by default), where lake parts usually end
-      const c1 = Math.min(endUs, (Math.floor(c0 / chunkUs) + 1) * chunkUs);
-      for (const s of streams) {
-        const rows = s.reader.load(c0, c1);
+    const readers = streams.map((s) => s.reader);
+    const chunks = planChunks(readers, replayStartUs, endUs, chunkUs);
+    for await (const { chunk, rows: loaded } of loadChunks(lake, readers, chunks, cfg.prefetch ?? true)) {
+      for (let k = 0; k < streams.length; k++) {
+        const s = streams[k]!;
+        const rows = loaded[k]!;
         s.rows = rows;
         s.ts = rows.columns.ts_local_us as Float64Array;
         s.file = rows.columns.file_id as Float64Array;
@@ -314,11 +315,10 @@ export class Replay {
         }
         while (ready.length > 0) yield ready.shift()!;
       }
-      cfg.onProgress?.(c1, replayStartUs, endUs);
+      cfg.onProgress?.(chunk.toUs, replayStartUs, endUs);
       // one macrotask turn per chunk: nodejs-polars frees native frames in finalizers that only run on
       // a later event-loop turn (pola-rs/nodejs-polars#458); without it RSS grows with the range
       await new Promise<void>((r) => setImmediate(r));
-      c0 = c1;
     }
     spine.finish(endUs, sink);
     Object.assign(summary.spine, spine.stats);

@@ -32,7 +32,6 @@ export interface InputPartition {
 
 export class SourceReader {
   readonly table: TableName;
-  private readonly parts: PartInfo[];
   private readonly columns: string[];
   /**
    * Book level buffers reused from chunk to chunk (the previous chunk's rows are dead once the next is
@@ -40,16 +39,35 @@ export class SourceReader {
    */
   private readonly levelBuffers = new Map<string, { values: Float64Array; lens: Uint8Array }>();
 
+  /**
+   * @param parts the lake parts of this source (see `SourceReader.forRange`)
+   * @param reuseBuffers reuse book level buffers from chunk to chunk (false when chunks are transferred
+   *   to another thread, which detaches their buffers)
+   */
   constructor(
     private readonly lake: string,
-    manifests: readonly FileManifest[],
     readonly source: EngineSource,
-    fromUs: number,
-    toUs: number,
+    readonly parts: readonly PartInfo[],
+    private readonly reuseBuffers = true,
   ) {
     this.table = ROLE_TABLE[source.role];
-    this.parts = partsFor(manifests, this.table, source.exchange, source.symbol, fromUs, toUs);
     this.columns = engineColumns(this.table).map((c) => c.name);
+  }
+
+  /** A reader of the parts of `source` that may hold rows in [fromUs, toUs). */
+  static forRange(
+    lake: string,
+    manifests: readonly FileManifest[],
+    source: EngineSource,
+    fromUs: number,
+    toUs: number,
+  ): SourceReader {
+    const table = ROLE_TABLE[source.role];
+    return new SourceReader(
+      lake,
+      source,
+      partsFor(manifests, table, source.exchange, source.symbol, fromUs, toUs),
+    );
   }
 
   /** Partitions this source reads, with the sha256 of each Parquet part's bytes. */
@@ -126,8 +144,8 @@ export class SourceReader {
           lengths = listLengths(df, c.name);
           sideLengths.set(side, lengths);
         }
-        let buf = this.levelBuffers.get(c.name);
-        if (!buf || buf.lens.length < n) {
+        let buf = this.reuseBuffers ? this.levelBuffers.get(c.name) : undefined;
+        if (this.reuseBuffers && (!buf || buf.lens.length < n)) {
           buf = {
             values: new Float64Array(Math.ceil(n * 1.25) * BOOK_DEPTH),
             lens: new Uint8Array(Math.ceil(n * 1.25)),

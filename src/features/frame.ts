@@ -29,8 +29,10 @@ export interface FeatureFrameRequest {
   readonly config?: FeatureRunInput;
   /** Rows per streamed batch (default 65,536). */
   readonly batchRows?: number;
-  /** Events read per source at a time, ms of data (default 1 h). */
+  /** Events read per source at a time, ms of data (default 1 h; chunks end on multiples of it). */
   readonly chunkMs?: number;
+  /** Read the next chunk on a worker thread while computing the current one (default true). */
+  readonly prefetch?: boolean;
   readonly onProgress?: (doneUs: number, fromUs: number, toUs: number) => void;
   /** Families to choose from (default: every family, `FAMILIES`); each is still gated by its flag. */
   readonly families?: readonly FamilyDef[];
@@ -132,6 +134,7 @@ export function replayOf(plan: FeaturePlan, req: FeatureFrameRequest): Replay {
     warmupUs: plan.warmupUs,
     ...(req.chunkMs !== undefined ? { chunkUs: req.chunkMs * US_PER_MS } : {}),
     ...(req.batchRows !== undefined ? { batchRows: req.batchRows } : {}),
+    ...(req.prefetch !== undefined ? { prefetch: req.prefetch } : {}),
     ...(req.onProgress ? { onProgress: req.onProgress } : {}),
   });
 }

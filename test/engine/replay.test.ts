@@ -297,6 +297,9 @@ describe("replay engine on binance-futures BTCUSDT 2024-08-08", () => {
     const whole = await buildFeatureFrame(req);
     const small = await buildFeatureFrame({ ...req, batchRows: 1000, chunkMs: 7_000 });
     assert.equal(canonicalFrameHash(whole), canonicalFrameHash(small));
+    // 52 chunks: read on the prefetch worker thread, or synchronously — identical rows
+    const sync = await buildFeatureFrame({ ...req, batchRows: 1000, chunkMs: 7_000, prefetch: false });
+    assert.equal(canonicalFrameHash(sync), canonicalFrameHash(small));
     assert.equal(whole.height, (await rawEvents(lake, EX, SYM, W2024.start, W2024.end)).trades.length);
   });
 

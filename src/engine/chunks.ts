@@ -1,0 +1,87 @@
+/**
+ * The chunk plan of a replay and its loader. Chunks end on the epoch-aligned grid of `chunkUs` (UTC hours
+ * by default, where lake parts end) and skip time no source has data in. With `prefetch`, a worker thread
+ * reads and converts chunk k+1 while the caller runs the operators over chunk k (at most two chunks in
+ * memory); without it chunks load synchronously on the calling thread. Both give identical rows.
+ */
+import { Worker } from "node:worker_threads";
+import type { TypedRows } from "../query/query.js";
+import type { WorkerRequest, WorkerResponse } from "./load-worker.js";
+import type { SourceReader } from "./source.js";
+
+export interface Chunk {
+  readonly fromUs: number;
+  readonly toUs: number;
+}
+
+/** Chunks covering [fromUs, endUs) where any reader may have rows. */
+export function planChunks(
+  readers: readonly SourceReader[],
+  fromUs: number,
+  endUs: number,
+  chunkUs: number,
+): Chunk[] {
+  const out: Chunk[] = [];
+  let c0 = fromUs;
+  while (c0 < endUs) {
+    let next = Number.POSITIVE_INFINITY;
+    for (const r of readers) next = Math.min(next, r.nextDataUs(c0));
+    if (next === Number.POSITIVE_INFINITY) break;
+    if (next > c0) c0 = Math.max(c0, Math.floor(next / chunkUs) * chunkUs);
+    if (c0 >= endUs) break;
+    const c1 = Math.min(endUs, (Math.floor(c0 / chunkUs) + 1) * chunkUs);
+    out.push({ fromUs: c0, toUs: c1 });
+    c0 = c1;
+  }
+  return out;
+}
+
+/** Yields each chunk's rows per reader, in order. Terminates its worker when iteration ends. */
+export async function* loadChunks(
+  lake: string,
+  readers: readonly SourceReader[],
+  chunks: readonly Chunk[],
+  prefetch: boolean,
+): AsyncGenerator<{ chunk: Chunk; rows: TypedRows[] }> {
+  if (!prefetch || chunks.length < 2) {
+    for (const chunk of chunks) yield { chunk, rows: readers.map((r) => r.load(chunk.fromUs, chunk.toUs)) };
+    return;
+  }
+  const worker = new Worker(new URL("./load-worker.mjs", import.meta.url));
+  const pending = new Map<number, { resolve: (rows: TypedRows[]) => void; reject: (e: Error) => void }>();
+  let failed: Error | null = null;
+  worker.on("message", (m: WorkerResponse) => {
+    const p = pending.get(m.id);
+    if (!p) return;
+    pending.delete(m.id);
+    if (m.type === "rows") p.resolve(m.rows);
+    else p.reject(new Error(`chunk loader: ${m.message}`));
+  });
+  worker.on("error", (e) => {
+    failed = e;
+    for (const p of pending.values()) p.reject(e);
+    pending.clear();
+  });
+  const request = (id: number): Promise<TypedRows[]> => {
+    if (failed) return Promise.reject(failed);
+    const chunk = chunks[id]!;
+    const p = new Promise<TypedRows[]>((resolve, reject) => pending.set(id, { resolve, reject }));
+    worker.postMessage({ type: "load", id, fromUs: chunk.fromUs, toUs: chunk.toUs } satisfies WorkerRequest);
+    return p;
+  };
+  try {
+    worker.postMessage({
+      type: "init",
+      lake,
+      sources: readers.map((r) => ({ source: r.source, parts: [...r.parts] })),
+    } satisfies WorkerRequest);
+    let next = request(0);
+    for (let k = 0; k < chunks.length; k++) {
+      const rows = await next;
+      if (k + 1 < chunks.length) next = request(k + 1);
+      yield { chunk: chunks[k]!, rows };
+    }
+  } finally {
+    await worker.terminate();
+  }
+}
