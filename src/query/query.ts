@@ -136,7 +136,7 @@ export function levelColumn(
       p++;
       continue;
     }
-    const used = len < BOOK_DEPTH ? len : BOOK_DEPTH;
+    const used = Math.min(len, BOOK_DEPTH);
     lens[i] = used;
     const o = i * BOOK_DEPTH;
     for (let k = 0; k < used; k++) values[o + k] = flat[p + k]!; // no subarray views: no per-row allocation
