@@ -41,7 +41,7 @@ if (port) {
   let readers: SourceReader[] = [];
   port.on("message", (m: WorkerRequest) => {
     if (m.type === "init") {
-      readers = m.sources.map((s) => new SourceReader(m.lake, s.source, s.parts, false));
+      readers = m.sources.map((s) => new SourceReader(m.lake, s.source, s.parts));
       return;
     }
     try {

@@ -42,8 +42,10 @@ export interface OutputSpec {
 }
 
 /**
- * The event being fed. One instance is reused for every event (no per-event allocation): read it
- * during `onEvent` only, never keep a reference.
+ * The event being fed. One instance is reused for every event (no per-event allocation): read its fields
+ * during `onEvent`, never keep the cursor itself. The batch `rows` is immutable once fed and is never
+ * reused by the engine, so an operator may keep `(rows, i)` and read that row later (a lazy as-of copy at
+ * the next emit, as `AsOfBook` does); doing so keeps at most that batch alive.
  */
 export interface EventCursor {
   readonly role: SourceRole;

@@ -272,9 +272,11 @@ export class Replay {
         summary.events[s.role] = (summary.events[s.role] ?? 0) + rows.length;
       }
       for (;;) {
-        // pick the stream whose next event is first in the total order
+        // pick the stream whose next event is first in the total order, and the earliest next
+        // timestamp of the others: best's events strictly before it need no further comparison
         let best: Stream | null = null;
         let bTs = 0;
+        let otherTs = Number.POSITIVE_INFINITY;
         for (let k = 0; k < streams.length; k++) {
           const s = streams[k]!;
           if (s.pos >= s.count) continue;
@@ -288,30 +290,46 @@ export class Replay {
                   (s.file[s.pos]! < best.file[best.pos]! ||
                     (s.file[s.pos]! === best.file[best.pos]! && s.line[s.pos]! < best.line[best.pos]!)))))
           ) {
+            if (best !== null && bTs < otherTs) otherTs = bTs;
             best = s;
             bTs = t;
-          }
+          } else if (t < otherTs) otherTs = t;
         }
         if (best === null) break;
-        const i = best.pos++;
-        spine.advanceTo(bTs, sink);
+        const rows = best.rows!;
+        const ts = best.ts;
         cursor.role = best.role;
-        cursor.rows = best.rows!;
-        cursor.i = i;
-        cursor.tsLocalUs = bTs;
+        cursor.rows = rows;
         if (best.role === "trades") {
           tradeSubs = best.subscribers;
-          const cols = best.rows!.columns;
-          tradeView.tsLocalUs = bTs;
-          tradeView.pxInt = (cols.px_int as Float64Array)[i]!;
-          tradeView.qtyInt = (cols.qty_int as Float64Array)[i]!;
-          tradeView.side = (cols.side as Int8Array)[i]!;
-          spine.onTrade(tradeView, sink);
+          const px = rows.columns.px_int as Float64Array;
+          const qty = rows.columns.qty_int as Float64Array;
+          const side = rows.columns.side as Int8Array;
+          do {
+            const i = best.pos++;
+            const t = ts[i]!;
+            spine.advanceTo(t, sink);
+            cursor.i = i;
+            cursor.tsLocalUs = t;
+            tradeView.tsLocalUs = t;
+            tradeView.pxInt = px[i]!;
+            tradeView.qtyInt = qty[i]!;
+            tradeView.side = side[i]!;
+            spine.onTrade(tradeView, sink);
+          } while (best.pos < best.count && ts[best.pos]! < otherTs);
         } else {
           cursor.qtyInt = Number.NaN;
           cursor.continuation = false;
           const subs = best.subscribers;
-          for (let k = 0; k < subs.length; k++) subs[k]!.onEvent(cursor);
+          const nSubs = subs.length;
+          do {
+            const i = best.pos++;
+            const t = ts[i]!;
+            spine.advanceTo(t, sink);
+            cursor.i = i;
+            cursor.tsLocalUs = t;
+            for (let k = 0; k < nSubs; k++) subs[k]!.onEvent(cursor);
+          } while (best.pos < best.count && ts[best.pos]! < otherTs);
         }
         while (ready.length > 0) yield ready.shift()!;
       }

@@ -10,7 +10,7 @@ import { sha256File } from "../ingest/lines.js";
 import type { FileManifest, PartInfo } from "../ingest/session.js";
 import { partsFor } from "../lake/catalog.js";
 import { levelColumn, listLengths, type TypedColumn, type TypedRows } from "../query/query.js";
-import { BOOK_DEPTH, type TableName, tableColumns } from "../schema/tables.js";
+import { type TableName, tableColumns } from "../schema/tables.js";
 import { ROLE_TABLE, type SourceRole } from "./operator.js";
 
 /** One input stream of a replay. */
@@ -33,22 +33,16 @@ export interface InputPartition {
 export class SourceReader {
   readonly table: TableName;
   private readonly columns: string[];
-  /**
-   * Book level buffers reused from chunk to chunk (the previous chunk's rows are dead once the next is
-   * loaded: operators copy what they keep, per the operator contract).
-   */
-  private readonly levelBuffers = new Map<string, { values: Float64Array; lens: Uint8Array }>();
 
   /**
+   * Every `load` returns fresh arrays, never reused: batches are immutable once handed to operators
+   * (which may keep a reference for a lazy as-of read, see operator.ts).
    * @param parts the lake parts of this source (see `SourceReader.forRange`)
-   * @param reuseBuffers reuse book level buffers from chunk to chunk (false when chunks are transferred
-   *   to another thread, which detaches their buffers)
    */
   constructor(
     private readonly lake: string,
     readonly source: EngineSource,
     readonly parts: readonly PartInfo[],
-    private readonly reuseBuffers = true,
   ) {
     this.table = ROLE_TABLE[source.role];
     this.columns = engineColumns(this.table).map((c) => c.name);
@@ -144,15 +138,7 @@ export class SourceReader {
           lengths = listLengths(df, c.name);
           sideLengths.set(side, lengths);
         }
-        let buf = this.reuseBuffers ? this.levelBuffers.get(c.name) : undefined;
-        if (this.reuseBuffers && (!buf || buf.lens.length < n)) {
-          buf = {
-            values: new Float64Array(Math.ceil(n * 1.25) * BOOK_DEPTH),
-            lens: new Uint8Array(Math.ceil(n * 1.25)),
-          };
-          this.levelBuffers.set(c.name, buf);
-        }
-        columns[c.name] = levelColumn(df, c.name, n, buf, lengths);
+        columns[c.name] = levelColumn(df, c.name, n, lengths);
       }
     }
     return { table: this.table, length: n, columns };

@@ -2,9 +2,11 @@
  * `AsOfBook`: the as-of `book_snapshot_25` state shared by the book families (microstructure, book shape,
  * execution cost, spread dynamics, liquidity shock).
  *
- * It keeps a copy of the top `depth` levels of each side of the last book row fed (the row's knowledge
- * set's as-of book), in preallocated Float64Arrays: `update` copies at most 4·depth numbers and allocates
- * nothing. Level 0 is the best level. A side with no levels (`nBid`/`nAsk` = 0) reads as NaN (null) at
+ * It holds the top `depth` levels of each side of the last book row fed (the row's knowledge set's as-of
+ * book) in preallocated Float64Arrays. The copy is lazy: `update` only records the row (O(1); book rows
+ * usually outnumber spine rows many times over) and the first read after it copies at most 4·depth
+ * numbers; nothing is allocated. The recorded batch stays valid (the operator contract: batches are
+ * immutable), so reading it at the next emit sees exactly the row that was fed. Level 0 is the best level. A side with no levels (`nBid`/`nAsk` = 0) reads as NaN (null) at
  * level 0; before the first book row every read is NaN.
  *
  * Units: prices in price increments (`px_int`), sizes in qty increments (`qty_int`), as stored.
@@ -44,6 +46,9 @@ export class AsOfBook {
   nAsk = 0;
   /** True once a book row was fed. */
   has = false;
+  /** The batch and row of the last book event, not yet copied (lazy as-of). */
+  private pending: EventCursor["rows"] | null = null;
+  private pendingI = 0;
 
   /** @param depth levels kept per side, 1…25. @throws RangeError otherwise. */
   constructor(readonly depth: number) {
@@ -55,10 +60,20 @@ export class AsOfBook {
     this.askQty = new Float64Array(depth);
   }
 
-  /** Copies the top `depth` levels of the book row under the cursor (a `book`/`spot_book` event). */
+  /** Records the book row under the cursor (a `book`/`spot_book` event); copied on the next read. */
   update(ev: EventCursor): void {
-    const c = ev.rows.columns;
-    const i = ev.i;
+    this.pending = ev.rows;
+    this.pendingI = ev.i;
+    this.has = true;
+  }
+
+  /** Copies the recorded row's levels if a book event came since the last read. */
+  private sync(): void {
+    const rows = this.pending;
+    if (rows === null) return;
+    this.pending = null;
+    const c = rows.columns;
+    const i = this.pendingI;
     this.nBid = copySide(
       c.bid_px_int as LevelColumn,
       c.bid_qty_int as LevelColumn,
@@ -75,45 +90,53 @@ export class AsOfBook {
       this.askQty,
       this.depth,
     );
-    this.has = true;
   }
 
   /** Best bid price (price increments); NaN if no book or an empty bid side. */
   bidPx0(): number {
+    this.sync();
     return this.nBid > 0 ? this.bidPx[0]! : Number.NaN;
   }
   /** Best ask price (price increments); NaN if no book or an empty ask side. */
   askPx0(): number {
+    this.sync();
     return this.nAsk > 0 ? this.askPx[0]! : Number.NaN;
   }
   /** Size at the best bid (qty increments); NaN if no book or an empty bid side. */
   bidQty0(): number {
+    this.sync();
     return this.nBid > 0 ? this.bidQty[0]! : Number.NaN;
   }
   /** Size at the best ask (qty increments); NaN if no book or an empty ask side. */
   askQty0(): number {
+    this.sync();
     return this.nAsk > 0 ? this.askQty[0]! : Number.NaN;
   }
 
   /** Σ bid sizes over levels 0…min(k, nBid)−1 (qty increments); 0 for an empty side, NaN if no book. */
   bidQtySum(k: number): number {
+    this.sync();
     return this.has ? sum(this.bidQty, Math.min(k, this.nBid)) : Number.NaN;
   }
   /** Σ ask sizes over levels 0…min(k, nAsk)−1 (qty increments); 0 for an empty side, NaN if no book. */
   askQtySum(k: number): number {
+    this.sync();
     return this.has ? sum(this.askQty, Math.min(k, this.nAsk)) : Number.NaN;
   }
   /** Σ px_int·qty_int over the first min(k, nBid) bid levels (see the exactness rule); NaN if no book. */
   bidNotionalSum(k: number): number {
+    this.sync();
     return this.has ? dot(this.bidPx, this.bidQty, Math.min(k, this.nBid)) : Number.NaN;
   }
   /** Σ px_int·qty_int over the first min(k, nAsk) ask levels (see the exactness rule); NaN if no book. */
   askNotionalSum(k: number): number {
+    this.sync();
     return this.has ? dot(this.askPx, this.askQty, Math.min(k, this.nAsk)) : Number.NaN;
   }
 
   /** State as JSON: the held levels only (exact integers). */
   snapshot(): JsonValue {
+    this.sync();
     return {
       depth: this.depth,
       has: this.has,
@@ -130,6 +153,7 @@ export class AsOfBook {
     if (stateNumber(s, "depth") !== this.depth) throw new RangeError("AsOfBook: depth differs from snapshot");
     if (typeof s["has"] !== "boolean") throw new TypeError("AsOfBook: state field has must be a boolean");
     this.has = s["has"];
+    this.pending = null;
     this.nBid = restoreSide(stateNumbers(s, "bidPx"), stateNumbers(s, "bidQty"), this.bidPx, this.bidQty);
     this.nAsk = restoreSide(stateNumbers(s, "askPx"), stateNumbers(s, "askQty"), this.askPx, this.askQty);
   }

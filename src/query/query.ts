@@ -112,16 +112,10 @@ export function levelColumn(
   df: pl.DataFrame,
   name: string,
   n: number,
-  reuse?: { values: Float64Array; lens: Uint8Array },
   lengthsOf?: Float64Array,
 ): LevelColumn {
-  // reuse the caller's buffers when large enough (chunked replays: no per-chunk allocation of n × 25)
-  const values =
-    reuse && reuse.values.length >= n * BOOK_DEPTH
-      ? reuse.values.subarray(0, n * BOOK_DEPTH)
-      : new Float64Array(n * BOOK_DEPTH);
-  const lens = reuse && reuse.lens.length >= n ? reuse.lens.subarray(0, n) : new Uint8Array(n);
-  if (reuse) values.fill(0);
+  const values = new Float64Array(n * BOOK_DEPTH);
+  const lens = new Uint8Array(n);
   if (n === 0) return { values, lens };
   const lengths = lengthsOf ?? listLengths(df, name);
   const flat = df
