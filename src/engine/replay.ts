@@ -206,7 +206,7 @@ export class Replay {
       });
       this.summary.events[role] = 0;
     }
-    for (const s of streams) this.summary.partitions.push(...(await s.reader.partitions()));
+    for (const s of streams) this.summary.partitions.push(...s.reader.partitions());
 
     // output batches
     const batchRows = cfg.batchRows ?? 65_536;

@@ -9,7 +9,13 @@ import pl from "nodejs-polars";
 import { sha256File } from "../ingest/lines.js";
 import type { FileManifest, PartInfo } from "../ingest/session.js";
 import { partsFor } from "../lake/catalog.js";
-import { levelColumn, listLengths, type TypedColumn, type TypedRows } from "../query/query.js";
+import {
+  levelColumn,
+  listExplodeExpr,
+  listLengthsExpr,
+  type TypedColumn,
+  type TypedRows,
+} from "../query/query.js";
 import { type TableName, tableColumns } from "../schema/tables.js";
 import { ROLE_TABLE, type SourceRole } from "./operator.js";
 
@@ -33,6 +39,14 @@ export interface InputPartition {
 export class SourceReader {
   readonly table: TableName;
   private readonly columns: string[];
+  /** Polars expressions of the conversion, built once (building one costs ~1 ms in nodejs-polars). */
+  private readonly exprs: {
+    numeric: pl.Expr[];
+    numericNames: string[];
+    int8Names: string[];
+    lists: { name: string; explode: pl.Expr }[];
+    sideLengths: pl.Expr[];
+  };
 
   /**
    * Every `load` returns fresh arrays, never reused: batches are immutable once handed to operators
@@ -45,7 +59,20 @@ export class SourceReader {
     readonly parts: readonly PartInfo[],
   ) {
     this.table = ROLE_TABLE[source.role];
-    this.columns = engineColumns(this.table).map((c) => c.name);
+    const specs = engineColumns(this.table);
+    this.columns = specs.map((c) => c.name);
+    const nums = specs.filter((c) => c.dtype === "i64" || c.dtype === "f64");
+    const lists = specs.filter((c) => c.dtype === "list_i64");
+    this.exprs = {
+      numeric: nums.map((c) => pl.col(c.name).cast(pl.Float64).fillNull(pl.lit(Number.NaN))),
+      numericNames: nums.map((c) => c.name),
+      int8Names: specs.filter((c) => c.dtype === "i8").map((c) => c.name),
+      lists: lists.map((c) => ({ name: c.name, explode: listExplodeExpr(c.name) })),
+      sideLengths:
+        lists.length > 0
+          ? [listLengthsExpr("bid_px_int").alias("bid_len"), listLengthsExpr("ask_px_int").alias("ask_len")]
+          : [],
+    };
   }
 
   /** A reader of the parts of `source` that may hold rows in [fromUs, toUs). */
@@ -64,20 +91,16 @@ export class SourceReader {
     );
   }
 
-  /** Partitions this source reads, with the sha256 of each Parquet part's bytes. */
-  async partitions(): Promise<InputPartition[]> {
-    const out: InputPartition[] = [];
-    for (const p of this.parts) {
-      out.push({
-        role: this.source.role,
-        table: this.table,
-        path: p.path,
-        file_id: p.path.match(/part-([0-9a-f]+)-/)?.[1] ?? "",
-        rows: p.rows,
-        sha256: (await sha256File(resolve(this.lake, p.path))).sha256,
-      });
-    }
-    return out;
+  /** Partitions this source reads (sha256 filled by `hashPartitions`, for manifests only). */
+  partitions(): InputPartition[] {
+    return this.parts.map((p) => ({
+      role: this.source.role,
+      table: this.table,
+      path: p.path,
+      file_id: p.path.match(/part-([0-9a-f]+)-/)?.[1] ?? "",
+      rows: p.rows,
+      sha256: "",
+    }));
   }
 
   /** The earliest ts_local_us ≥ fromUs at which this source may have rows (+∞ if none): skips gaps. */
@@ -120,26 +143,19 @@ export class SourceReader {
   /** Numeric columns as Float64Array (NaN null) in one conversion, side as Int8Array, lists as levels. */
   private typed(df: pl.DataFrame): TypedRows {
     const n = df.height;
-    const specs = engineColumns(this.table);
-    const nums = specs.filter((c) => c.dtype === "i64" || c.dtype === "f64");
-    const conv = df.select(...nums.map((c) => pl.col(c.name).cast(pl.Float64).fillNull(pl.lit(Number.NaN))));
+    const x = this.exprs;
+    const conv = df.select(...x.numeric);
     const columns: Record<string, TypedColumn> = {};
-    const sideLengths = new Map<string, Float64Array>();
-    for (const c of specs) {
-      if (c.dtype === "i64" || c.dtype === "f64")
-        columns[c.name] = conv.getColumn(c.name).toTypedArray() as Float64Array;
-      else if (c.dtype === "i8")
-        columns[c.name] = Int8Array.from(df.getColumn(c.name).toTypedArray() as Int8Array);
-      else {
-        // px and qty lists of one side have equal lengths (written together at ingest): compute them once
-        const side = c.name.startsWith("bid_") ? "bid" : "ask";
-        let lengths = sideLengths.get(side);
-        if (!lengths) {
-          lengths = listLengths(df, c.name);
-          sideLengths.set(side, lengths);
-        }
-        columns[c.name] = levelColumn(df, c.name, n, lengths);
-      }
+    for (const name of x.numericNames) columns[name] = conv.getColumn(name).toTypedArray() as Float64Array;
+    for (const name of x.int8Names)
+      columns[name] = Int8Array.from(df.getColumn(name).toTypedArray() as Int8Array);
+    if (x.lists.length > 0) {
+      // px and qty lists of one side have equal lengths (written together at ingest): one per side
+      const lens = df.select(...x.sideLengths);
+      const bid = lens.getColumn("bid_len").toTypedArray() as Float64Array;
+      const ask = lens.getColumn("ask_len").toTypedArray() as Float64Array;
+      for (const l of x.lists)
+        columns[l.name] = levelColumn(df, l.name, n, l.name.startsWith("bid_") ? bid : ask, l.explode);
     }
     return { table: this.table, length: n, columns };
   }
@@ -153,6 +169,16 @@ function engineColumns(table: TableName) {
   return tableColumns(table).filter(
     (c) => c.dtype !== "str" && c.name !== "symbol_id" && c.name !== "ts_exch_us",
   );
+}
+
+/** Fills the sha256 of each partition's Parquet bytes (lineage of a written frame). */
+export async function hashPartitions(
+  lake: string,
+  parts: readonly InputPartition[],
+): Promise<InputPartition[]> {
+  const out: InputPartition[] = [];
+  for (const p of parts) out.push({ ...p, sha256: (await sha256File(resolve(lake, p.path))).sha256 });
+  return out;
 }
 
 /** Zero rows of `table` as typed columns. */

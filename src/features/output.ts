@@ -16,7 +16,7 @@ import { usToIso } from "../core/time.js";
 import { type CodeVersion, codeVersion } from "../core/version.js";
 import { CanonicalHasher } from "../engine/hash.js";
 import type { ReplaySummary } from "../engine/replay.js";
-import type { InputPartition } from "../engine/source.js";
+import { hashPartitions, type InputPartition } from "../engine/source.js";
 import { sha256File } from "../ingest/lines.js";
 import {
   batchToFrame,
@@ -161,7 +161,7 @@ export async function writeFeatureFrame(req: FeatureFrameRequest, out: string): 
     events: s.events,
     trades_in_range: s.spine.tradesInRange,
     unassigned_trades: s.spine.unassignedTrades,
-    input_partitions: s.partitions,
+    input_partitions: await hashPartitions(resolve(req.lake), s.partitions),
     code_version: codeVersion(),
     elapsed_ms: Math.round(performance.now() - started),
   };

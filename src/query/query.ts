@@ -113,21 +113,24 @@ export function levelColumn(
   name: string,
   n: number,
   lengthsOf?: Float64Array,
+  explode: pl.Expr = listExplodeExpr(name),
 ): LevelColumn {
-  const values = new Float64Array(n * BOOK_DEPTH);
-  const lens = new Uint8Array(n);
-  if (n === 0) return { values, lens };
   const lengths = lengthsOf ?? listLengths(df, name);
-  const flat = df
-    .select(pl.col(name).explode().cast(pl.Float64).fillNull(pl.lit(Number.NaN)))
-    .getColumn(name)
-    .toTypedArray() as Float64Array;
+  if (n === 0) return { values: new Float64Array(0), lens: new Uint8Array(0) };
+  const flat = df.select(explode).getColumn(name).toTypedArray() as Float64Array;
+  const lens = new Uint8Array(n);
+  if (flat.length === n * BOOK_DEPTH) {
+    // every row holds exactly 25 levels (full books): the exploded values already are the slot layout
+    let full = true;
+    for (let i = 0; i < n && full; i++) full = lengths[i] === BOOK_DEPTH;
+    if (full) return { values: flat, lens: lens.fill(BOOK_DEPTH) };
+  }
+  const values = new Float64Array(n * BOOK_DEPTH);
   let p = 0;
   for (let i = 0; i < n; i++) {
     const len = lengths[i]!;
     if (len === 0) {
-      lens[i] = 0;
-      p++;
+      p++; // an empty or null list explodes to one null placeholder
       continue;
     }
     const used = Math.min(len, BOOK_DEPTH);
@@ -139,12 +142,19 @@ export function levelColumn(
   return { values, lens };
 }
 
+/** The expression exploding a list column to float64 values (NaN for null elements). */
+export function listExplodeExpr(name: string): pl.Expr {
+  return pl.col(name).explode().cast(pl.Float64).fillNull(pl.lit(Number.NaN));
+}
+
+/** The expression of a list column's lengths as float64 (null list = 0). */
+export function listLengthsExpr(name: string): pl.Expr {
+  return pl.col(name).lst.lengths().cast(pl.Float64).fillNull(pl.lit(0));
+}
+
 /** Lengths of the lists of one list column (null list = 0). */
 export function listLengths(df: pl.DataFrame, name: string): Float64Array {
-  return df
-    .select(pl.col(name).lst.lengths().cast(pl.Float64).fillNull(pl.lit(0)))
-    .getColumn(name)
-    .toTypedArray() as Float64Array;
+  return df.select(listLengthsExpr(name)).getColumn(name).toTypedArray() as Float64Array;
 }
 
 async function typed(table: TableName, req: QueryRequest): Promise<TypedRows> {
