@@ -1,8 +1,9 @@
 /**
  * The chunk plan of a replay and its loader. Chunks end on the epoch-aligned grid of `chunkUs` (UTC hours
  * by default, where lake parts end) and skip time no source has data in. With `prefetch`, a worker thread
- * reads and converts chunk k+1 while the caller runs the operators over chunk k (at most two chunks in
- * memory); without it chunks load synchronously on the calling thread. Both give identical rows.
+ * reads and converts the next PREFETCH_DEPTH chunks while the caller runs the operators over chunk k,
+ * decoding every source of a chunk concurrently on Polars' thread pool; without it chunks load
+ * synchronously on the calling thread. Both give identical rows.
  */
 import { Worker } from "node:worker_threads";
 import type { TypedRows } from "../query/query.js";
@@ -35,6 +36,9 @@ export function planChunks(
   }
   return out;
 }
+
+/** Chunks requested ahead of the one being consumed (memory: at most 1 + this many chunks). */
+const PREFETCH_DEPTH = 2;
 
 /** Yields each chunk's rows per reader, in order. Terminates its worker when iteration ends. */
 export async function* loadChunks(
@@ -75,10 +79,13 @@ export async function* loadChunks(
       lake,
       sources: readers.map((r) => ({ source: r.source, parts: [...r.parts] })),
     } satisfies WorkerRequest);
-    let next = request(0);
+    // keep PREFETCH_DEPTH chunks in flight ahead of the one being consumed
+    const inFlight: Promise<TypedRows[]>[] = [];
+    let requested = 0;
     for (let k = 0; k < chunks.length; k++) {
-      const rows = await next;
-      if (k + 1 < chunks.length) next = request(k + 1);
+      while (requested < chunks.length && requested <= k + PREFETCH_DEPTH)
+        inFlight.push(request(requested++));
+      const rows = await inFlight.shift()!;
       yield { chunk: chunks[k]!, rows };
     }
   } finally {

@@ -44,15 +44,15 @@ if (port) {
       readers = m.sources.map((s) => new SourceReader(m.lake, s.source, s.parts));
       return;
     }
-    try {
-      const rows = readers.map((r) => r.load(m.fromUs, m.toUs));
-      port.postMessage({ type: "rows", id: m.id, rows } satisfies WorkerResponse, buffersOf(rows));
-    } catch (e) {
-      port.postMessage({
-        type: "error",
-        id: m.id,
-        message: e instanceof Error ? e.message : String(e),
-      } satisfies WorkerResponse);
-    }
+    // every source of the chunk decodes concurrently on Polars' thread pool
+    Promise.all(readers.map((r) => r.loadAsync(m.fromUs, m.toUs))).then(
+      (rows) => port.postMessage({ type: "rows", id: m.id, rows } satisfies WorkerResponse, buffersOf(rows)),
+      (e: unknown) =>
+        port.postMessage({
+          type: "error",
+          id: m.id,
+          message: e instanceof Error ? e.message : String(e),
+        } satisfies WorkerResponse),
+    );
   });
 }
