@@ -147,6 +147,11 @@ export function stateNumbers(s: { readonly [k: string]: JsonValue }, key: string
   return v.map((x) => (x === null ? Number.NaN : (x as number)));
 }
 
+/** NaN-safe number for snapshots (JSON turns NaN into null; `stateNumber` turns it back). */
+export function numberToJson(x: number): number | null {
+  return Number.isNaN(x) ? null : x;
+}
+
 /** NaN-safe numeric array for snapshots (JSON turns NaN into null; `stateNumbers` turns it back). */
 export function numbersToJson(a: ArrayLike<number>): (number | null)[] {
   const out: (number | null)[] = new Array(a.length);

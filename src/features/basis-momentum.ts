@@ -24,7 +24,7 @@ import type {
   SourceRole,
   SpineRow,
 } from "../engine/operator.js";
-import { stateNumber, stateObject } from "../engine/operator.js";
+import { numberToJson, stateNumber, stateObject } from "../engine/operator.js";
 import { RollingStats } from "../engine/rolling.js";
 import type { FeatureRunConfig } from "./config.js";
 import type { FamilyDef, FeatureMeta } from "./family.js";
@@ -33,8 +33,6 @@ const SOURCE = "Pointline pointline/research/features/families.py (add_basis_mom
 const PIT_ASOF =
   "as-of backward: last derivative_ticker row in the row's knowledge set (ts_local_us < available_at for clock rows; up to the closing trade e* in the total order for event rows)";
 const PIT_ROWS = `${PIT_ASOF}; window over the as-of values of past emitted spine rows only`;
-
-const nullable = (x: number): number | null => (Number.isNaN(x) ? null : x);
 
 /** Streaming operator of the `bm_` family (see module doc). O(1) per event and per row, no allocation. */
 class BasisMomentumOperator implements Operator {
@@ -83,9 +81,9 @@ class BasisMomentumOperator implements Operator {
 
   snapshot(): JsonValue {
     return {
-      mark: nullable(this.mark),
-      index: nullable(this.index),
-      prevBasis: nullable(this.prevBasis),
+      mark: numberToJson(this.mark),
+      index: numberToJson(this.index),
+      prevBasis: numberToJson(this.prevBasis),
       stats: this.stats.snapshot(),
     };
   }

@@ -34,7 +34,7 @@ import type {
   SourceRole,
   SpineRow,
 } from "../engine/operator.js";
-import { stateNumber, stateObject } from "../engine/operator.js";
+import { numberToJson, stateNumber, stateObject } from "../engine/operator.js";
 import type { LevelColumn } from "../query/query.js";
 import { BOOK_DEPTH } from "../schema/tables.js";
 import type { FeatureRunConfig } from "./config.js";
@@ -44,8 +44,6 @@ const SOURCE =
   "Pointline pointline/research/features/families.py (add_cross_venue_features); deviation: mids converted to prices with each instrument's price increment before differencing";
 const PIT_ASOF =
   "as-of backward on each venue: last book_snapshot_25 row of the perp and of the spot instrument in the row's knowledge set (ts_local_us < available_at for clock rows; up to the closing trade e* in the total order for event rows)";
-
-const nullable = (x: number): number | null => (Number.isNaN(x) ? null : x);
 
 /** Mid of the book row under the cursor in price increments; NaN if a side is empty. */
 function midInt(ev: EventCursor): number {
@@ -116,7 +114,7 @@ class CrossVenueOperator implements Operator {
 
   /** The as-of mids (increments come from `init`, which the engine calls before `restore`). */
   snapshot(): JsonValue {
-    return { perpMidInt: nullable(this.perpMidInt), spotMidInt: nullable(this.spotMidInt) };
+    return { perpMidInt: numberToJson(this.perpMidInt), spotMidInt: numberToJson(this.spotMidInt) };
   }
 
   restore(state: JsonValue): void {

@@ -26,7 +26,7 @@ import type {
   SourceRole,
   SpineRow,
 } from "../engine/operator.js";
-import { stateNumber, stateObject } from "../engine/operator.js";
+import { numberToJson, stateNumber, stateObject } from "../engine/operator.js";
 import type { FeatureRunConfig } from "./config.js";
 import type { FamilyDef, FeatureMeta } from "./family.js";
 
@@ -34,8 +34,6 @@ const SOURCE = "Pointline pointline/research/features/families.py (add_funding_f
 const PIT_ASOF =
   "as-of backward: last derivative_ticker row in the row's knowledge set (ts_local_us < available_at for clock rows; up to the closing trade e* in the total order for event rows)";
 const PIT_DIFF = `${PIT_ASOF}; differenced against the previous emitted spine row's as-of value`;
-
-const nullable = (x: number): number | null => (Number.isNaN(x) ? null : x);
 
 /** Streaming operator of the `fr_` family (see module doc). O(1) per event and per row, no allocation. */
 class FundingOperator implements Operator {
@@ -77,12 +75,12 @@ class FundingOperator implements Operator {
 
   snapshot(): JsonValue {
     return {
-      mark: nullable(this.mark),
-      index: nullable(this.index),
-      funding: nullable(this.funding),
-      oi: nullable(this.oi),
-      prevFunding: nullable(this.prevFunding),
-      prevOi: nullable(this.prevOi),
+      mark: numberToJson(this.mark),
+      index: numberToJson(this.index),
+      funding: numberToJson(this.funding),
+      oi: numberToJson(this.oi),
+      prevFunding: numberToJson(this.prevFunding),
+      prevOi: numberToJson(this.prevOi),
     };
   }
 

@@ -28,19 +28,16 @@ import type {
   SourceRole,
   SpineRow,
 } from "../engine/operator.js";
-import { stateNumber, stateObject } from "../engine/operator.js";
+import { numberToJson, stateNumber, stateObject } from "../engine/operator.js";
 import { RollingStats } from "../engine/rolling.js";
 import type { LevelColumn } from "../query/query.js";
 import { BOOK_DEPTH } from "../schema/tables.js";
+import { ASOF_BOOK_PIT } from "./book-view.js";
 import type { FeatureRunConfig } from "./config.js";
 import type { FamilyDef, FeatureMeta } from "./family.js";
 
 const SOURCE = "Pointline pointline/research/features/families.py (add_regime_features)";
-const PIT_ASOF =
-  "as-of backward: last book_snapshot_25 row in the row's knowledge set (ts_local_us < available_at for clock rows; up to the closing trade e* in the total order for event rows)";
-const PIT_ROWS = `${PIT_ASOF}; computed from the current and past emitted spine rows only`;
-
-const nullable = (x: number): number | null => (Number.isNaN(x) ? null : x);
+const PIT_ROWS = `${ASOF_BOOK_PIT}; computed from the current and past emitted spine rows only`;
 
 /** Streaming operator of the `rg_` family (see module doc). O(1) per event and per row, no allocation. */
 class RegimeOperator implements Operator {
@@ -84,7 +81,7 @@ class RegimeOperator implements Operator {
   }
 
   snapshot(): JsonValue {
-    return { mid: nullable(this.mid), prevMid: nullable(this.prevMid), stats: this.stats.snapshot() };
+    return { mid: numberToJson(this.mid), prevMid: numberToJson(this.prevMid), stats: this.stats.snapshot() };
   }
 
   restore(state: JsonValue): void {
