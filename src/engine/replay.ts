@@ -31,8 +31,16 @@ import type {
 } from "./operator.js";
 import { ROLE_TABLE } from "./operator.js";
 import { type EngineSource, type InputPartition, SourceReader } from "./source.js";
-import { createSpine, type EventSpineConfig, type Spine, type SpineSink, type SpineStats } from "./spine.js";
+import {
+  createSpine,
+  type EventSpineConfig,
+  type Spine,
+  type SpineSink,
+  type SpineStats,
+  type SpineTrade,
+} from "./spine.js";
 
+/** A validated replay: instrument(s), output range, spine, operators, warm-up and IO sizes. */
 export interface ReplayConfig {
   /** Lake root. */
   readonly lake: string;
@@ -73,6 +81,7 @@ export interface FeatureBatch {
   readonly columns: readonly Float64Array[];
 }
 
+/** Run statistics, complete when `batches()` ends: rows, replay start, events per role, spine accounting, input parts. */
 export interface ReplaySummary {
   rows: number;
   replayStartUs: number;
@@ -154,14 +163,6 @@ export class Replay {
     const cfg = this.cfg;
     const lake = resolve(cfg.lake);
     const registry = await SymbolRegistry.open(lake);
-    const resolved = registry.lookup(cfg.exchange, cfg.symbol, cfg.startUs);
-    if (!resolved)
-      throw new ConfigError(`no symbol ${cfg.exchange}/${cfg.symbol} in the lake's registry at start`);
-    const spine: Spine = createSpine(cfg.spine, {
-      startUs: cfg.startUs,
-      priceIncrement: fixedToNumber(1, resolved.priceIncrement),
-      amountIncrement: fixedToNumber(1, resolved.amountIncrement),
-    });
     const info = (exchange: string, symbol: string): InstrumentInfo => {
       const r = registry.lookup(exchange, symbol, cfg.startUs);
       if (!r) throw new ConfigError(`no symbol ${exchange}/${symbol} in the lake's registry at start`);
@@ -177,6 +178,11 @@ export class Replay {
       ...(cfg.crossVenue ? { crossVenue: info(cfg.crossVenue.exchange, cfg.crossVenue.symbol) } : {}),
     };
     for (const op of cfg.operators) op.init?.(ctx);
+    const spine: Spine = createSpine(cfg.spine, {
+      startUs: cfg.startUs,
+      priceIncrement: ctx.primary.priceIncrement,
+      amountIncrement: ctx.primary.amountIncrement,
+    });
     const replayStartUs = spine.replayStartUs(cfg.startUs, cfg.warmupUs);
     this.summary.replayStartUs = replayStartUs;
 
@@ -224,6 +230,7 @@ export class Replay {
     const summary = this.summary;
 
     const cursor = new Cursor();
+    const tradeView: SpineTrade = { tsLocalUs: 0, pxInt: 0, qtyInt: 0, side: 0 };
     let tradeSubs: Operator[] = [];
     const sink: SpineSink = {
       feedTrade(qtyInt: number, continuation: boolean): void {
@@ -344,8 +351,6 @@ export class Replay {
     if (batch.length > 0) yield trim(batch);
   }
 }
-
-const tradeView = { tsLocalUs: 0, pxInt: 0, qtyInt: 0, side: 0 };
 
 interface MutableBatch extends FeatureBatch {
   length: number;

@@ -9,13 +9,7 @@ import pl from "nodejs-polars";
 import { sha256File } from "../ingest/lines.js";
 import type { FileManifest, PartInfo } from "../ingest/session.js";
 import { partsFor } from "../lake/catalog.js";
-import {
-  levelColumn,
-  listExplodeExpr,
-  listLengthsExpr,
-  type TypedColumn,
-  type TypedRows,
-} from "../query/query.js";
+import { TypedConverter, type TypedRows } from "../query/query.js";
 import { type TableName, tableColumns } from "../schema/tables.js";
 import { ROLE_TABLE, type SourceRole } from "./operator.js";
 
@@ -36,17 +30,11 @@ export interface InputPartition {
   readonly sha256: string;
 }
 
+/** Reads one source's lake parts chunk by chunk as typed rows in the total order (see the module doc). */
 export class SourceReader {
   readonly table: TableName;
   private readonly columns: string[];
-  /** Polars expressions of the conversion, built once (building one costs ~1 ms in nodejs-polars). */
-  private readonly exprs: {
-    numeric: pl.Expr[];
-    numericNames: string[];
-    int8Names: string[];
-    lists: { name: string; explode: pl.Expr }[];
-    sideLengths: pl.Expr[];
-  };
+  private readonly converter: TypedConverter;
 
   /**
    * Every `load` returns fresh arrays, never reused: batches are immutable once handed to operators
@@ -61,18 +49,7 @@ export class SourceReader {
     this.table = ROLE_TABLE[source.role];
     const specs = engineColumns(this.table);
     this.columns = specs.map((c) => c.name);
-    const nums = specs.filter((c) => c.dtype === "i64" || c.dtype === "f64");
-    const lists = specs.filter((c) => c.dtype === "list_i64");
-    this.exprs = {
-      numeric: nums.map((c) => pl.col(c.name).cast(pl.Float64).fillNull(pl.lit(Number.NaN))),
-      numericNames: nums.map((c) => c.name),
-      int8Names: specs.filter((c) => c.dtype === "i8").map((c) => c.name),
-      lists: lists.map((c) => ({ name: c.name, explode: listExplodeExpr(c.name) })),
-      sideLengths:
-        lists.length > 0
-          ? [listLengthsExpr("bid_px_int").alias("bid_len"), listLengthsExpr("ask_px_int").alias("ask_len")]
-          : [],
-    };
+    this.converter = new TypedConverter(this.table, specs);
   }
 
   /** A reader of the parts of `source` that may hold rows in [fromUs, toUs). */
@@ -146,35 +123,15 @@ export class SourceReader {
   }
 
   private assemble(used: readonly PartInfo[], frames: pl.DataFrame[]): TypedRows {
-    if (frames.length === 0) return emptyRows(this.table);
-    if (frames.length === 1) return this.typed(frames[0]!);
+    if (frames.length === 0) return this.converter.empty();
+    if (frames.length === 1) return this.converter.convert(frames[0]!);
     // parts are in first-ts order; they need a merge sort only when their time ranges overlap
     let overlap = false;
     for (let k = 1; k < used.length; k++) {
       if (used[k]!.first_ts_local_us <= used[k - 1]!.last_ts_local_us) overlap = true;
     }
     const df = pl.concat(frames, { how: "vertical" });
-    return this.typed(overlap ? df.sort(["ts_local_us", "file_id", "file_line_number"]) : df);
-  }
-
-  /** Numeric columns as Float64Array (NaN null) in one conversion, side as Int8Array, lists as levels. */
-  private typed(df: pl.DataFrame): TypedRows {
-    const n = df.height;
-    const x = this.exprs;
-    const conv = df.select(...x.numeric);
-    const columns: Record<string, TypedColumn> = {};
-    for (const name of x.numericNames) columns[name] = conv.getColumn(name).toTypedArray() as Float64Array;
-    for (const name of x.int8Names)
-      columns[name] = Int8Array.from(df.getColumn(name).toTypedArray() as Int8Array);
-    if (x.lists.length > 0) {
-      // px and qty lists of one side have equal lengths (written together at ingest): one per side
-      const lens = df.select(...x.sideLengths);
-      const bid = lens.getColumn("bid_len").toTypedArray() as Float64Array;
-      const ask = lens.getColumn("ask_len").toTypedArray() as Float64Array;
-      for (const l of x.lists)
-        columns[l.name] = levelColumn(df, l.name, n, l.name.startsWith("bid_") ? bid : ask, l.explode);
-    }
-    return { table: this.table, length: n, columns };
+    return this.converter.convert(overlap ? df.sort(["ts_local_us", "file_id", "file_line_number"]) : df);
   }
 }
 
@@ -196,20 +153,4 @@ export async function hashPartitions(
   const out: InputPartition[] = [];
   for (const p of parts) out.push({ ...p, sha256: (await sha256File(resolve(lake, p.path))).sha256 });
   return out;
-}
-
-/** Zero rows of `table` as typed columns. */
-function emptyRows(table: TableName): TypedRows {
-  const columns: Record<string, TypedColumn> = {};
-  for (const c of engineColumns(table)) {
-    columns[c.name] =
-      c.dtype === "i8"
-        ? new Int8Array(0)
-        : c.dtype === "str"
-          ? []
-          : c.dtype === "list_i64"
-            ? { values: new Float64Array(0), lens: new Uint8Array(0) }
-            : new Float64Array(0);
-  }
-  return { table, length: 0, columns };
 }

@@ -35,7 +35,7 @@ import type {
   SourceRole,
   SpineRow,
 } from "../engine/operator.js";
-import { stateNumber, stateObject } from "../engine/operator.js";
+import { numberToJson, stateNumber, stateObject } from "../engine/operator.js";
 import { RollingStats } from "../engine/rolling.js";
 import type { FeatureRunConfig } from "./config.js";
 import type { FamilyDef, FeatureMeta } from "./family.js";
@@ -45,8 +45,6 @@ const SOURCE =
 const PIT_ASOF =
   "as-of backward: the last two trades in the row's knowledge set (ts_local_us < available_at for clock rows; up to and including the closing trade e* in the total order for event rows)";
 const PIT_ROWS = `${PIT_ASOF}; window over the values of past emitted spine rows only`;
-
-const nullable = (x: number): number | null => (Number.isNaN(x) ? null : x);
 
 /** Streaming operator of the `tb_` family (see module doc). O(1) per event and per row, no allocation. */
 class TradeBurstOperator implements Operator {
@@ -87,7 +85,11 @@ class TradeBurstOperator implements Operator {
   }
 
   snapshot(): JsonValue {
-    return { lastUs: nullable(this.lastUs), prevUs: nullable(this.prevUs), stats: this.stats.snapshot() };
+    return {
+      lastUs: numberToJson(this.lastUs),
+      prevUs: numberToJson(this.prevUs),
+      stats: this.stats.snapshot(),
+    };
   }
 
   restore(state: JsonValue): void {

@@ -12,7 +12,7 @@ import pl from "nodejs-polars";
 import { ConfigError } from "../core/errors.js";
 import { type TimeInput, toUs } from "../core/time.js";
 import { loadManifests, partsFor } from "../lake/catalog.js";
-import { BOOK_DEPTH, TABLES, type TableName, tableColumns } from "../schema/tables.js";
+import { BOOK_DEPTH, type ColumnSpec, TABLES, type TableName, tableColumns } from "../schema/tables.js";
 
 export interface QueryRequest {
   /** Lake root. */
@@ -71,37 +71,79 @@ function emptyFrame(table: TableName): pl.DataFrame {
   return pl.DataFrame(tableColumns(table).map((c) => pl.Series(c.name, [], POLARS_DTYPE[c.dtype])));
 }
 
-/** Converts a frame of a canonical table to typed columns (see module doc). */
-export function toTypedRows(table: TableName, df: pl.DataFrame): TypedRows {
-  const columns: Record<string, TypedColumn> = {};
-  const n = df.height;
-  for (const spec of tableColumns(table)) {
-    const s = df.getColumn(spec.name);
-    switch (spec.dtype) {
-      case "i64":
-      case "f64":
-        columns[spec.name] =
-          n === 0
-            ? new Float64Array(0)
-            : Float64Array.from(
-                df
-                  .select(pl.col(spec.name).cast(pl.Float64).fillNull(pl.lit(Number.NaN)))
-                  .getColumn(spec.name)
-                  .toTypedArray() as Float64Array,
-              );
-        break;
-      case "i8":
-        columns[spec.name] = n === 0 ? new Int8Array(0) : Int8Array.from(s.toTypedArray() as Int8Array);
-        break;
-      case "str":
-        columns[spec.name] = s.toArray() as (string | null)[];
-        break;
-      case "list_i64":
-        columns[spec.name] = levelColumn(df, spec.name, n);
-        break;
-    }
+/**
+ * Converts frames holding `specs` (columns of one canonical table) to typed columns (see module doc).
+ * Its Polars expressions are built once — building one costs about a millisecond in nodejs-polars —
+ * so a converter reused for every chunk of a replay converts with a handful of native calls per chunk:
+ * numeric columns in one select, list lengths once per book side (px and qty lists of a side are written
+ * together at ingest), one explode per list column.
+ */
+export class TypedConverter {
+  private readonly numeric: pl.Expr[];
+  private readonly numericNames: string[];
+  private readonly int8Names: string[];
+  private readonly strNames: string[];
+  private readonly lists: { name: string; explode: pl.Expr }[];
+  private readonly sideLengths: pl.Expr[];
+
+  constructor(
+    readonly table: TableName,
+    readonly specs: readonly ColumnSpec[] = tableColumns(table),
+  ) {
+    const nums = specs.filter((c) => c.dtype === "i64" || c.dtype === "f64");
+    this.numeric = nums.map((c) => pl.col(c.name).cast(pl.Float64).fillNull(pl.lit(Number.NaN)));
+    this.numericNames = nums.map((c) => c.name);
+    this.int8Names = specs.filter((c) => c.dtype === "i8").map((c) => c.name);
+    this.strNames = specs.filter((c) => c.dtype === "str").map((c) => c.name);
+    this.lists = specs
+      .filter((c) => c.dtype === "list_i64")
+      .map((c) => ({ name: c.name, explode: listExplodeExpr(c.name) }));
+    this.sideLengths =
+      this.lists.length > 0
+        ? [listLengthsExpr("bid_px_int").alias("bid_len"), listLengthsExpr("ask_px_int").alias("ask_len")]
+        : [];
   }
-  return { table, length: n, columns };
+
+  convert(df: pl.DataFrame): TypedRows {
+    const n = df.height;
+    if (n === 0) return this.empty();
+    const columns: Record<string, TypedColumn> = {};
+    const conv = df.select(...this.numeric);
+    for (const name of this.numericNames) columns[name] = conv.getColumn(name).toTypedArray() as Float64Array;
+    for (const name of this.int8Names)
+      columns[name] = Int8Array.from(df.getColumn(name).toTypedArray() as Int8Array);
+    for (const name of this.strNames) columns[name] = df.getColumn(name).toArray() as (string | null)[];
+    if (this.lists.length > 0) {
+      const lens = df.select(...this.sideLengths);
+      const bid = lens.getColumn("bid_len").toTypedArray() as Float64Array;
+      const ask = lens.getColumn("ask_len").toTypedArray() as Float64Array;
+      for (const l of this.lists) {
+        columns[l.name] = levelColumn(df, l.name, n, l.name.startsWith("bid_") ? bid : ask, l.explode);
+      }
+    }
+    return { table: this.table, length: n, columns };
+  }
+
+  /** Zero rows. */
+  empty(): TypedRows {
+    const columns: Record<string, TypedColumn> = {};
+    for (const c of this.specs) {
+      columns[c.name] =
+        c.dtype === "i8"
+          ? new Int8Array(0)
+          : c.dtype === "str"
+            ? []
+            : c.dtype === "list_i64"
+              ? { values: new Float64Array(0), lens: new Uint8Array(0) }
+              : new Float64Array(0);
+    }
+    return { table: this.table, length: 0, columns };
+  }
+}
+
+/** Converts a frame of a canonical table (every column) to typed columns (see module doc). */
+export function toTypedRows(table: TableName, df: pl.DataFrame): TypedRows {
+  return new TypedConverter(table).convert(df);
 }
 
 /**
