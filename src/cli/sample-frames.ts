@@ -12,6 +12,7 @@ import { FAMILIES } from "../features/families.js";
 import { planFeatureFrame } from "../features/frame.js";
 import { type FeatureManifest, writeFeatureFrame } from "../features/output.js";
 
+/** Instrument, window and cross-venue spot of the main job's sample frames. */
 export const SAMPLE_FRAME_WINDOW = {
   exchange: "binance-futures",
   symbol: "BTCUSDT",
@@ -22,6 +23,7 @@ export const SAMPLE_FRAME_WINDOW = {
 
 const ALL: FeatureRunInput = Object.fromEntries(FAMILIES.map((f) => [f.flag, true]));
 
+/** The sample frames of the main job: name, output file, config. */
 export const SAMPLE_FRAMES: readonly {
   readonly name: string;
   readonly file: string;
@@ -39,6 +41,7 @@ export const SAMPLE_FRAMES: readonly {
   },
 ];
 
+/** Null ratio of one family's columns in a frame (nulls / (rows × columns)). */
 export interface FamilyNulls {
   readonly id: string;
   readonly title: string;

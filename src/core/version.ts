@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
+/** Package name@version, git commit of the checkout ("unknown" outside git) and whether it had uncommitted changes (null: unknown). */
 export interface CodeVersion {
   readonly package: string;
   readonly git_commit: string;
@@ -17,6 +18,7 @@ export interface CodeVersion {
 
 let cached: CodeVersion | undefined;
 
+/** The running code's version (cached after the first call; never throws: git errors give "unknown"). */
 export function codeVersion(): CodeVersion {
   if (cached) return cached;
   const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as {

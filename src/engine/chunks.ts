@@ -10,6 +10,7 @@ import type { TypedRows } from "../query/query.js";
 import type { WorkerRequest, WorkerResponse } from "./load-worker.js";
 import type { SourceReader } from "./source.js";
 
+/** A replay chunk: ts_local_us in [fromUs, toUs). */
 export interface Chunk {
   readonly fromUs: number;
   readonly toUs: number;

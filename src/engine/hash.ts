@@ -50,6 +50,7 @@ export class CanonicalHasher {
   }
 }
 
+/** Canonical content hash (hex sha256) of one frame; equal to `CanonicalHasher` fed the same rows in any batches. */
 export function canonicalFrameHash(df: pl.DataFrame): string {
   const h = new CanonicalHasher();
   h.add(df);

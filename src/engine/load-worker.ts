@@ -8,6 +8,7 @@ import type { PartInfo } from "../ingest/session.js";
 import type { TypedRows } from "../query/query.js";
 import { type EngineSource, SourceReader } from "./source.js";
 
+/** Messages to the prefetch worker. */
 export type WorkerRequest =
   | {
       readonly type: "init";
@@ -16,6 +17,7 @@ export type WorkerRequest =
     }
   | { readonly type: "load"; readonly id: number; readonly fromUs: number; readonly toUs: number };
 
+/** Messages from the prefetch worker. */
 export type WorkerResponse =
   | { readonly type: "rows"; readonly id: number; readonly rows: TypedRows[] }
   | { readonly type: "error"; readonly id: number; readonly message: string };

@@ -28,6 +28,7 @@ export const ROLE_TABLE: Readonly<Record<SourceRole, TableName>> = {
   spot_book: "book_snapshot_25",
 };
 
+/** Frame dtype of an output: Float64, or Int64 (values exact below 2^53). */
 export type OutputDtype = "f64" | "i64";
 
 /** One output column of an operator. */
@@ -95,12 +96,14 @@ export interface InstrumentInfo {
   readonly amountIncrement: number;
 }
 
+/** Instruments of a run, given to `Operator.init` before the first event. */
 export interface OperatorContext {
   readonly primary: InstrumentInfo;
   /** The `spot_*` instrument, when the run has one. */
   readonly crossVenue?: InstrumentInfo;
 }
 
+/** A streaming feature operator (see the module doc for the contract and the null convention). */
 export interface Operator {
   /** Stable identifier, e.g. "rolling_flow". */
   readonly id: string;
@@ -134,6 +137,7 @@ export function stateObject(state: JsonValue, id: string): { readonly [k: string
   return state as { readonly [k: string]: JsonValue };
 }
 
+/** A number field of a restored state (null → NaN). @throws TypeError if it is neither. */
 export function stateNumber(s: { readonly [k: string]: JsonValue }, key: string): number {
   const v = s[key];
   if (v === null) return Number.NaN; // JSON has no NaN: NaN round-trips as null
@@ -141,6 +145,7 @@ export function stateNumber(s: { readonly [k: string]: JsonValue }, key: string)
   return v;
 }
 
+/** A numeric array field of a restored state (null elements → NaN). @throws TypeError if not an array. */
 export function stateNumbers(s: { readonly [k: string]: JsonValue }, key: string): number[] {
   const v = s[key];
   if (!Array.isArray(v)) throw new TypeError(`state field ${key} must be an array`);

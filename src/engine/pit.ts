@@ -6,6 +6,7 @@
  */
 import type pl from "nodejs-polars";
 
+/** One value that changed when the input was truncated at `cutUs`. */
 export interface PitViolation {
   readonly cutUs: number;
   readonly column: string;
@@ -15,6 +16,7 @@ export interface PitViolation {
   readonly truncated: number | null;
 }
 
+/** Outcome of `checkPrefixTruncation`: passed iff no violation. */
 export interface PitCheckResult {
   readonly passed: boolean;
   readonly cuts: number;

@@ -18,6 +18,7 @@
  */
 import { type JsonValue, numbersToJson, stateNumber, stateNumbers, stateObject } from "./operator.js";
 
+/** Rolling sum / mean / sample std over the last `windowRows` pushes (see the module doc). */
 export class RollingStats {
   private readonly ring: Float64Array;
   private pos = 0;

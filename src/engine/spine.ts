@@ -32,10 +32,11 @@ import type { SpineRow } from "./operator.js";
 const common = {
   /** Emit a bar still open at a day boundary or at the range end (default false: counted as unassigned). */
   includePartialLastBar: z.boolean().default(false),
-  /** Safety limit on emitted rows; exceeding it is a ConfigError (default 5,000,000). */
+  /** Safety limit on rows the spine produces, warm-up rows included; exceeding it is a ConfigError (default 5,000,000). */
   maxRows: z.number().int().positive().default(5_000_000),
 };
 
+/** zod schema of `EventSpineConfig` (discriminated on `type`; see the module doc for each spine). */
 export const eventSpineConfigSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("clock"), stepMs: z.number().int().positive(), ...common }),
   z.object({ type: z.literal("trades"), ...common }),
@@ -171,6 +172,7 @@ class BarTally {
   }
 }
 
+/** A spine instance of one replay (stateful; see `createSpine`). */
 export interface Spine {
   readonly stats: SpineStats;
   /** Closes every time-based bar ending at or before tsUs (called before each event at tsUs). */
@@ -183,6 +185,7 @@ export interface Spine {
   replayStartUs(startUs: number, warmupUs: number): number;
 }
 
+/** What a spine needs from the run: output start and the instrument's increments. */
 export interface SpineContext {
   /** Start of the output range: trades before it are warm-up (not counted in stats). */
   readonly startUs: number;

@@ -15,6 +15,7 @@ export function catalogConfig(): FeatureRunConfig {
   });
 }
 
+/** Catalogue entries of every family under `cfg` (default: `catalogConfig()`). */
 export function featureCatalog(cfg: FeatureRunConfig = catalogConfig()): FeatureMeta[] {
   return FAMILIES.flatMap((f) => f.catalog(cfg));
 }

@@ -10,6 +10,7 @@ import { eventSpineConfigSchema } from "../engine/spine.js";
 
 const windowRows = (d: number) => z.number().int().min(2).default(d);
 
+/** zod schema of `FeatureRunConfig` (strict: unknown keys are errors). */
 export const featureRunConfigSchema = z
   .object({
     spine: eventSpineConfigSchema.default({

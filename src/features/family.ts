@@ -28,6 +28,7 @@ export interface FeatureMeta {
   readonly source: string;
 }
 
+/** The `FeatureRunConfig` flag that switches a family on. */
 export type FamilyFlag =
   | "includeMicrostructure"
   | "includeTradeFlow"
@@ -43,6 +44,7 @@ export type FamilyFlag =
   | "includeRegime"
   | "includeBarAggregations";
 
+/** A feature family: catalogue plus operator factory (see the module doc). */
 export interface FamilyDef {
   /** Short id used by the CLI's `--families` (e.g. "ms", "of", "flow", "bar"). */
   readonly id: string;

@@ -16,6 +16,7 @@ import { type FeatureRunConfig, type FeatureRunInput, parseFeatureRunConfig } fr
 import { FAMILIES } from "./families.js";
 import type { FamilyDef, FeatureMeta } from "./family.js";
 
+/** A feature-frame request: lake, instrument, output range [start, end), config and IO options. */
 export interface FeatureFrameRequest {
   /** Lake root. */
   readonly lake: string;

@@ -27,6 +27,7 @@ import {
   replayOf,
 } from "./frame.js";
 
+/** The manifest written beside a feature frame (`<out>.manifest.json`; see the module doc). */
 export interface FeatureManifest {
   readonly kind: "pointline.feature_frame";
   readonly version: 1;
