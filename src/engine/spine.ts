@@ -21,6 +21,9 @@
  * started anywhere in or before the day gives the same bars (partition safety). A bar still open at a
  * day boundary or at the range end is partial: it is dropped and its trades counted as unassigned,
  * unless `includePartialLastBar` (then it closes at the boundary: ts_end = available_at = boundary).
+ * Operators' per-bar accumulations are cleared (`discardBar`) at every UTC day boundary even when no bar
+ * is open, so non-trade events after a day's last close never reach the next day's first bar. Within a
+ * day, an event bar's in-bar events are those after the previous bar's close up to its own close.
  */
 import { z } from "zod";
 import { ConfigError } from "../core/errors.js";
@@ -345,7 +348,11 @@ class ThresholdSpine implements Spine {
       this.close(this.openUs + this.maxTimeUs, sink);
     }
     while (tsUs >= this.dayEndUs) {
+      // a day boundary always clears per-bar accumulations: a bar open at midnight is partial, and when
+      // none is open, events since the day's last close (quotes, books, ticker) must not leak into the
+      // next day's first bar (that would make the bar depend on the previous day)
       if (this.open) this.partial(this.dayEndUs, sink);
+      else sink.discard();
       this.barIndex = 0;
       this.dayEndUs += US_PER_DAY;
     }
