@@ -1,0 +1,568 @@
+/**
+ * Trade aggregations (source table `trades`, join `in_bar`): `trade_vwap`, `ohlcv`, `flow_imbalance`,
+ * `trade_count`, `avg_trade_size`, `median_trade_size`, `max_trade_size`, `aggressive_ratio`,
+ * `vw_return`, `signed_trade_imbalance`, `realized_volatility`.
+ *
+ * Events: the bar's trade pieces (shared.ts): one per trade, or with a `splitTrades` spine one per part
+ * of a trade in this bar, with `qty_int` = the part's quantity. Sizes are per event; `trade_count`
+ * counts trades (a split trade once, in the bar of its first piece). Decoded units: prices in quote
+ * currency (px_int × price_increment), sizes in base units (qty_int × amount_increment), increments from
+ * `Operator.init` (the symbol registry at the range start). Ratios and returns are computed on the
+ * integers (the increments cancel).
+ *
+ * Empty bars (clock spines): prices, ratios, returns and sizes are null; `volume` and `trade_count` are 0.
+ *
+ * Exactness (DESIGN.md "Data model"): sums of qty_int are exact integers below 2^53. The VWAP numerator
+ * Σ px·qty is accumulated relative to the bar's first price, S = Σ (px − open)·qty, an exact integer
+ * while |S| < 2^53 (e.g. a 10,000-increment price range × 9·10^11 qty increments), and vwap = open + S/V
+ * is one rounding (then one more for × price_increment); beyond 2^53 the sum degrades to ordinary float64
+ * rounding, never to wrap-around (the exactness note of features/book-view.ts). Log returns are
+ * log1p((p − p_ref)/p_ref) — the real number ln(p/p_ref) without the ~1e-16 absolute error of
+ * log(ratio), i.e. ~1e-10 relative on a one-tick BTC return.
+ *
+ * Sources: Pointline `pointline/research/resample/aggregations/crypto_mft.py` (FlowImbalance, TradeSize,
+ * AggressiveRatio, VolumeWeightedReturn, RealizedVolatility), `.../trade_flow.py`
+ * (signed_trade_imbalance), and the per-bar aggregations of Pointline's volume-bar guide
+ * (`docs/guides/volume-bar-features-crypto-mft.md`: ohlcv, trade_vwap, trade_count).
+ */
+import {
+  type EventCursor,
+  type JsonValue,
+  numberToJson,
+  type OutputSpec,
+  stateNumber,
+} from "../../engine/operator.js";
+import { SIDE_BUY, SIDE_SELL } from "../../schema/tables.js";
+import type { AggregationContext, AggregationSpec } from "../registry.js";
+import {
+  BarOperator,
+  defineAggregation,
+  GrowableBuffer,
+  inBarWindow,
+  MODES_BAR,
+  out,
+  ShiftedMoments,
+} from "./shared.js";
+
+const CRYPTO_MFT = "Pointline pointline/research/resample/aggregations/crypto_mft.py";
+const GUIDE = "Pointline docs/guides/volume-bar-features-crypto-mft.md (per-bar aggregations)";
+const TRADE_WINDOW = inBarWindow("trades (trade pieces)");
+
+/**
+ * Base of the trade operators: decodes each trade event (px_int, piece quantity, side, continuation)
+ * and hands it to `onTrade`; events of other roles go to `onOther`.
+ */
+export abstract class TradeOperator extends BarOperator {
+  onEvent(ev: EventCursor): void {
+    if (ev.role === "trades") {
+      const c = ev.rows.columns;
+      this.onTrade(
+        (c.px_int as Float64Array)[ev.i]!,
+        ev.qtyInt,
+        (c.side as Int8Array)[ev.i]!,
+        ev.continuation,
+      );
+    } else this.onOther(ev);
+  }
+
+  /**
+   * One trade piece: price (price increments), quantity of the piece (qty increments), taker side
+   * (0 buy, 1 sell, −1 unknown), true for the second and later pieces of a split trade.
+   */
+  protected abstract onTrade(px: number, qty: number, side: number, continuation: boolean): void;
+
+  /** An event of an extra table (e.g. quotes); ignored by default. */
+  protected onOther(_ev: EventCursor): void {}
+}
+
+/** `trade_vwap` → `vwap_px` = Σ px·qty / Σ qty (quote currency); null when Σ qty = 0. */
+export class TradeVwapOperator extends TradeOperator {
+  private n = 0;
+  private open = Number.NaN;
+  /** Σ (px − open)·qty (price × qty increments). */
+  private s = 0;
+  private v = 0;
+
+  protected onTrade(px: number, qty: number): void {
+    if (this.n++ === 0) this.open = px;
+    this.s += (px - this.open) * qty;
+    this.v += qty;
+  }
+
+  protected write(outs: readonly Float64Array[], r: number): void {
+    outs[0]![r] = this.v !== 0 ? (this.open + this.s / this.v) * this.priceIncrement : Number.NaN;
+  }
+
+  protected resetBar(): void {
+    this.n = 0;
+    this.open = Number.NaN;
+    this.s = 0;
+    this.v = 0;
+  }
+
+  protected saveState(): { [k: string]: JsonValue } {
+    return { n: this.n, open: numberToJson(this.open), s: this.s, v: this.v };
+  }
+
+  protected loadState(st: { readonly [k: string]: JsonValue }): void {
+    this.n = stateNumber(st, "n");
+    this.open = stateNumber(st, "open");
+    this.s = stateNumber(st, "s");
+    this.v = stateNumber(st, "v");
+  }
+}
+
+/** `ohlcv` → open_px, high_px, low_px, close_px (quote currency; null without trades), volume (base units; 0). */
+export class OhlcvOperator extends TradeOperator {
+  private n = 0;
+  private open = Number.NaN;
+  private high = Number.NaN;
+  private low = Number.NaN;
+  private close = Number.NaN;
+  private v = 0;
+
+  protected onTrade(px: number, qty: number): void {
+    if (this.n++ === 0) {
+      this.open = px;
+      this.high = px;
+      this.low = px;
+    } else {
+      if (px > this.high) this.high = px;
+      if (px < this.low) this.low = px;
+    }
+    this.close = px;
+    this.v += qty;
+  }
+
+  protected write(outs: readonly Float64Array[], r: number): void {
+    const p = this.priceIncrement;
+    outs[0]![r] = this.open * p;
+    outs[1]![r] = this.high * p;
+    outs[2]![r] = this.low * p;
+    outs[3]![r] = this.close * p;
+    outs[4]![r] = this.v * this.amountIncrement;
+  }
+
+  protected resetBar(): void {
+    this.n = 0;
+    this.open = Number.NaN;
+    this.high = Number.NaN;
+    this.low = Number.NaN;
+    this.close = Number.NaN;
+    this.v = 0;
+  }
+
+  protected saveState(): { [k: string]: JsonValue } {
+    return {
+      n: this.n,
+      open: numberToJson(this.open),
+      high: numberToJson(this.high),
+      low: numberToJson(this.low),
+      close: numberToJson(this.close),
+      v: this.v,
+    };
+  }
+
+  protected loadState(st: { readonly [k: string]: JsonValue }): void {
+    this.n = stateNumber(st, "n");
+    this.open = stateNumber(st, "open");
+    this.high = stateNumber(st, "high");
+    this.low = stateNumber(st, "low");
+    this.close = stateNumber(st, "close");
+    this.v = stateNumber(st, "v");
+  }
+}
+
+/**
+ * (buy − sell)/(buy + sell) of taker volume. `flow_imbalance`: 0 when buy + sell = 0 (Pointline
+ * `otherwise(0.0)`), null without trades. `signed_trade_imbalance`: null when buy + sell = 0.
+ */
+export class FlowImbalanceOperator extends TradeOperator {
+  private n = 0;
+  private buy = 0;
+  private sell = 0;
+
+  constructor(
+    private readonly nullWhenBalanced: boolean,
+    id: string,
+    outputs: readonly OutputSpec[],
+  ) {
+    super(id, ["trades"], outputs);
+  }
+
+  protected onTrade(_px: number, qty: number, side: number): void {
+    this.n++;
+    if (side === SIDE_BUY) this.buy += qty;
+    else if (side === SIDE_SELL) this.sell += qty;
+  }
+
+  protected write(outs: readonly Float64Array[], r: number): void {
+    const den = this.buy + this.sell;
+    let v: number;
+    if (den > 0) v = (this.buy - this.sell) / den;
+    else v = this.n === 0 || this.nullWhenBalanced ? Number.NaN : 0;
+    outs[0]![r] = v;
+  }
+
+  protected resetBar(): void {
+    this.n = 0;
+    this.buy = 0;
+    this.sell = 0;
+  }
+
+  protected saveState(): { [k: string]: JsonValue } {
+    return { n: this.n, buy: this.buy, sell: this.sell };
+  }
+
+  protected loadState(st: { readonly [k: string]: JsonValue }): void {
+    this.n = stateNumber(st, "n");
+    this.buy = stateNumber(st, "buy");
+    this.sell = stateNumber(st, "sell");
+  }
+}
+
+/** `trade_count`: trades whose first piece is in the bar (0 without trades). */
+export class TradeCountOperator extends TradeOperator {
+  private trades = 0;
+
+  protected onTrade(_px: number, _qty: number, _side: number, continuation: boolean): void {
+    if (!continuation) this.trades++;
+  }
+
+  protected write(outs: readonly Float64Array[], r: number): void {
+    outs[0]![r] = this.trades;
+  }
+
+  protected resetBar(): void {
+    this.trades = 0;
+  }
+
+  protected saveState(): { [k: string]: JsonValue } {
+    return { trades: this.trades };
+  }
+
+  protected loadState(st: { readonly [k: string]: JsonValue }): void {
+    this.trades = stateNumber(st, "trades");
+  }
+}
+
+/**
+ * Trade sizes of the bar's events (base units): `avg` = Σ qty / n, `median` (Polars median: mean of the
+ * two middle values for an even n; a per-bar growable buffer sorted at emit, memory = the largest bar's
+ * trade count), `max`. Null without trades.
+ */
+export class TradeSizeOperator extends TradeOperator {
+  private n = 0;
+  private v = 0;
+  private max = Number.NaN;
+  private readonly sizes = new GrowableBuffer();
+
+  constructor(
+    readonly kind: "avg" | "median" | "max",
+    id: string,
+    outputs: readonly OutputSpec[],
+  ) {
+    super(id, ["trades"], outputs);
+  }
+
+  protected onTrade(_px: number, qty: number): void {
+    if (this.n++ === 0 || qty > this.max) this.max = qty;
+    this.v += qty;
+    if (this.kind === "median") this.sizes.push(qty);
+  }
+
+  protected write(outs: readonly Float64Array[], r: number): void {
+    const a = this.amountIncrement;
+    let v: number;
+    if (this.n === 0) v = Number.NaN;
+    else if (this.kind === "avg") v = (this.v / this.n) * a;
+    else if (this.kind === "median") v = this.sizes.median() * a;
+    else v = this.max * a;
+    outs[0]![r] = v;
+  }
+
+  protected resetBar(): void {
+    this.n = 0;
+    this.v = 0;
+    this.max = Number.NaN;
+    this.sizes.clear();
+  }
+
+  protected saveState(): { [k: string]: JsonValue } {
+    return { n: this.n, v: this.v, max: numberToJson(this.max), sizes: this.sizes.toJson() };
+  }
+
+  protected loadState(st: { readonly [k: string]: JsonValue }): void {
+    this.n = stateNumber(st, "n");
+    this.v = stateNumber(st, "v");
+    this.max = stateNumber(st, "max");
+    this.sizes.fromJson(st, "sizes");
+  }
+}
+
+/**
+ * `aggressive_ratio`: share of the bar's volume from trades that executed at or through the as-of L1
+ * quote on their aggressor side — taker buy with px ≥ ask, taker sell with px ≤ bid — the quote being the
+ * latest `quotes` row before the trade in the total order (quotes rank before trades at equal
+ * ts_local_us). Trades before the first quote, with a null quote side or an unknown taker side count in
+ * the volume but never as aggressive. Null without trades or with zero volume. Inputs: trades, quotes
+ * (the quote is carried across bars).
+ */
+export class AggressiveRatioOperator extends TradeOperator {
+  private v = 0;
+  private aggressive = 0;
+  private bid = Number.NaN;
+  private ask = Number.NaN;
+
+  protected override onOther(ev: EventCursor): void {
+    const c = ev.rows.columns;
+    this.bid = (c.bid_px_int as Float64Array)[ev.i]!;
+    this.ask = (c.ask_px_int as Float64Array)[ev.i]!;
+  }
+
+  protected onTrade(px: number, qty: number, side: number): void {
+    this.v += qty;
+    if ((side === SIDE_BUY && px >= this.ask) || (side === SIDE_SELL && px <= this.bid))
+      this.aggressive += qty;
+  }
+
+  protected write(outs: readonly Float64Array[], r: number): void {
+    outs[0]![r] = this.v > 0 ? this.aggressive / this.v : Number.NaN;
+  }
+
+  protected resetBar(): void {
+    this.v = 0;
+    this.aggressive = 0;
+  }
+
+  protected saveState(): { [k: string]: JsonValue } {
+    return {
+      v: this.v,
+      aggressive: this.aggressive,
+      bid: numberToJson(this.bid),
+      ask: numberToJson(this.ask),
+    };
+  }
+
+  protected loadState(st: { readonly [k: string]: JsonValue }): void {
+    this.v = stateNumber(st, "v");
+    this.aggressive = stateNumber(st, "aggressive");
+    this.bid = stateNumber(st, "bid");
+    this.ask = stateNumber(st, "ask");
+  }
+}
+
+/** `vw_return` = Σ qty·ln(p/p_first) / Σ qty over the bar's trades (log return); null when Σ qty = 0. */
+export class VwReturnOperator extends TradeOperator {
+  private n = 0;
+  private p0 = Number.NaN;
+  private num = 0;
+  private v = 0;
+
+  protected onTrade(px: number, qty: number): void {
+    if (this.n++ === 0) this.p0 = px;
+    else this.num += qty * Math.log1p((px - this.p0) / this.p0);
+    this.v += qty;
+  }
+
+  protected write(outs: readonly Float64Array[], r: number): void {
+    outs[0]![r] = this.v !== 0 ? this.num / this.v : Number.NaN;
+  }
+
+  protected resetBar(): void {
+    this.n = 0;
+    this.p0 = Number.NaN;
+    this.num = 0;
+    this.v = 0;
+  }
+
+  protected saveState(): { [k: string]: JsonValue } {
+    return { n: this.n, p0: numberToJson(this.p0), num: this.num, v: this.v };
+  }
+
+  protected loadState(st: { readonly [k: string]: JsonValue }): void {
+    this.n = stateNumber(st, "n");
+    this.p0 = stateNumber(st, "p0");
+    this.num = stateNumber(st, "num");
+    this.v = stateNumber(st, "v");
+  }
+}
+
+/**
+ * `realized_volatility` → `realized_vol`: sample std (ddof 1) of the tick log returns ln(p_i/p_{i−1})
+ * between consecutive trade pieces of the bar; null with fewer than 2 returns.
+ */
+export class RealizedVolOperator extends TradeOperator {
+  private n = 0;
+  private prev = Number.NaN;
+  private readonly moments = new ShiftedMoments();
+
+  protected onTrade(px: number): void {
+    if (this.n++ > 0) this.moments.push(Math.log1p((px - this.prev) / this.prev));
+    this.prev = px;
+  }
+
+  protected write(outs: readonly Float64Array[], r: number): void {
+    outs[0]![r] = this.moments.std();
+  }
+
+  protected resetBar(): void {
+    this.n = 0;
+    this.prev = Number.NaN;
+    this.moments.reset();
+  }
+
+  protected saveState(): { [k: string]: JsonValue } {
+    return { n: this.n, prev: numberToJson(this.prev), moments: this.moments.toJson() };
+  }
+
+  protected loadState(st: { readonly [k: string]: JsonValue }): void {
+    this.n = stateNumber(st, "n");
+    this.prev = stateNumber(st, "prev");
+    this.moments.fromJson(st.moments);
+  }
+}
+
+const TRADES = ["trades"] as const;
+
+function tradeSpec(
+  name: string,
+  description: string,
+  requiredColumns: readonly string[],
+  semanticType: string,
+  outputs: ReturnType<typeof out>[],
+  build: (ctx: AggregationContext, outputs: readonly OutputSpec[]) => TradeOperator,
+  source: string,
+  extra?: { extraTables: readonly ["quotes"] },
+): AggregationSpec {
+  return defineAggregation({
+    name,
+    description,
+    requiredColumns,
+    modeAllowlist: MODES_BAR,
+    stage: "aggregate_then_feature",
+    semanticType,
+    window: extra
+      ? `${TRADE_WINDOW}; each trade is compared with the latest quotes row before it in the total order (as-of, carried across bars)`
+      : TRADE_WINDOW,
+    joinStrategies: ["in_bar"],
+    tables: TRADES,
+    ...(extra ?? {}),
+    outputs: () => outputs,
+    build,
+    source,
+  });
+}
+
+const PRICE = "quote currency";
+const BASE = "base units";
+
+/** The trade aggregations, in catalogue order. */
+export const TRADE_AGGREGATIONS: readonly AggregationSpec[] = [
+  tradeSpec(
+    "trade_vwap",
+    "vwap_px = Σ px·qty / Σ qty over the bar's trades, px decoded to quote currency (Σ px_int·qty_int exact, relative to the bar's first price); null when Σ qty = 0",
+    ["px_int", "qty_int"],
+    "price",
+    [out("vwap_px", "f64", PRICE)],
+    (ctx, o) => new TradeVwapOperator(ctx.operatorName, TRADES, o),
+    GUIDE,
+  ),
+  tradeSpec(
+    "ohlcv",
+    "open_px / high_px / low_px / close_px = first / max / min / last trade price of the bar (quote currency; null without trades); volume = Σ qty (base units; 0 without trades)",
+    ["px_int", "qty_int"],
+    "price",
+    [
+      out("open_px", "f64", PRICE),
+      out("high_px", "f64", PRICE),
+      out("low_px", "f64", PRICE),
+      out("close_px", "f64", PRICE),
+      out("volume", "f64", BASE),
+    ],
+    (ctx, o) => new OhlcvOperator(ctx.operatorName, TRADES, o),
+    GUIDE,
+  ),
+  tradeSpec(
+    "flow_imbalance",
+    "(buy − sell) / (buy + sell) of the bar's taker volume (side 0 buy, 1 sell, unknown ignored); 0 when buy + sell = 0 (as Pointline); null without trades",
+    ["qty_int", "side"],
+    "trade_flow",
+    [out("flow_imbalance", "f64", "ratio [-1,1]")],
+    (ctx, o) => new FlowImbalanceOperator(false, ctx.operatorName, o),
+    CRYPTO_MFT,
+  ),
+  tradeSpec(
+    "trade_count",
+    "number of trades in the bar (a trade split across bars counts once, in the bar of its first piece); 0 without trades",
+    [],
+    "event_id",
+    [out("trade_count", "i64", "trades")],
+    (ctx, o) => new TradeCountOperator(ctx.operatorName, TRADES, o),
+    GUIDE,
+  ),
+  tradeSpec(
+    "avg_trade_size",
+    "Σ qty / n over the bar's trade events (base units); null without trades",
+    ["qty_int"],
+    "size",
+    [out("avg_trade_size", "f64", BASE)],
+    (ctx, o) => new TradeSizeOperator("avg", ctx.operatorName, o),
+    CRYPTO_MFT,
+  ),
+  tradeSpec(
+    "median_trade_size",
+    "median of the bar's trade sizes (base units; mean of the two middle sizes for an even count); null without trades",
+    ["qty_int"],
+    "size",
+    [out("median_trade_size", "f64", BASE)],
+    (ctx, o) => new TradeSizeOperator("median", ctx.operatorName, o),
+    CRYPTO_MFT,
+  ),
+  tradeSpec(
+    "max_trade_size",
+    "largest trade size of the bar (base units); null without trades",
+    ["qty_int"],
+    "size",
+    [out("max_trade_size", "f64", BASE)],
+    (ctx, o) => new TradeSizeOperator("max", ctx.operatorName, o),
+    CRYPTO_MFT,
+  ),
+  tradeSpec(
+    "aggressive_ratio",
+    "Σ qty of trades at or through the as-of L1 quote on their aggressor side (taker buy px ≥ ask, taker sell px ≤ bid; quote = latest quotes row before the trade) / Σ qty of the bar; null without volume. Pointline's version is a constant 1.0 placeholder; this is the measure its TODO describes",
+    ["px_int", "qty_int", "side"],
+    "trade_flow",
+    [out("aggressive_ratio", "f64", "ratio [0,1]")],
+    (ctx, o) => new AggressiveRatioOperator(ctx.operatorName, ["trades", "quotes"], o),
+    `${CRYPTO_MFT} (AggressiveRatio, its commented-out aggressor detection)`,
+    { extraTables: ["quotes"] },
+  ),
+  tradeSpec(
+    "vw_return",
+    "Σ qty·ln(p / p_first) / Σ qty over the bar's trades, p_first the bar's first trade price (log return); null without trades (Pointline fills 0)",
+    ["px_int", "qty_int"],
+    "price",
+    [out("vw_return", "f64", "log return")],
+    (ctx, o) => new VwReturnOperator(ctx.operatorName, TRADES, o),
+    `${CRYPTO_MFT} (VolumeWeightedReturn)`,
+  ),
+  tradeSpec(
+    "signed_trade_imbalance",
+    "(buy − sell) / (buy + sell) of the bar's taker volume; null when buy + sell = 0 (no trades, or only unknown sides)",
+    ["qty_int", "side"],
+    "trade_flow",
+    [out("signed_trade_imbalance", "f64", "ratio [-1,1]")],
+    (ctx, o) => new FlowImbalanceOperator(true, ctx.operatorName, o),
+    "Pointline pointline/research/resample/aggregations/trade_flow.py",
+  ),
+  tradeSpec(
+    "realized_volatility",
+    "realized_vol = sample std (ddof 1) of the tick log returns ln(p_i / p_{i−1}) between consecutive trades of the bar; null with fewer than 2 returns (Pointline fills 0)",
+    ["px_int"],
+    "volatility",
+    [out("realized_vol", "f64", "log return (std per trade)")],
+    (ctx, o) => new RealizedVolOperator(ctx.operatorName, TRADES, o),
+    `${CRYPTO_MFT} (RealizedVolatility)`,
+  ),
+];
