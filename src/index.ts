@@ -2,7 +2,8 @@
  * Pointline (TypeScript) — public library API.
  *
  * Layout: ingest (vendor adapters) → lake (Parquet partitions, registry, catalog) → query.
- * The feature engine, labels, pipeline and live store build on these (see README).
+ * → engine (replay, spines, operators) → features → pipeline v2 (requests, aggregations, labels, gates,
+ * evaluation, artifacts). See README.
  */
 export { ConfigError, IngestError, PointlineError, type SourceLocation } from "./core/errors.js";
 export {
@@ -67,6 +68,33 @@ export type { FileManifest, PartInfo } from "./ingest/session.js";
 export { type CoverageRow, dataCoverage, loadManifests } from "./lake/catalog.js";
 export { type SymbolEntry, SymbolRegistry } from "./lake/registry.js";
 export { listSymbols } from "./lake/symbols.js";
+export {
+  evaluateMetrics,
+  type MetricResult,
+  type MetricSpec,
+  metricSpecSchema,
+} from "./pipeline/evaluation.js";
+export type { Decision, GateResult, PipelineColumn } from "./pipeline/gate-types.js";
+export { computeLabels, type LabelSpec, labelSpecSchema } from "./pipeline/labels.js";
+export { resolveOutputDir } from "./pipeline/paths.js";
+export {
+  type AggregationContext,
+  type AggregationOutput,
+  type AggregationParams,
+  AggregationRegistry,
+  type AggregationSpec,
+  type JoinStrategy,
+  type PipelineMode,
+} from "./pipeline/registry.js";
+export {
+  type PipelineRequest,
+  type RequestProblem,
+  requestJsonSchema,
+  requestSchema,
+  type ValidationResult,
+  validateRequest,
+} from "./pipeline/request.js";
+export { type PipelineOptions, type PipelineOutput, runPipeline } from "./pipeline/run.js";
 export {
   type LevelColumn,
   type QueryRequest,

@@ -1,0 +1,338 @@
+/**
+ * One replay of a pipeline plan's features (spine + operator outputs) over a range, as typed columns, and
+ * the PIT-ordering guard the `pit_ordering_check` gate runs it with.
+ *
+ * The guard tests the data flow rather than trusting declarations:
+ * - an observer subscribed to every source checks that events arrive in the total order
+ *   (ts_local_us, table rank, file_id, file_line_number) and that, when a row is emitted, no event later
+ *   than the row's `available_at_us` has been fed (clock rows: none at or after it — bars are half-open);
+ * - every operator sees its event batches through a read-checked view: reading a row of a batch that the
+ *   engine has not fed yet (peeking ahead in the batch) is a violation naming the operator, table, row and
+ *   its ts_local_us. Views cost a Proxy lookup per read, so the guard is for gate runs, not production runs.
+ */
+import pl from "nodejs-polars";
+import { US_PER_MS } from "../core/time.js";
+import type { EventCursor, JsonValue, Operator, SourceRole, SpineRow } from "../engine/operator.js";
+import { ROLE_TABLE } from "../engine/operator.js";
+import { Replay, type ReplaySummary } from "../engine/replay.js";
+import type { LevelColumn, TypedColumn, TypedRows } from "../query/query.js";
+import { BOOK_DEPTH, TABLES } from "../schema/tables.js";
+import type { PipelinePlan } from "./plan.js";
+
+/** Columns of one run: spine columns and feature columns by name (NaN = null), `n` rows. */
+export interface FeatureRun {
+  readonly n: number;
+  readonly values: Map<string, Float64Array>;
+  readonly summary: ReplaySummary;
+}
+
+/** Options of one run; the defaults reproduce the plan's own range. */
+export interface RunOptions {
+  readonly startUs?: number;
+  readonly endUs?: number;
+  readonly chunkMs?: number;
+  readonly prefetch?: boolean;
+  readonly batchRows?: number;
+  readonly guard?: PitGuard;
+  /** Replace the plan's operators (tests inject broken operators this way). */
+  readonly operators?: readonly Operator[];
+}
+
+/** Replays the plan's operators over [startUs, endUs) and returns the rows as typed columns. */
+export async function runFeatures(
+  plan: PipelinePlan,
+  lake: string,
+  opts: RunOptions = {},
+): Promise<FeatureRun> {
+  let ops: Operator[] = opts.operators ? [...opts.operators] : plan.operators.map((o) => o.create());
+  if (opts.guard) {
+    const g = opts.guard;
+    const roles = new Set<SourceRole>();
+    for (const o of ops) for (const r of o.inputs) roles.add(r);
+    if (plan.spine.type !== "clock") roles.add("trades");
+    ops = [g.observer([...roles], plan.spine.type === "clock"), ...ops.map((o) => g.wrap(o))];
+  }
+  const replay = new Replay({
+    lake,
+    exchange: plan.exchange,
+    symbol: plan.symbol,
+    startUs: opts.startUs ?? plan.startUs,
+    endUs: opts.endUs ?? plan.endUs,
+    spine: plan.spine,
+    operators: ops,
+    warmupUs: plan.warmupUs,
+    ...(opts.chunkMs !== undefined ? { chunkUs: opts.chunkMs * US_PER_MS } : {}),
+    ...(opts.prefetch !== undefined ? { prefetch: opts.prefetch } : {}),
+    ...(opts.batchRows !== undefined ? { batchRows: opts.batchRows } : {}),
+  });
+  const names = plan.columns.filter((c) => c.role !== "label").map((c) => c.name);
+  const parts: Float64Array[][] = names.map(() => []);
+  let n = 0;
+  for await (const b of replay.batches()) {
+    const spine = [b.tsEventUs, b.tsEndUs, b.availableAtUs, b.barIndex, b.barDurationUs];
+    const cols = [...spine, ...b.columns];
+    if (cols.length !== names.length)
+      throw new Error(`replay produced ${cols.length} columns, plan ${names.length}`);
+    for (let k = 0; k < cols.length; k++) parts[k]!.push(cols[k]!.slice(0, b.length));
+    n += b.length;
+  }
+  const values = new Map<string, Float64Array>();
+  for (let k = 0; k < names.length; k++) values.set(names[k]!, concat(parts[k]!, n));
+  return { n, values, summary: replay.summary };
+}
+
+function concat(chunks: readonly Float64Array[], n: number): Float64Array {
+  if (chunks.length === 1 && chunks[0]!.length === n) return chunks[0]!;
+  const out = new Float64Array(n);
+  let o = 0;
+  for (const c of chunks) {
+    out.set(c, o);
+    o += c.length;
+  }
+  return out;
+}
+
+/** One PIT-ordering violation found by the guard. */
+export interface PitOrderingViolation {
+  readonly kind: "order" | "late_event" | "peek";
+  readonly operator: string;
+  readonly message: string;
+}
+
+/** Collects PIT-ordering evidence during a run (see the module doc). */
+export class PitGuard {
+  readonly violations: PitOrderingViolation[] = [];
+  violationCount = 0;
+  eventsChecked = 0;
+  rowsChecked = 0;
+  readsChecked = 0;
+  private readonly fed = new WeakMap<TypedRows, { max: number }>();
+  private readonly views = new WeakMap<TypedRows, Map<string, TypedRows>>();
+
+  constructor(private readonly maxViolations = 20) {}
+
+  record(v: PitOrderingViolation): void {
+    this.violationCount++;
+    if (this.violations.length < this.maxViolations) this.violations.push(v);
+  }
+
+  /** Notes that row `i` of `rows` has been fed. */
+  markFed(rows: TypedRows, i: number): void {
+    const s = this.fed.get(rows);
+    if (s === undefined) this.fed.set(rows, { max: i });
+    else if (i > s.max) s.max = i;
+  }
+
+  /** The read-checked view of `rows` for operator `id`. */
+  view(rows: TypedRows, id: string): TypedRows {
+    let perOp = this.views.get(rows);
+    if (!perOp) {
+      perOp = new Map();
+      this.views.set(rows, perOp);
+    }
+    let v = perOp.get(id);
+    if (!v) {
+      const columns: Record<string, TypedColumn> = {};
+      for (const [name, col] of Object.entries(rows.columns))
+        columns[name] = this.guardColumn(rows, name, col, id);
+      v = { table: rows.table, length: rows.length, columns };
+      perOp.set(id, v);
+    }
+    return v;
+  }
+
+  private check(rows: TypedRows, row: number, column: string, id: string): void {
+    this.readsChecked++;
+    const max = this.fed.get(rows)?.max ?? -1;
+    if (row > max) {
+      const ts = (rows.columns.ts_local_us as Float64Array | undefined)?.[row];
+      this.record({
+        kind: "peek",
+        operator: id,
+        message: `operator ${id} read ${rows.table}.${column} of row ${row} (ts_local_us ${ts}) before the engine fed it (last fed row ${max})`,
+      });
+    }
+  }
+
+  private guardArray<T extends Float64Array | Int8Array | Uint8Array>(
+    target: T,
+    rows: TypedRows,
+    column: string,
+    id: string,
+    perRow: number,
+  ): T {
+    return new Proxy(target, {
+      get: (t, p) => {
+        if (typeof p === "string") {
+          const c = p.charCodeAt(0);
+          if (c >= 48 && c <= 57) {
+            const idx = Number(p);
+            if (Number.isInteger(idx)) {
+              this.check(rows, Math.floor(idx / perRow), column, id);
+              return t[idx];
+            }
+          }
+        }
+        const v: unknown = Reflect.get(t, p, t);
+        return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(t) : v;
+      },
+    });
+  }
+
+  private guardColumn(rows: TypedRows, name: string, col: TypedColumn, id: string): TypedColumn {
+    if (col instanceof Float64Array || col instanceof Int8Array)
+      return this.guardArray(col, rows, name, id, 1);
+    if (Array.isArray(col)) return col;
+    const lc = col as LevelColumn;
+    return {
+      values: this.guardArray(lc.values, rows, name, id, BOOK_DEPTH),
+      lens: this.guardArray(lc.lens, rows, name, id, 1),
+    };
+  }
+
+  /** Wraps an operator so it reads its events through checked views. */
+  wrap(op: Operator): Operator {
+    return new GuardedOperator(op, this);
+  }
+
+  /** The observer operator: total order of every event and no late event at emit. */
+  observer(roles: readonly SourceRole[], halfOpen: boolean): Operator {
+    return new OrderObserver(roles, halfOpen, this);
+  }
+}
+
+class ViewCursor implements EventCursor {
+  role: SourceRole = "trades";
+  rows!: TypedRows;
+  i = 0;
+  tsLocalUs = 0;
+  qtyInt = Number.NaN;
+  continuation = false;
+}
+
+class GuardedOperator implements Operator {
+  readonly id: string;
+  readonly inputs: readonly SourceRole[];
+  readonly outputs: Operator["outputs"];
+  private readonly cursor = new ViewCursor();
+
+  constructor(
+    private readonly inner: Operator,
+    private readonly guard: PitGuard,
+  ) {
+    this.id = inner.id;
+    this.inputs = inner.inputs;
+    this.outputs = inner.outputs;
+  }
+
+  init(ctx: Parameters<NonNullable<Operator["init"]>>[0]): void {
+    this.inner.init?.(ctx);
+  }
+
+  onEvent(ev: EventCursor): void {
+    this.guard.markFed(ev.rows, ev.i);
+    const c = this.cursor;
+    c.role = ev.role;
+    c.rows = this.guard.view(ev.rows, this.id);
+    c.i = ev.i;
+    c.tsLocalUs = ev.tsLocalUs;
+    c.qtyInt = ev.qtyInt;
+    c.continuation = ev.continuation;
+    this.inner.onEvent(c);
+  }
+
+  emit(row: SpineRow, out: readonly Float64Array[], r: number): void {
+    this.inner.emit(row, out, r);
+  }
+
+  discardBar(): void {
+    this.inner.discardBar?.();
+  }
+
+  snapshot(): JsonValue {
+    return this.inner.snapshot();
+  }
+
+  restore(state: JsonValue): void {
+    this.inner.restore(state);
+  }
+}
+
+class OrderObserver implements Operator {
+  readonly id = "pit_ordering_observer";
+  readonly outputs = [] as const;
+  private lastTs = Number.NEGATIVE_INFINITY;
+  private lastRank = -1;
+  private lastFile = -1;
+  private lastLine = -1;
+
+  constructor(
+    readonly inputs: readonly SourceRole[],
+    private readonly halfOpen: boolean,
+    private readonly guard: PitGuard,
+  ) {}
+
+  onEvent(ev: EventCursor): void {
+    if (ev.continuation) return;
+    const g = this.guard;
+    g.eventsChecked++;
+    const rank = TABLES[ROLE_TABLE[ev.role]].rank;
+    const file = (ev.rows.columns.file_id as Float64Array)[ev.i]!;
+    const line = (ev.rows.columns.file_line_number as Float64Array)[ev.i]!;
+    const t = ev.tsLocalUs;
+    const after =
+      t > this.lastTs ||
+      (t === this.lastTs &&
+        (rank > this.lastRank ||
+          (rank === this.lastRank &&
+            (file > this.lastFile || (file === this.lastFile && line > this.lastLine)))));
+    if (!after) {
+      g.record({
+        kind: "order",
+        operator: "(engine)",
+        message: `event ${ROLE_TABLE[ev.role]} file ${file} line ${line} at ${t} µs arrived after (${this.lastTs}, rank ${this.lastRank}, file ${this.lastFile}, line ${this.lastLine}) in violation of the total order`,
+      });
+    }
+    this.lastTs = t;
+    this.lastRank = rank;
+    this.lastFile = file;
+    this.lastLine = line;
+  }
+
+  emit(row: SpineRow): void {
+    const g = this.guard;
+    g.rowsChecked++;
+    if (this.lastTs > row.availableAtUs || (this.halfOpen && this.lastTs >= row.availableAtUs)) {
+      g.record({
+        kind: "late_event",
+        operator: "(engine)",
+        message: `row ts_event_us ${row.tsEventUs} (available_at_us ${row.availableAtUs}) was emitted after an event at ${this.lastTs} µs was fed`,
+      });
+    }
+  }
+
+  snapshot(): JsonValue {
+    return null;
+  }
+
+  restore(): void {}
+}
+
+/**
+ * A DataFrame of the given columns (Int64 columns cast from their exact float values; NaN → null in
+ * Float64 columns). Columns missing from `values` are an error.
+ */
+export function frameOf(
+  columns: readonly { readonly name: string; readonly dtype: "Int64" | "Float64" }[],
+  values: ReadonlyMap<string, Float64Array>,
+): pl.DataFrame {
+  const series: pl.Series[] = [];
+  const exprs: pl.Expr[] = [];
+  for (const c of columns) {
+    const v = values.get(c.name);
+    if (!v) throw new Error(`frameOf: no values for column ${c.name}`);
+    series.push(pl.Series(c.name, v, pl.Float64));
+    exprs.push(c.dtype === "Int64" ? pl.col(c.name).cast(pl.Int64) : pl.col(c.name).fillNan(null));
+  }
+  return pl.DataFrame(series).select(...exprs);
+}

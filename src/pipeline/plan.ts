@@ -1,0 +1,204 @@
+/**
+ * Planning a validated request v2: resolves the instrument against the lake's symbol registry, converts
+ * the spine, binds each request operator to its aggregation and output columns, and fixes the warm-up and
+ * the training split. A plan holds operator factories, not operators: every run (the main run and each
+ * gate's re-run) builds fresh operator state.
+ */
+import { resolve } from "node:path";
+import { ConfigError } from "../core/errors.js";
+import { toUs, US_PER_MS } from "../core/time.js";
+import type { Operator } from "../engine/operator.js";
+import { type EventSpineConfig, parseSpineConfig } from "../engine/spine.js";
+import { SymbolRegistry } from "../lake/registry.js";
+import type { TableName } from "../schema/tables.js";
+import type { PipelineColumn } from "./gate-types.js";
+import type { LabelSpec } from "./labels.js";
+import type { AggregationRegistry, AggregationSpec, JoinStrategy } from "./registry.js";
+import { roleOfTable } from "./registry.js";
+import { operatorOutputs, type PipelineRequest, type ResolvedOutput } from "./request.js";
+
+/** Default extra history replayed before the range (ms): as-of state (last quote, book, ticker) needs it. */
+export const DEFAULT_WARMUP_MS = 300_000;
+/** Default share of rows (in time order) forming the training split. */
+export const DEFAULT_TRAIN_FRACTION = 0.7;
+
+/** One request operator bound to its aggregation. */
+export interface PlannedOperator {
+  readonly name: string;
+  readonly agg: string;
+  readonly spec: AggregationSpec;
+  readonly source: string;
+  readonly table: TableName;
+  readonly joinStrategy: JoinStrategy;
+  readonly outputs: readonly ResolvedOutput[];
+  /** Builds a fresh engine operator (fresh state). */
+  readonly create: () => Operator;
+}
+
+/** A validated, resolved request. */
+export interface PipelinePlan {
+  readonly request: PipelineRequest;
+  readonly exchange: string;
+  readonly symbol: string;
+  readonly startUs: number;
+  readonly endUs: number;
+  readonly spine: EventSpineConfig;
+  readonly warmupUs: number;
+  readonly operators: readonly PlannedOperator[];
+  readonly labels: readonly LabelSpec[];
+  /** Spine columns, then feature columns in operator order (labels are appended after the run). */
+  readonly columns: readonly PipelineColumn[];
+  readonly featureNames: readonly string[];
+  readonly trainFraction: number;
+}
+
+const SPINE_UNITS: Readonly<Record<string, string>> = {
+  ts_event_us: "µs since epoch (bar start)",
+  ts_end_us: "µs since epoch (bar end)",
+  available_at_us: "µs since epoch (earliest knowable)",
+  bar_index: "bars since anchor",
+  bar_duration_us: "µs",
+};
+
+/** Request spine → engine spine config. @throws ConfigError (never for a validated request). */
+export function engineSpine(spine: PipelineRequest["spine"]): EventSpineConfig {
+  const c = (spine.config ?? {}) as Record<string, unknown>;
+  const common = {
+    ...(c.include_partial_last_bar !== undefined
+      ? { includePartialLastBar: c.include_partial_last_bar }
+      : {}),
+    ...(c.max_rows !== undefined ? { maxRows: c.max_rows } : {}),
+  };
+  switch (spine.type) {
+    case "clock":
+      return parseSpineConfig({ type: "clock", stepMs: c.step_ms, ...common });
+    case "trades":
+      return parseSpineConfig({ type: "trades", ...common });
+    case "volume":
+      return parseSpineConfig({
+        type: "volume",
+        volumeThreshold: c.volume_threshold,
+        ...(c.use_absolute_volume !== undefined ? { useAbsoluteVolume: c.use_absolute_volume } : {}),
+        ...(c.split_trades !== undefined ? { splitTrades: c.split_trades } : {}),
+        ...common,
+      });
+    case "dollar":
+      return parseSpineConfig({
+        type: "dollar",
+        dollarThreshold: c.dollar_threshold,
+        ...(c.split_trades !== undefined ? { splitTrades: c.split_trades } : {}),
+        ...common,
+      });
+    case "tick":
+      return parseSpineConfig({ type: "tick", tickThreshold: c.tick_threshold, ...common });
+    case "hybrid":
+      return parseSpineConfig({
+        type: "hybrid",
+        volumeThreshold: c.volume_threshold,
+        maxTimeMs: c.max_time_ms,
+        ...(c.use_absolute_volume !== undefined ? { useAbsoluteVolume: c.use_absolute_volume } : {}),
+        ...common,
+      });
+  }
+}
+
+/**
+ * Resolves a request validated by `validateRequest`.
+ * @throws ConfigError when the lake does not know the instrument at the range start.
+ */
+export async function planPipeline(
+  req: PipelineRequest,
+  registry: AggregationRegistry,
+  lake: string,
+): Promise<PipelinePlan> {
+  const startUs = toUs(req.timeline.start);
+  const endUs = toUs(req.timeline.end);
+  const first = req.sources[0]!;
+  const exchange = first.filters.exchange;
+  const symbol = first.filters.symbol;
+  const symbols = await SymbolRegistry.open(resolve(lake));
+  if (!symbols.lookup(exchange, symbol, startUs)) {
+    throw new ConfigError(
+      `the lake at ${lake} has no symbol ${exchange}/${symbol} valid at ${String(req.timeline.start)} (see \`pointline symbols\`)`,
+    );
+  }
+  const spine = engineSpine(req.spine);
+  const sources = new Map(req.sources.map((s) => [s.name, s]));
+  const operators: PlannedOperator[] = req.operators.map((op) => {
+    const spec = registry.get(op.agg);
+    const src = sources.get(op.source);
+    if (!spec || !src) throw new ConfigError(`operator ${op.name}: request not validated`);
+    const table = src.table as TableName;
+    const role = roleOfTable(table);
+    if (!role) throw new ConfigError(`operator ${op.name}: table ${table} cannot be replayed`);
+    const joinStrategy = op.join_strategy ?? spec.joinStrategies[0]!;
+    const outputs = operatorOutputs(op, spec);
+    const config = op.config ?? {};
+    return {
+      name: op.name,
+      agg: op.agg,
+      spec,
+      source: op.source,
+      table,
+      joinStrategy,
+      outputs,
+      create: () => {
+        const o = spec.impl({
+          operatorName: op.name,
+          role,
+          table,
+          outputNames: outputs.map((x) => x.name),
+          ...(op.source_column !== undefined ? { sourceColumn: op.source_column } : {}),
+          config,
+          joinStrategy,
+        });
+        if (o.outputs.length !== outputs.length)
+          throw new ConfigError(
+            `aggregation ${op.agg}: impl declares ${o.outputs.length} outputs, outputs() ${outputs.length}`,
+          );
+        return o;
+      },
+    };
+  });
+  const columns: PipelineColumn[] = [
+    ...Object.entries(SPINE_UNITS).map(([name, unit]) => ({
+      name,
+      role: "spine" as const,
+      dtype: "Int64" as const,
+      unit,
+    })),
+    ...operators.flatMap((o) =>
+      o.outputs.map((x) => ({
+        name: x.name,
+        role: "feature" as const,
+        dtype: x.dtype === "i64" ? ("Int64" as const) : ("Float64" as const),
+        unit: x.unit,
+        operator: o.name,
+        aggregation: o.agg,
+        aggregationVersion: o.spec.version,
+        source: o.table,
+        description: o.spec.description,
+      })),
+    ),
+  ];
+  const maxWarmRows = operators.reduce(
+    (m, o) => o.outputs.reduce((mm, x) => Math.max(mm, x.warmupRows), m),
+    0,
+  );
+  let warmupUs = (req.constraints.warmup_ms ?? DEFAULT_WARMUP_MS) * US_PER_MS;
+  if (spine.type === "clock") warmupUs = Math.max(warmupUs, (2 * maxWarmRows + 2) * spine.stepMs * US_PER_MS);
+  return {
+    request: req,
+    exchange,
+    symbol,
+    startUs,
+    endUs,
+    spine,
+    warmupUs,
+    operators,
+    labels: req.labels,
+    columns,
+    featureNames: columns.filter((c) => c.role === "feature").map((c) => c.name),
+    trainFraction: req.evaluation.split?.train_fraction ?? DEFAULT_TRAIN_FRACTION,
+  };
+}

@@ -1,0 +1,377 @@
+/**
+ * `runPipeline(request, options)`: one research run from a request v2 to a decision with evidence
+ * (Pointline `research.pipeline(request)`; output shape after `quant_research_output.v2`):
+ *
+ * 1. validate the request (schema + registry; no data read) and confine `artifacts.output_dir` to the
+ *    output root — a request that fails either is rejected with every problem and its JSON path;
+ * 2. plan it against the lake (instrument known at the range start);
+ * 3. replay the features once (engine/replay.ts), compute the labels on the rows (forward-looking, kept in
+ *    label columns), hash the canonical output;
+ * 4. run the quality gates (gates.ts) and the evaluation metrics;
+ * 5. decide: accept iff every critical gate passed and the run produced rows; write the artifacts.
+ *
+ * Output JSON (stdout of `pointline pipeline run --json`): `{ schema_version, request_id, run,
+ * resolved_plan, data_feasibility, quality_gates: { passed_gates, failed_gates, skipped_gates,
+ * gate_results }, results: { row_count, columns, feature_columns, label_columns, metrics, label_fits },
+ * decision: { status, reasons }, artifacts: { output_dir, paths }, problems }`.
+ */
+
+import { createHash } from "node:crypto";
+import { resolve } from "node:path";
+import { ConfigError, PointlineError } from "../core/errors.js";
+import { toUs, usToIso } from "../core/time.js";
+import { type CodeVersion, codeVersion } from "../core/version.js";
+import { writeArtifacts } from "./artifacts.js";
+import { evaluateMetrics, type MetricResult } from "./evaluation.js";
+import { type FeatureRun, frameOf, type RunOptions, runFeatures } from "./execute.js";
+import type { Decision, GateResult, PipelineColumn } from "./gate-types.js";
+import { hashColumns, runGates } from "./gates.js";
+import { computeLabels, type LabelFit } from "./labels.js";
+import { resolveOutputDir } from "./paths.js";
+import { type PipelinePlan, planPipeline } from "./plan.js";
+import { AggregationRegistry } from "./registry.js";
+import { qualityReportMarkdown } from "./report.js";
+import { type RequestProblem, validateRequest } from "./request.js";
+
+/** Options of a pipeline run. */
+export interface PipelineOptions {
+  /** Lake root. */
+  readonly lake: string;
+  /** Aggregations (default: a fresh registry with the built-ins). */
+  readonly registry?: AggregationRegistry;
+  /** Root that `artifacts.output_dir` must stay inside (default `./pipeline_runs`). */
+  readonly outRoot?: string;
+  /** Write the artifacts (default true). */
+  readonly writeArtifacts?: boolean;
+  /** Test hook: engine operators replacing the plan's (called for fresh instances per run). */
+  readonly operators?: () => RunOptions["operators"];
+}
+
+/** Pipeline output (see the module doc). */
+export interface PipelineOutput {
+  readonly schema_version: "2.0";
+  readonly request_id: string | null;
+  readonly run: {
+    readonly started_at: string;
+    readonly elapsed_ms: number;
+    readonly timings_ms: Readonly<Record<string, number>>;
+    readonly code_version: CodeVersion;
+    readonly request_sha256: string;
+  };
+  readonly resolved_plan: Readonly<Record<string, unknown>> | null;
+  readonly data_feasibility: Readonly<Record<string, unknown>> | null;
+  readonly quality_gates: {
+    readonly passed_gates: readonly string[];
+    readonly failed_gates: readonly string[];
+    readonly skipped_gates: readonly string[];
+    readonly gate_results: readonly GateResult[];
+  };
+  readonly results: {
+    readonly row_count: number;
+    readonly columns: readonly string[];
+    readonly feature_columns: readonly string[];
+    readonly label_columns: readonly string[];
+    readonly metrics: readonly MetricResult[];
+    readonly label_fits: readonly LabelFit[];
+  };
+  readonly decision: Decision;
+  readonly artifacts: { readonly output_dir: string | null; readonly paths: readonly string[] };
+  readonly problems: readonly RequestProblem[];
+}
+
+/** sha256 of a JSON value with object keys sorted (stable across key order). */
+export function jsonSha256(v: unknown): string {
+  const canon = (x: unknown): unknown =>
+    Array.isArray(x)
+      ? x.map(canon)
+      : x !== null && typeof x === "object"
+        ? Object.fromEntries(
+            Object.keys(x as object)
+              .sort()
+              .map((k) => [k, canon((x as Record<string, unknown>)[k])]),
+          )
+        : x;
+  return createHash("sha256")
+    .update(JSON.stringify(canon(v)))
+    .digest("hex");
+}
+
+/** The output of a request rejected before any data was read (invalid request, bad output_dir, unknown symbol). */
+export function rejectedOutput(
+  input: unknown,
+  problems: readonly RequestProblem[],
+  reasons: readonly string[] = problems.map((p) => `${p.path}: ${p.message}`),
+): PipelineOutput {
+  return rejected(input, Date.now(), problems, reasons);
+}
+
+function rejected(
+  input: unknown,
+  started: number,
+  problems: readonly RequestProblem[],
+  reasons: readonly string[],
+): PipelineOutput {
+  const id = (input as { request_id?: unknown } | null)?.request_id;
+  return {
+    schema_version: "2.0",
+    request_id: typeof id === "string" ? id : null,
+    run: {
+      started_at: new Date(started).toISOString(),
+      elapsed_ms: Date.now() - started,
+      timings_ms: {},
+      code_version: codeVersion(),
+      request_sha256: jsonSha256(input),
+    },
+    resolved_plan: null,
+    data_feasibility: null,
+    quality_gates: { passed_gates: [], failed_gates: [], skipped_gates: [], gate_results: [] },
+    results: {
+      row_count: 0,
+      columns: [],
+      feature_columns: [],
+      label_columns: [],
+      metrics: [],
+      label_fits: [],
+    },
+    decision: { status: "reject", reasons },
+    artifacts: { output_dir: null, paths: [] },
+    problems,
+  };
+}
+
+/** Label columns of a plan after labels are computed: names, dtype and unit. */
+function labelColumns(plan: PipelinePlan, names: readonly string[]): PipelineColumn[] {
+  return names.map((name) => ({
+    name,
+    role: "label" as const,
+    dtype: name.endsWith("_touch_us") ? ("Int64" as const) : ("Float64" as const),
+    unit: name.endsWith("_touch_us")
+      ? "µs since epoch (available_at_us of the touching row)"
+      : unitOfLabel(plan, name),
+  }));
+}
+
+function unitOfLabel(plan: PipelinePlan, name: string): string {
+  const spec = plan.labels.find((l) => l.name === name);
+  if (!spec) return "";
+  switch (spec.type) {
+    case "forward_return":
+      return (spec as { normalization?: string }).normalization === "standardized"
+        ? "z-score (train-split fit)"
+        : "return (ratio)";
+    case "direction":
+      return "class {0,1}";
+    default:
+      return "class {-1,0,1}";
+  }
+}
+
+/** Features + labels of one feature run (labels fitted on its own training split). */
+function withLabels(
+  plan: PipelinePlan,
+  run: FeatureRun,
+): { values: Map<string, Float64Array>; labelNames: string[]; fits: LabelFit[] } {
+  const trainRows = Math.floor(run.n * plan.trainFraction);
+  const avail = run.values.get("available_at_us")!;
+  const { columns, fits } = computeLabels(
+    { n: run.n, columns: run.values, availableAtUs: avail },
+    plan.labels,
+    {
+      trainRows,
+    },
+  );
+  const values = new Map(run.values);
+  for (const [k, v] of columns) values.set(k, v);
+  return { values, labelNames: [...columns.keys()], fits };
+}
+
+/**
+ * Runs a request end to end (see the module doc). Never throws for a bad request or missing data: those are
+ * rejections with reasons. @throws only on internal errors (IO failures, bugs).
+ */
+export async function runPipeline(input: unknown, options: PipelineOptions): Promise<PipelineOutput> {
+  const started = Date.now();
+  const timings: Record<string, number> = {};
+  const lap = (name: string, t0: number): void => {
+    timings[name] = Math.round((performance.now() - t0) * 10) / 10;
+  };
+  const registry = options.registry ?? AggregationRegistry.withBuiltins();
+  const lake = resolve(options.lake);
+  let t = performance.now();
+  const v = validateRequest(input, registry);
+  if (!v.ok)
+    return rejected(
+      input,
+      started,
+      v.problems,
+      v.problems.map((p) => `${p.path}: ${p.message}`),
+    );
+  const req = v.request;
+  let outputDir: string | null = null;
+  if (options.writeArtifacts !== false) {
+    try {
+      outputDir = resolveOutputDir(req.artifacts.output_dir, resolve(options.outRoot ?? "pipeline_runs"));
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      const p = { path: "$.artifacts.output_dir", message: e.message };
+      return rejected(input, started, [p], [`${p.path}: ${p.message}`]);
+    }
+  }
+  let plan: PipelinePlan;
+  try {
+    plan = await planPipeline(req, registry, lake);
+  } catch (e) {
+    if (!(e instanceof PointlineError)) throw e;
+    const p = { path: "$.sources", message: e.message };
+    return rejected(input, started, [p], [`data: ${e.message}`]);
+  }
+  lap("plan", t);
+
+  t = performance.now();
+  const runOpts: RunOptions = options.operators ? { operators: options.operators() } : {};
+  const full = await runFeatures(plan, lake, runOpts);
+  lap("features", t);
+  t = performance.now();
+  let labelled: ReturnType<typeof withLabels>;
+  try {
+    labelled = withLabels(plan, full);
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    return rejected(input, started, [{ path: "$.labels", message: e.message }], [`labels: ${e.message}`]);
+  }
+  const columns = [...plan.columns, ...labelColumns(plan, labelled.labelNames)];
+  const outputHash = hashColumns(columns, labelled.values);
+  lap("labels", t);
+
+  t = performance.now();
+  const gates = await runGates({
+    plan,
+    lake,
+    full,
+    outputHash,
+    hashOf: (run) => hashColumns(columns, withLabels(plan, run).values),
+    ...(options.operators ? { operators: options.operators } : {}),
+  });
+  lap("gates", t);
+
+  t = performance.now();
+  const metrics = evaluateMetrics(
+    { n: full.n, columns: labelled.values, features: plan.featureNames, labels: labelled.labelNames },
+    req.evaluation.metrics,
+  );
+  lap("evaluation", t);
+
+  const failed = gates.filter((g) => !g.passed);
+  const reasons = failed.map((g) => `${g.name}: ${g.reason}`);
+  if (full.n === 0) reasons.push("the run produced no rows (check timeline, sources and spine)");
+  const decision: Decision = { status: reasons.length === 0 ? "accept" : "reject", reasons };
+  const s = full.summary;
+  const requestHash = jsonSha256(req);
+  const output: PipelineOutput = {
+    schema_version: "2.0",
+    request_id: req.request_id,
+    run: {
+      started_at: new Date(started).toISOString(),
+      elapsed_ms: Date.now() - started,
+      timings_ms: timings,
+      code_version: codeVersion(),
+      request_sha256: requestHash,
+    },
+    resolved_plan: {
+      mode: req.mode,
+      instrument: { exchange: plan.exchange, symbol: plan.symbol },
+      timeline: {
+        start: usToIso(plan.startUs),
+        end: usToIso(plan.endUs),
+        start_us: plan.startUs,
+        end_us: plan.endUs,
+        ts_col: "ts_local_us",
+      },
+      spine: plan.spine,
+      warmup_us: plan.warmupUs,
+      replay_start_us: s.replayStartUs,
+      operators: plan.operators.map((o) => ({
+        name: o.name,
+        agg: o.agg,
+        version: o.spec.version,
+        stage: o.spec.stage,
+        source: o.source,
+        table: o.table,
+        join_strategy: o.joinStrategy,
+        outputs: o.outputs.map((x) => x.name),
+      })),
+      labels: plan.labels,
+      train_fraction: plan.trainFraction,
+      train_rows: Math.floor(full.n * plan.trainFraction),
+    },
+    data_feasibility: {
+      events: s.events,
+      trades_in_range: s.spine.tradesInRange,
+      unassigned_trades: s.spine.unassignedTrades,
+      input_partitions: s.partitions.length,
+      rows: full.n,
+    },
+    quality_gates: {
+      passed_gates: gates.filter((g) => g.passed && !g.skipped).map((g) => g.name),
+      failed_gates: failed.map((g) => g.name),
+      skipped_gates: gates.filter((g) => g.skipped).map((g) => g.name),
+      gate_results: gates,
+    },
+    results: {
+      row_count: full.n,
+      columns: columns.map((c) => c.name),
+      feature_columns: plan.featureNames,
+      label_columns: labelled.labelNames,
+      metrics,
+      label_fits: labelled.fits,
+    },
+    decision,
+    artifacts: { output_dir: outputDir, paths: [] },
+    problems: [],
+  };
+  if (outputDir === null) return output;
+
+  t = performance.now();
+  const report = qualityReportMarkdown({
+    requestId: req.request_id,
+    decision,
+    rowCount: full.n,
+    columns,
+    values: labelled.values,
+    gates,
+    correlationThreshold: 0.9,
+    timeline: { start: usToIso(toUs(req.timeline.start)), end: usToIso(toUs(req.timeline.end)) },
+    spine: JSON.stringify(plan.spine),
+    metrics,
+  });
+  const names = [
+    "features.parquet",
+    "manifest.json",
+    "feature_schema.json",
+    ...(req.artifacts.emit_lineage === false ? [] : ["lineage.json"]),
+    "quality_report.md",
+    "pipeline_output.json",
+  ];
+  const final: PipelineOutput = {
+    ...output,
+    artifacts: { output_dir: outputDir, paths: names.map((n) => resolve(outputDir, n)) },
+  };
+  const written = await writeArtifacts({
+    outputDir,
+    lake,
+    frame: frameOf(columns, labelled.values),
+    columns,
+    request: input,
+    requestHash,
+    partitions: s.partitions,
+    codeVersion: codeVersion(),
+    gates,
+    decision,
+    metrics,
+    emitLineage: req.artifacts.emit_lineage !== false,
+    report,
+    output: final,
+  });
+  lap("artifacts", t);
+  return { ...final, artifacts: { output_dir: outputDir, paths: written.paths } };
+}
