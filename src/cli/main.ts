@@ -1,7 +1,7 @@
 /**
  * `pointline` command line. Human output goes to stdout (tables) and stderr (progress, reports);
  * `--json` prints machine-readable JSON on stdout. Exit codes: 0 ok, 1 error, 2 ingest finished with
- * rejected rows when `--strict` is given.
+ * rejected rows when `--strict` is given, or a pipeline request was invalid / rejected (cli/pipeline.ts).
  */
 import { resolve } from "node:path";
 import { SingleBar } from "cli-progress";
@@ -20,6 +20,7 @@ import { listSymbols } from "../lake/symbols.js";
 import { queryFrame } from "../query/query.js";
 import { isTableName } from "../schema/tables.js";
 import { featureConfigFromCli, formatManifest, timeArg } from "./features.js";
+import { registerPipelineCommands } from "./pipeline.js";
 import { buildSampleFrames, formatSampleFrames } from "./sample-frames.js";
 import { sampleGroups } from "./samples.js";
 
@@ -348,6 +349,7 @@ export function buildCli(): Command {
       );
     });
 
+  registerPipelineCommands(program);
   return program;
 }
 
