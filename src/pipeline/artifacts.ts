@@ -80,6 +80,11 @@ export interface ArtifactsInput {
    * paths and hashes first (so the output can quote them) and its return value is written.
    */
   readonly output: unknown;
+  /**
+   * The frame's canonical content hash when the caller already has it (e.g. `canonicalColumnsHash` of the
+   * typed columns, engine/hash.ts — the same digest); computed from `frame` otherwise.
+   */
+  readonly contentHash?: string;
 }
 
 /** `manifest.json` of a pipeline run. */
@@ -159,7 +164,7 @@ export async function writeArtifacts(input: ArtifactsInput): Promise<ArtifactsRe
   const ordered = frameColumns(input.frame, input.columns);
   const dir = resolve(input.outputDir);
   const paths = artifactPaths(dir, input.emitLineage);
-  const contentHash = canonicalFrameHash(input.frame);
+  const contentHash = input.contentHash ?? canonicalFrameHash(input.frame);
 
   const created = await mkdir(dir, { recursive: true });
   const committed: string[] = [];

@@ -23,9 +23,9 @@
  */
 import { ConfigError } from "../core/errors.js";
 import { US_PER_DAY, utcDayStart } from "../core/time.js";
-import { canonicalFrameHash } from "../engine/hash.js";
-import { checkPrefixTruncation } from "../engine/pit.js";
-import { type FeatureRun, frameOf, PitGuard, type RunOptions, runFeatures } from "./execute.js";
+import { canonicalColumnsHash } from "../engine/hash.js";
+import { checkPrefixTruncationColumns } from "../engine/pit.js";
+import { type FeatureRun, PitGuard, type RunOptions, runFeatures } from "./execute.js";
 import type { GateResult } from "./gate-types.js";
 import type { PipelinePlan } from "./plan.js";
 
@@ -125,12 +125,12 @@ export async function lookaheadGate(g: GateInput, cuts: number, seed: number): P
   const cutsUs = [
     ...new Set(Array.from({ length: cuts }, () => candidates[Math.floor(rnd() * candidates.length)]!)),
   ].sort((a, b) => a - b);
-  const cols = featureColumns(plan);
-  const fullFrame = frameOf(cols, full.values);
-  const check = await checkPrefixTruncation(
-    fullFrame,
-    async (cut) => frameOf(cols, (await runFeatures(plan, g.lake, opts(g, { endUs: cut }))).values),
+  const names = featureColumns(plan).map((c) => c.name);
+  const check = await checkPrefixTruncationColumns(
+    full,
+    (cut) => runFeatures(plan, g.lake, opts(g, { endUs: cut })),
     cutsUs,
+    names,
   );
   const v = check.violations[0];
   return result(
@@ -281,50 +281,61 @@ export function nullRatioGate(plan: PipelinePlan, full: FeatureRun, max: number)
   );
 }
 
-/** Runs every gate the request's constraints enable, in `GATE_NAMES` order. */
+/** Runs every gate the request's constraints enable, in `GATE_NAMES` order; each reports its `elapsed_ms`. */
 export async function runGates(g: GateInput): Promise<GateResult[]> {
   const c = g.plan.request.constraints;
   const out: GateResult[] = [];
-  out.push(
+  const timed = async (run: () => GateResult | Promise<GateResult>): Promise<void> => {
+    const t = performance.now();
+    const r = await run();
+    out.push({ ...r, details: { ...r.details, elapsed_ms: Math.round((performance.now() - t) * 10) / 10 } });
+  };
+  await timed(() =>
     c.require_pit_ordering === false
       ? skip("pit_ordering_check", "disabled by constraints.require_pit_ordering = false")
-      : await pitOrderingGate(g),
+      : pitOrderingGate(g),
   );
-  out.push(
+  await timed(() =>
     c.forbid_lookahead === false
       ? skip("lookahead_check", "disabled by constraints.forbid_lookahead = false")
-      : await lookaheadGate(g, c.lookahead_cuts ?? 5, c.seed ?? 42),
+      : lookaheadGate(g, c.lookahead_cuts ?? 5, c.seed ?? 42),
   );
   const repro = c.skip_reproducibility_check !== true && c.check_reproducibility !== false;
-  out.push(
+  await timed(() =>
     repro
-      ? await reproducibilityGate(g)
+      ? reproducibilityGate(g)
       : skip("reproducibility_check", "skipped by constraints (skip_reproducibility_check)"),
   );
-  out.push(
+  await timed(() =>
     c.check_partition_safety === false
       ? skip("partition_safety_check", "disabled by constraints.check_partition_safety = false")
-      : await partitionSafetyGate(g),
+      : partitionSafetyGate(g),
   );
-  out.push(
-    c.max_unassigned_ratio === undefined
-      ? {
-          ...unassignedGate(g.full, 1),
-          passed: true,
-          skipped: true,
-          reason: `no max_unassigned_ratio constraint; ${unassignedGate(g.full, 1).reason}`,
-        }
-      : unassignedGate(g.full, c.max_unassigned_ratio),
-  );
-  if (c.max_null_ratio !== undefined) out.push(nullRatioGate(g.plan, g.full, c.max_null_ratio));
+  await timed(() => {
+    if (c.max_unassigned_ratio !== undefined) return unassignedGate(g.full, c.max_unassigned_ratio);
+    const r = unassignedGate(g.full, 1);
+    return { ...r, passed: true, skipped: true, reason: `no max_unassigned_ratio constraint; ${r.reason}` };
+  });
+  if (c.max_null_ratio !== undefined) {
+    const max = c.max_null_ratio;
+    await timed(() => nullRatioGate(g.plan, g.full, max));
+  }
   return out;
 }
 
-/** Canonical sha256 of the frame of `columns` (throws ConfigError when a column is missing). */
+/**
+ * Canonical sha256 (engine/hash.ts) of the frame of `columns`, from the typed values: equal to
+ * `canonicalFrameHash(frameOf(columns, values))`. @throws ConfigError when a column is missing.
+ */
 export function hashColumns(
   columns: readonly { readonly name: string; readonly dtype: "Int64" | "Float64" }[],
   values: ReadonlyMap<string, Float64Array>,
 ): string {
-  for (const c of columns) if (!values.has(c.name)) throw new ConfigError(`no column ${c.name}`);
-  return canonicalFrameHash(frameOf(columns, values));
+  let n = -1;
+  for (const c of columns) {
+    const v = values.get(c.name);
+    if (!v) throw new ConfigError(`no column ${c.name}`);
+    n = n < 0 ? v.length : n;
+  }
+  return canonicalColumnsHash(columns, values, Math.max(n, 0));
 }

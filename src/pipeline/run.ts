@@ -371,6 +371,7 @@ export async function runPipeline(input: unknown, options: PipelineOptions): Pro
     emitLineage: req.artifacts.emit_lineage !== false,
     report,
     output: final,
+    contentHash: outputHash,
   });
   lap("artifacts", t);
   return { ...final, artifacts: { output_dir: outputDir, paths: written.paths } };

@@ -14,6 +14,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import jStat from "jstat";
 import pl from "nodejs-polars";
+import { canonicalFrameHash } from "../../src/engine/hash.js";
 import type { RankIcResult } from "../../src/pipeline/evaluation.js";
 import { runPipeline } from "../../src/pipeline/run.js";
 import { tempDir } from "../helpers/data.js";
@@ -154,6 +155,14 @@ describe("pipeline v2 end to end on the 2024 capture", () => {
     // lineage and manifest
     const manifest = JSON.parse(readFileSync(o.artifacts.paths[1]!, "utf8"));
     assert.equal(manifest.row_count, o.results.row_count);
+    // the run hashes its typed columns directly (canonicalColumnsHash); the Polars path over the written
+    // Parquet must give the same digest, nulls included
+    assert.ok(
+      df.getColumn("realized_vol").nullCount() > 0 && df.getColumn("forward_return_5bar").nullCount() > 0,
+    );
+    assert.equal(manifest.content_hash, canonicalFrameHash(df));
+    const repro = o.quality_gates.gate_results.find((g) => g.name === "reproducibility_check")!;
+    assert.equal(repro.details.sha256_run1, canonicalFrameHash(df));
     assert.equal(manifest.request_id, "btc_mft_volbar_5btc");
     const report = readFileSync(o.artifacts.paths[4]!, "utf8");
     for (const g of o.quality_gates.gate_results) assert.ok(report.includes(g.name));
