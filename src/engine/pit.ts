@@ -82,3 +82,62 @@ export async function checkPrefixTruncation(
   }
   return { passed: violations.length === 0, cuts: cutsUs.length, rowsCompared: compared, violations };
 }
+
+/** Typed-column form of a frame for `checkPrefixTruncationColumns`: n rows, NaN = null. */
+export interface ColumnRows {
+  readonly n: number;
+  readonly values: ReadonlyMap<string, Float64Array>;
+}
+
+/**
+ * `checkPrefixTruncation` on typed columns (no DataFrame round trip): same rule — every row of `full`
+ * with available_at_us < cut must be reproduced by `run(cut)` in every column of `names`, value for value
+ * (`Object.is`: NaN equals NaN, 0 and −0 differ).
+ */
+export async function checkPrefixTruncationColumns(
+  full: ColumnRows,
+  run: (cutUs: number) => Promise<ColumnRows>,
+  cutsUs: readonly number[],
+  names: readonly string[],
+  maxViolations = 20,
+): Promise<PitCheckResult> {
+  const violations: PitViolation[] = [];
+  let compared = 0;
+  const avail = full.values.get("available_at_us");
+  const tsEvent = full.values.get("ts_event_us");
+  if (!avail || !tsEvent) throw new RangeError("full run lacks available_at_us / ts_event_us");
+  const nul = (x: number | undefined): number | null => (x === undefined || Number.isNaN(x) ? null : x);
+  for (const cut of cutsUs) {
+    const t = await run(cut);
+    const tEvent = t.values.get("ts_event_us");
+    let n = 0;
+    while (n < full.n && avail[n]! < cut) n++;
+    for (let i = 0; i < n; i++) {
+      compared++;
+      if (i >= t.n || !tEvent || tEvent[i] !== tsEvent[i]) {
+        violations.push({
+          cutUs: cut,
+          column: "(row missing)",
+          tsEventUs: tsEvent[i]!,
+          full: null,
+          truncated: null,
+        });
+        break;
+      }
+      for (const name of names) {
+        const a = full.values.get(name)?.[i];
+        const b = t.values.get(name)?.[i];
+        if (!Object.is(a, b) && violations.length < maxViolations) {
+          violations.push({
+            cutUs: cut,
+            column: name,
+            tsEventUs: tsEvent[i]!,
+            full: nul(a),
+            truncated: nul(b),
+          });
+        }
+      }
+    }
+  }
+  return { passed: violations.length === 0, cuts: cutsUs.length, rowsCompared: compared, violations };
+}

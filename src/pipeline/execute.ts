@@ -11,7 +11,7 @@
  *   its ts_local_us. Views cost a Proxy lookup per read, so the guard is for gate runs, not production runs.
  */
 import pl from "nodejs-polars";
-import { US_PER_MS } from "../core/time.js";
+import { US_PER_HOUR, US_PER_MS } from "../core/time.js";
 import type { EventCursor, JsonValue, Operator, SourceRole, SpineRow } from "../engine/operator.js";
 import { ROLE_TABLE } from "../engine/operator.js";
 import { Replay, type ReplaySummary } from "../engine/replay.js";
@@ -31,6 +31,7 @@ export interface RunOptions {
   readonly startUs?: number;
   readonly endUs?: number;
   readonly chunkMs?: number;
+  /** Prefetch worker (default: only when the range plus warm-up exceeds 2 h). */
   readonly prefetch?: boolean;
   readonly batchRows?: number;
   readonly guard?: PitGuard;
@@ -62,7 +63,10 @@ export async function runFeatures(
     operators: ops,
     warmupUs: plan.warmupUs,
     ...(opts.chunkMs !== undefined ? { chunkUs: opts.chunkMs * US_PER_MS } : {}),
-    ...(opts.prefetch !== undefined ? { prefetch: opts.prefetch } : {}),
+    // a worker thread pays off only when there are several chunks to overlap (default chunk: 1 h)
+    prefetch:
+      opts.prefetch ??
+      (opts.endUs ?? plan.endUs) - (opts.startUs ?? plan.startUs) + plan.warmupUs > 2 * US_PER_HOUR,
     ...(opts.batchRows !== undefined ? { batchRows: opts.batchRows } : {}),
   });
   const names = plan.columns.filter((c) => c.role !== "label").map((c) => c.name);
