@@ -113,7 +113,14 @@ export function outputNames(operators: readonly Operator[]): string[] {
   return names;
 }
 
-class Cursor implements EventCursor {
+/**
+ * A writable `EventCursor`: the engine fills one instance per replay and reuses it for every event (no
+ * per-event allocation); wrappers that re-feed an event to an inner operator (e.g. the pipeline's PIT
+ * guard, which swaps `rows` for a read-checked view) fill their own. Fields as `EventCursor`: `rows` is
+ * unset until the first event, `i` a row index of `rows`, `tsLocalUs` in µs, `qtyInt` in qty increments
+ * (NaN for non-trade tables), `continuation` true for later pieces of a split trade.
+ */
+export class MutableEventCursor implements EventCursor {
   role: SourceRole = "trades";
   rows!: TypedRows;
   i = 0;
@@ -229,7 +236,7 @@ export class Replay {
     const endUs = cfg.endUs;
     const summary = this.summary;
 
-    const cursor = new Cursor();
+    const cursor = new MutableEventCursor();
     const tradeView: SpineTrade = { tsLocalUs: 0, pxInt: 0, qtyInt: 0, side: 0 };
     let tradeSubs: Operator[] = [];
     const sink: SpineSink = {

@@ -14,7 +14,7 @@ import pl from "nodejs-polars";
 import { US_PER_HOUR, US_PER_MS } from "../core/time.js";
 import type { EventCursor, JsonValue, Operator, SourceRole, SpineRow } from "../engine/operator.js";
 import { ROLE_TABLE } from "../engine/operator.js";
-import { Replay, type ReplaySummary } from "../engine/replay.js";
+import { MutableEventCursor, Replay, type ReplaySummary } from "../engine/replay.js";
 import type { LevelColumn, TypedColumn, TypedRows } from "../query/query.js";
 import { BOOK_DEPTH, TABLES } from "../schema/tables.js";
 import type { PipelinePlan } from "./plan.js";
@@ -205,20 +205,11 @@ export class PitGuard {
   }
 }
 
-class ViewCursor implements EventCursor {
-  role: SourceRole = "trades";
-  rows!: TypedRows;
-  i = 0;
-  tsLocalUs = 0;
-  qtyInt = Number.NaN;
-  continuation = false;
-}
-
 class GuardedOperator implements Operator {
   readonly id: string;
   readonly inputs: readonly SourceRole[];
   readonly outputs: Operator["outputs"];
-  private readonly cursor = new ViewCursor();
+  private readonly cursor = new MutableEventCursor();
 
   constructor(
     private readonly inner: Operator,

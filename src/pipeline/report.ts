@@ -8,6 +8,7 @@
  */
 import { ConfigError } from "../core/errors.js";
 import type { Decision, GateResult, PipelineColumn } from "./gate-types.js";
+import { meanStd, pearson, quantileSorted } from "./stats.js";
 
 /**
  * Statistics of one column.
@@ -36,27 +37,22 @@ export interface ColumnStats {
  *
  * Quantiles use linear interpolation between order statistics of the sorted finite values, the "linear"
  * method of numpy.quantile / Polars `quantile(q, "linear")` (Hyndman & Fan 1996, definition 7):
- * h = (n − 1)·q, Q = x[⌊h⌋] + (h − ⌊h⌋)·(x[⌊h⌋+1] − x[⌊h⌋]). Mean and std are two-pass (mean first, then
- * the sum of squared deviations), std with ddof = 1. Cost: one copy and sort of the finite values,
- * O(n log n).
+ * h = (n − 1)·q, Q = x[⌊h⌋] + (h − ⌊h⌋)·(x[⌊h⌋+1] − x[⌊h⌋]) (`quantileSorted` of stats.ts). Mean and std
+ * are two-pass (mean first, then the sum of squared deviations), std with ddof = 1 (`meanStd` of
+ * stats.ts). Cost: one copy and sort of the finite values, O(n log n).
  */
 export function columnStats(values: Float64Array): ColumnStats {
   const n = values.length;
   let nulls = 0;
   let posInf = 0;
   let negInf = 0;
-  let finite = 0;
-  let sum = 0;
   for (let i = 0; i < n; i++) {
     const v = values[i]!;
     if (Number.isNaN(v)) nulls++;
     else if (v === Number.POSITIVE_INFINITY) posInf++;
     else if (v === Number.NEGATIVE_INFINITY) negInf++;
-    else {
-      finite++;
-      sum += v;
-    }
   }
+  const finite = n - nulls - posInf - negInf;
   const base = { count: n, nulls, posInf, negInf, finite };
   if (finite === 0) {
     return { ...base, min: null, max: null, mean: null, std: null, p01: null, p50: null, p99: null };
@@ -68,31 +64,17 @@ export function columnStats(values: Float64Array): ColumnStats {
     if (Number.isFinite(v)) sorted[k++] = v;
   }
   sorted.sort();
-  const mean = sum / finite;
-  let ss = 0;
-  for (let i = 0; i < finite; i++) {
-    const d = sorted[i]! - mean;
-    ss += d * d;
-  }
+  const { mean, std } = meanStd(values);
   return {
     ...base,
     min: sorted[0]!,
     max: sorted[finite - 1]!,
     mean,
-    std: finite > 1 ? Math.sqrt(ss / (finite - 1)) : null,
+    std: finite > 1 ? std : null,
     p01: quantileSorted(sorted, 0.01),
     p50: quantileSorted(sorted, 0.5),
     p99: quantileSorted(sorted, 0.99),
   };
-}
-
-/** Linear-interpolation quantile of ascending, non-empty, finite `sorted` (numpy "linear"). */
-function quantileSorted(sorted: Float64Array, q: number): number {
-  const h = (sorted.length - 1) * q;
-  const lo = Math.floor(h);
-  const a = sorted[lo]!;
-  if (lo + 1 >= sorted.length) return a;
-  return a + (h - lo) * (sorted[lo + 1]! - a);
 }
 
 /** A pair of columns with a high Pearson correlation, over the `n` rows where both are finite. */
@@ -110,7 +92,7 @@ export interface CorrelationPair {
  * constant column over them has no correlation and is never reported.
  *
  * Formula: r = Σ(a−ā)(b−b̄) / √(Σ(a−ā)² Σ(b−b̄)²), two passes per pair (means, then centred sums),
- * clamped to [−1, 1]. Cost O(k² n) for k names and n rows.
+ * clamped to [−1, 1] (`pearson` of stats.ts). Cost O(k² n) for k names and n rows.
  * @throws ConfigError when a name is missing from `columns` or the columns differ in length
  */
 export function highCorrelationPairs(
@@ -134,47 +116,11 @@ export function highCorrelationPairs(
   const out: CorrelationPair[] = [];
   for (let i = 0; i < cols.length; i++) {
     for (let j = i + 1; j < cols.length; j++) {
-      const { corr, n } = pearson(cols[i]!, cols[j]!);
+      const { r: corr, n } = pearson(cols[i]!, cols[j]!);
       if (Math.abs(corr) > threshold) out.push({ a: names[i]!, b: names[j]!, corr, n });
     }
   }
   return out.sort((p, q) => Math.abs(q.corr) - Math.abs(p.corr));
-}
-
-/** Pearson correlation over rows where both are finite; NaN when undefined. */
-function pearson(x: Float64Array, y: Float64Array): { corr: number; n: number } {
-  let n = 0;
-  let sx = 0;
-  let sy = 0;
-  for (let r = 0; r < x.length; r++) {
-    const a = x[r]!;
-    const b = y[r]!;
-    if (Number.isFinite(a) && Number.isFinite(b)) {
-      n++;
-      sx += a;
-      sy += b;
-    }
-  }
-  if (n < 2) return { corr: Number.NaN, n };
-  const mx = sx / n;
-  const my = sy / n;
-  let sxy = 0;
-  let sxx = 0;
-  let syy = 0;
-  for (let r = 0; r < x.length; r++) {
-    const a = x[r]!;
-    const b = y[r]!;
-    if (Number.isFinite(a) && Number.isFinite(b)) {
-      const da = a - mx;
-      const db = b - my;
-      sxy += da * db;
-      sxx += da * da;
-      syy += db * db;
-    }
-  }
-  if (!(sxx > 0 && syy > 0)) return { corr: Number.NaN, n };
-  const corr = sxy / Math.sqrt(sxx * syy);
-  return { corr: Math.max(-1, Math.min(1, corr)), n };
 }
 
 /** Input of `qualityReportMarkdown`. */
@@ -319,13 +265,16 @@ export function qualityReportMarkdown(input: QualityReportInput): string {
   return `${lines.join("\n").trimEnd()}\n`;
 }
 
-/** A number with 6 significant digits; integers below 1e15 exactly; null → "—"; ±∞ → "+inf"/"-inf". */
+/**
+ * A number with 6 significant digits; integers exactly while float64 holds them exactly (|v| ≤ 2^53, e.g.
+ * µs timestamps); null → "—"; ±∞ → "+inf"/"-inf".
+ */
 function num(v: number | null): string {
   if (v === null) return "—";
   if (Number.isNaN(v)) return "NaN";
   if (v === Number.POSITIVE_INFINITY) return "+inf";
   if (v === Number.NEGATIVE_INFINITY) return "-inf";
-  if (Number.isInteger(v) && Math.abs(v) < 1e15) return String(v);
+  if (Number.isInteger(v) && Math.abs(v) <= Number.MAX_SAFE_INTEGER) return String(v);
   return String(Number(v.toPrecision(6)));
 }
 

@@ -26,8 +26,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type pl from "nodejs-polars";
-import { US_PER_DAY, US_PER_SECOND } from "../../src/core/time.js";
+import { US_PER_SECOND } from "../../src/core/time.js";
 import type { Operator } from "../../src/engine/operator.js";
+import { MutableEventCursor } from "../../src/engine/replay.js";
 import {
   BAR_COLUMNS,
   BarAggregationsOperator,
@@ -38,8 +39,21 @@ import type { FamilyDef } from "../../src/features/family.js";
 import { buildFeatureFrameWithSummary } from "../../src/features/frame.js";
 import type { LevelColumn, TypedRows } from "../../src/query/query.js";
 import { BOOK_DEPTH } from "../../src/schema/tables.js";
-import { assertColumnClose, assertFramesIdentical, columnValues, probedFamily } from "../helpers/engine.js";
+import {
+  assertColumnClose,
+  assertFramesIdentical,
+  columnValues,
+  nonNullRatio,
+  probedFamily,
+} from "../helpers/engine.js";
 import { captureLake, rawEvents, W2023, W2024 } from "../helpers/lake.js";
+import {
+  f64,
+  type RefBar,
+  type RefPiece,
+  referenceClockBars,
+  referenceVolumeBars,
+} from "../helpers/reference-bars.js";
 
 const EX = "binance-futures";
 const SYM = "BTCUSDT";
@@ -49,91 +63,12 @@ const VOLUME_SPINE = { type: "volume", volumeThreshold: 5 } as const;
 
 type Raw = Awaited<ReturnType<typeof rawEvents>>;
 
-interface RefPiece {
-  /** Index of the trade in the raw trades. */
-  readonly i: number;
-  readonly qty: number;
-  readonly continuation: boolean;
-}
-
-interface RefBar {
-  readonly tsEvent: number;
-  readonly tsEnd: number;
-  readonly pieces: readonly RefPiece[];
-  /** Knowledge cut: events with ts_local_us < cutUs (clock) or ≤ cutUs (event bars, quotes/book rank first). */
-  readonly cutUs: number;
-  readonly cutInclusive: boolean;
-}
-
-const f64 = (rows: TypedRows, name: string): Float64Array => rows.columns[name] as Float64Array;
-
-/** Volume bars per UTC day (brief's rule), optionally with trades split to fill bars exactly. */
-function referenceVolumeBars(trades: TypedRows, threshold: number, split: boolean): RefBar[] {
-  const ts = f64(trades, "ts_local_us");
-  const qty = f64(trades, "qty_int");
-  const bars: RefBar[] = [];
-  let cur: RefPiece[] = [];
-  let acc = 0;
-  let day = Number.NaN;
-  const close = (i: number) => {
-    bars.push({
-      tsEvent: ts[cur[0]!.i]!,
-      tsEnd: ts[i]!,
-      pieces: cur,
-      cutUs: ts[i]!,
-      cutInclusive: true,
-    });
-    cur = [];
-    acc = 0;
-  };
-  for (let i = 0; i < trades.length; i++) {
-    const d = Math.floor(ts[i]! / US_PER_DAY);
-    if (d !== day) {
-      cur = []; // the previous day's open bar is partial: dropped
-      acc = 0;
-      day = d;
-    }
-    if (!split) {
-      cur.push({ i, qty: qty[i]!, continuation: false });
-      acc += qty[i]!;
-      if (acc >= threshold) close(i);
-      continue;
-    }
-    let remaining = qty[i]!;
-    let continuation = false;
-    while (remaining > 0) {
-      const piece = Math.min(remaining, threshold - acc);
-      cur.push({ i, qty: piece, continuation });
-      acc += piece;
-      remaining -= piece;
-      continuation = true;
-      if (acc === threshold) close(i);
-    }
-  }
-  return bars; // the bar still open at the end is not emitted
-}
-
-/** Clock bars [t, t + step) for t = t0, t0 + step, … < t1. */
-function referenceClockBars(trades: TypedRows, t0: number, t1: number, stepUs: number): RefBar[] {
-  const ts = f64(trades, "ts_local_us");
-  const qty = f64(trades, "qty_int");
-  const bars: RefBar[] = [];
-  for (let t = t0; t + stepUs <= t1; t += stepUs) {
-    const pieces: RefPiece[] = [];
-    for (let i = 0; i < trades.length; i++) {
-      if (ts[i]! >= t && ts[i]! < t + stepUs) pieces.push({ i, qty: qty[i]!, continuation: false });
-    }
-    bars.push({ tsEvent: t, tsEnd: t + stepUs, pieces, cutUs: t + stepUs, cutInclusive: false });
-  }
-  return bars;
-}
-
 /** Index of the last row of `rows` in the knowledge set of `bar` (full scan), −1 if none. */
 function lastKnown(rows: TypedRows, bar: RefBar): number {
   const ts = f64(rows, "ts_local_us");
   let last = -1;
   for (let k = 0; k < rows.length; k++) {
-    if (ts[k]! < bar.cutUs || (bar.cutInclusive && ts[k] === bar.cutUs)) last = k;
+    if (ts[k]! < bar.cut.ts || (bar.cut.inclusive && ts[k] === bar.cut.ts)) last = k;
   }
   return last;
 }
@@ -347,12 +282,6 @@ function compareWithReference(
   return { ref, rows };
 }
 
-function nonNullRatio(x: Float64Array): number {
-  let k = 0;
-  for (const v of x) if (!Number.isNaN(v)) k++;
-  return x.length === 0 ? 0 : k / x.length;
-}
-
 /** The reference is not trivially empty: every column has at least `min` non-null values (ratio). */
 function assertPopulated(
   ref: Record<string, Float64Array>,
@@ -524,16 +453,6 @@ function rng(seed: number): () => number {
   };
 }
 
-/** A mutable cursor for driving an operator directly. */
-class TestCursor {
-  role: "trades" | "quotes" | "book" = "trades";
-  rows!: TypedRows;
-  i = 0;
-  tsLocalUs = 0;
-  qtyInt = Number.NaN;
-  continuation = false;
-}
-
 describe("bar aggregations on synthetic events (edge cases, operator driven directly)", () => {
   it("empty bars, no quote / book yet, thin book, constant prices, continuation pieces, discarded bar", () => {
     const rand = rng(7);
@@ -624,8 +543,8 @@ describe("bar aggregations on synthetic events (edge cases, operator driven dire
     // drive the operator: per bar, events in ts order, discardBar after the first two trades of bar 60
     const op = new BarAggregationsOperator();
     const out = op.outputs.map(() => new Float64Array(nBars));
-    const cur = new TestCursor();
-    const feed = (role: TestCursor["role"], rows: TypedRows, i: number, q: number, c: boolean) => {
+    const cur = new MutableEventCursor();
+    const feed = (role: "trades" | "quotes" | "book", rows: TypedRows, i: number, q: number, c: boolean) => {
       cur.role = role;
       cur.rows = rows;
       cur.i = i;
@@ -664,7 +583,13 @@ describe("bar aggregations on synthetic events (edge cases, operator driven dire
         if (tr.ts[i]! >= t && tr.ts[i]! < t + stepUs && !discarded.has(i))
           pieces.push({ i, qty: tr.qty[i]!, continuation: cont[i]! });
       }
-      bars.push({ tsEvent: t, tsEnd: t + stepUs, pieces, cutUs: t + stepUs, cutInclusive: false });
+      bars.push({
+        tsEvent: t,
+        tsEnd: t + stepUs,
+        pieces,
+        cut: { ts: t + stepUs, inclusive: false },
+        low: { ts: t, inclusive: false },
+      });
     }
     const ref = referenceColumns(raw, bars);
     BAR_COLUMNS.forEach((spec, k) => {

@@ -151,3 +151,10 @@ export function assertColumnClose(
       assert.fail(`${name}[${i}]: engine ${a}, reference ${e} (rel ${err})`);
   }
 }
+
+/** Fraction of non-null (non-NaN) values of `x`, in [0, 1]; 0 for an empty `x`. */
+export function nonNullRatio(x: ArrayLike<number>): number {
+  let k = 0;
+  for (let i = 0; i < x.length; i++) if (!Number.isNaN(x[i]!)) k++;
+  return x.length === 0 ? 0 : k / x.length;
+}

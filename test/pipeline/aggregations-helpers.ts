@@ -1,15 +1,10 @@
 /**
- * Test helpers of the built-in aggregation tests: reference bars rebuilt from raw rows (adapted from
- * test/features/bar-aggregations.test.ts), a naive reference of every built-in recomputed per bar from
- * scratch, a replay runner and a builder of engine operators through the registry.
+ * Test helpers of the built-in aggregation tests: a naive reference of every built-in recomputed per bar
+ * from scratch, a replay runner, a snapshot / restore check and a builder of engine operators through the
+ * registry.
  *
- * Reference bars. Volume bars (threshold in qty increments): accumulate trades, close on the trade that
- * reaches the threshold (whole, or split with `split`), reset at each UTC day, drop the bar still open at a
- * day end (its trades are lost: a "discard" at midnight) or at the range end. Clock bars [t, t + step).
- * Each bar has a `cut` (its close) and a `low` (the previous boundary: the previous bar's close, a discard
- * at midnight, or the replay start); a non-trade row belongs to the bar iff it is after `low` and before
- * `cut` in the total order — non-trade tables rank before trades, so at an event bar's closing ts every
- * non-trade row is before the cut; for trades the cut is the closing trade's index. The windows are
+ * Reference bars (`cut` / `low` per bar) come from test/helpers/reference-bars.ts; a row belongs to a
+ * bar iff it is after the bar's `low` and before its `cut` in the total order. The windows are
  * recomputed per bar by linear scans of the raw rows (no incremental state).
  *
  * Reference numerics: Σ px·qty and the microprice numerator in BigInt (exact); std by two passes (over
@@ -25,109 +20,13 @@ import { type EventSpineInput, parseSpineConfig } from "../../src/engine/spine.j
 import { type AggregationRegistry, type JoinStrategy, roleOfTable } from "../../src/pipeline/registry.js";
 import type { LevelColumn, TypedRows } from "../../src/query/query.js";
 import { BOOK_DEPTH, type TableName } from "../../src/schema/tables.js";
-import { assertColumnClose } from "../helpers/engine.js";
+import { assertColumnClose, SnapshotProbe } from "../helpers/engine.js";
+import { type Cut, f64, type RefBar } from "../helpers/reference-bars.js";
 
 export const NAN = Number.NaN;
-export const US_PER_DAY_ = 86_400_000_000;
 
 /** Raw rows of one instrument by table (a table without rows may be absent). */
 export type RawTables = Partial<Record<TableName, TypedRows>>;
-
-/** A position in the total order: rows before it are in the knowledge set. */
-export interface Cut {
-  readonly ts: number;
-  /** Non-trade rows at exactly `ts` are before the cut. */
-  readonly inclusive: boolean;
-  /** For trades: rows with index ≤ tradeIdx are before (event-bar closes); else by ts. */
-  readonly tradeIdx?: number;
-}
-
-export interface RefPiece {
-  /** Index of the trade in the raw trades. */
-  readonly i: number;
-  readonly qty: number;
-  readonly continuation: boolean;
-}
-
-export interface RefBar {
-  readonly tsEvent: number;
-  readonly tsEnd: number;
-  readonly pieces: readonly RefPiece[];
-  readonly cut: Cut;
-  readonly low: Cut;
-}
-
-export const f64 = (rows: TypedRows, name: string): Float64Array => rows.columns[name] as Float64Array;
-
-/** Volume bars per UTC day (engine rule), optionally with trades split to fill bars exactly. */
-export function referenceVolumeBars(
-  trades: TypedRows,
-  threshold: number,
-  split: boolean,
-  replayStartUs: number,
-): RefBar[] {
-  const ts = f64(trades, "ts_local_us");
-  const qty = f64(trades, "qty_int");
-  const bars: RefBar[] = [];
-  let cur: RefPiece[] = [];
-  let acc = 0;
-  let day = Number.NaN;
-  let low: Cut = { ts: replayStartUs, inclusive: false };
-  const close = (i: number) => {
-    const cut: Cut = { ts: ts[i]!, inclusive: true, tradeIdx: i };
-    bars.push({ tsEvent: ts[cur[0]!.i]!, tsEnd: ts[i]!, pieces: cur, cut, low });
-    low = cut;
-    cur = [];
-    acc = 0;
-  };
-  for (let i = 0; i < trades.length; i++) {
-    const d = Math.floor(ts[i]! / US_PER_DAY_);
-    if (d !== day) {
-      if (cur.length > 0) low = { ts: d * US_PER_DAY_, inclusive: false }; // partial bar dropped at midnight
-      cur = [];
-      acc = 0;
-      day = d;
-    }
-    if (!split) {
-      cur.push({ i, qty: qty[i]!, continuation: false });
-      acc += qty[i]!;
-      if (acc >= threshold) close(i);
-      continue;
-    }
-    let remaining = qty[i]!;
-    let continuation = false;
-    while (remaining > 0) {
-      const piece = Math.min(remaining, threshold - acc);
-      cur.push({ i, qty: piece, continuation });
-      acc += piece;
-      remaining -= piece;
-      continuation = true;
-      if (acc === threshold) close(i);
-    }
-  }
-  return bars;
-}
-
-/** Clock bars [t, t + step) for t = t0, t0 + step, … with t + step ≤ t1. */
-export function referenceClockBars(trades: TypedRows, t0: number, t1: number, stepUs: number): RefBar[] {
-  const ts = f64(trades, "ts_local_us");
-  const qty = f64(trades, "qty_int");
-  const bars: RefBar[] = [];
-  for (let t = t0; t + stepUs <= t1; t += stepUs) {
-    const pieces: RefPiece[] = [];
-    for (let i = 0; i < trades.length; i++) {
-      if (ts[i]! >= t && ts[i]! < t + stepUs) pieces.push({ i, qty: qty[i]!, continuation: false });
-    }
-    bars.push({
-      tsEvent: t,
-      tsEnd: t + stepUs,
-      pieces,
-      cut: { ts: t + stepUs, inclusive: false },
-      low: { ts: t, inclusive: false },
-    });
-  }
-  return bars;
-}
 
 /** Rows of `rows` before `cut` (a prefix of the total order), counted by a full scan. */
 function countBefore(rows: TypedRows, cut: Cut): number {
@@ -285,6 +184,46 @@ export async function runReplay(
     cols,
     summary: replay.summary,
   };
+}
+
+/**
+ * Runs the operators of `cases` over [start, end) twice — plainly, and each wrapped in a `SnapshotProbe`
+ * that swaps in a freshly restored copy after emits 1, 2, 3, 17, 60, 211 and every 997 events — and
+ * asserts that every probe swapped at least 6 times and that every output column of the probed run is
+ * bitwise identical (`Object.is`) to the plain run. Failure messages start with `label` (e.g. "volume ").
+ * Returns both runs for further checks.
+ * @throws AssertionError on a probe that swapped less or a differing value (column, row, both values)
+ */
+export async function assertSnapshotRestoreIdentical(
+  registry: AggregationRegistry,
+  lake: string,
+  spine: EventSpineInput,
+  start: string,
+  end: string,
+  cases: readonly AggCase[],
+  label = "",
+): Promise<{ plain: RunResult; probed: RunResult }> {
+  const plain = await runReplay(
+    lake,
+    spine,
+    start,
+    end,
+    cases.map((c) => buildCase(registry, c).op),
+  );
+  const probes = cases.map(
+    (c) => new SnapshotProbe(() => buildCase(registry, c).op, [1, 2, 3, 17, 60, 211], 997),
+  );
+  const probed = await runReplay(lake, spine, start, end, probes);
+  assert.ok(
+    probes.every((p) => p.swaps >= 6),
+    "every probe swapped",
+  );
+  for (const [name, v] of plain.cols) {
+    const w = probed.cols.get(name)!;
+    for (let r = 0; r < v.length; r++)
+      if (!Object.is(v[r], w[r])) assert.fail(`${label}${name}[${r}]: ${v[r]} vs ${w[r]} after restore`);
+  }
+  return { plain, probed };
 }
 
 /** Reference bars that are output rows (ts_event ≥ start, ts_end ≤ end); checks the frame's spine. */
@@ -662,11 +601,4 @@ function tickerRef(c: AggCase, env: RefEnv, j: number): number {
       return pct * Math.sign(last(m) - first(m));
   }
   throw new Error(c.agg);
-}
-
-/** Fraction of non-null values. */
-export function nonNullRatio(x: ArrayLike<number>): number {
-  let k = 0;
-  for (let i = 0; i < x.length; i++) if (!Number.isNaN(x[i]!)) k++;
-  return x.length === 0 ? 0 : k / x.length;
 }

@@ -12,25 +12,25 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import type { EventCursor, Operator, SourceRole } from "../../src/engine/operator.js";
+import type { Operator } from "../../src/engine/operator.js";
+import { MutableEventCursor } from "../../src/engine/replay.js";
 import { TICKER_KINDS, TickerAggOperator } from "../../src/pipeline/aggregations/derivatives.js";
 import { type AggregationContext, AggregationRegistry, roleOfTable } from "../../src/pipeline/registry.js";
 import type { TypedRows } from "../../src/query/query.js";
 import type { TableName } from "../../src/schema/tables.js";
-import { assertColumnClose, SnapshotProbe } from "../helpers/engine.js";
+import { assertColumnClose, nonNullRatio } from "../helpers/engine.js";
 import { captureLake, rawEvents, W2023 } from "../helpers/lake.js";
+import { referenceClockBars, referenceVolumeBars } from "../helpers/reference-bars.js";
 import {
   type AggCase,
   aggCase,
   alignRows,
+  assertSnapshotRestoreIdentical,
   buildCase,
   compareCases,
   NAN,
-  nonNullRatio,
   RefEnv,
   reference,
-  referenceClockBars,
-  referenceVolumeBars,
   runReplay,
 } from "./aggregations-helpers.js";
 
@@ -162,26 +162,7 @@ describe("derivative-ticker aggregations on usdm2023 across midnight (naive refe
 
   it("snapshot / restore across midnight (rows 1, 2, 3, 17, 60, 211 and every 997 events) is bitwise identical", async () => {
     const cases = [...tickerCases(), ...genericTickerCases(), ...otherCases()];
-    const plain = await runReplay(
-      lake,
-      VOLUME,
-      W2023.start,
-      W2023.end,
-      build(cases).map((b) => b.op),
-    );
-    const probes = cases.map(
-      (c) => new SnapshotProbe(() => buildCase(registry, c).op, [1, 2, 3, 17, 60, 211], 997),
-    );
-    const probed = await runReplay(lake, VOLUME, W2023.start, W2023.end, probes);
-    assert.ok(
-      probes.every((p) => p.swaps >= 6),
-      "every probe swapped",
-    );
-    for (const [name, v] of plain.cols) {
-      const w = probed.cols.get(name)!;
-      for (let r = 0; r < v.length; r++)
-        if (!Object.is(v[r], w[r])) assert.fail(`${name}[${r}]: ${v[r]} vs ${w[r]} after restore`);
-    }
+    await assertSnapshotRestoreIdentical(registry, lake, VOLUME, W2023.start, W2023.end, cases);
   });
 
   it("20 BTC volume bars (3 ticker rows in the dropped midnight bar): all match; a ticker operator ignoring discardBar fails", async () => {
@@ -226,16 +207,6 @@ describe("derivative-ticker aggregations on usdm2023 across midnight (naive refe
     }
   });
 });
-
-/** A mutable cursor for driving an operator directly. */
-class TestCursor implements EventCursor {
-  role: SourceRole = "ticker";
-  rows!: TypedRows;
-  i = 0;
-  tsLocalUs = 0;
-  qtyInt = NAN;
-  continuation = false;
-}
 
 describe("open-interest formulas on a synthetic ticker stream (operators driven directly)", () => {
   const registry = AggregationRegistry.withBuiltins();
@@ -286,7 +257,8 @@ describe("open-interest formulas on a synthetic ticker stream (operators driven 
   function drive(op: Operator, rows: TypedRows): Float64Array[] {
     const outs = op.outputs.map(() => new Float64Array(N_BARS));
     const ts = rows.columns.ts_local_us as Float64Array;
-    const cur = new TestCursor();
+    const cur = new MutableEventCursor();
+    cur.role = "ticker";
     cur.rows = rows;
     let i = 0;
     for (let k = 0; k < N_BARS; k++) {

@@ -14,7 +14,8 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { ConfigError } from "../../src/core/errors.js";
 import { fixedToNumber } from "../../src/core/fixed.js";
-import type { EventCursor, JsonValue, Operator, SourceRole } from "../../src/engine/operator.js";
+import type { JsonValue, Operator } from "../../src/engine/operator.js";
+import { MutableEventCursor } from "../../src/engine/replay.js";
 import { SymbolRegistry } from "../../src/lake/registry.js";
 import { OfiContOperator } from "../../src/pipeline/aggregations/book.js";
 import { ColumnAggOperator } from "../../src/pipeline/aggregations/column.js";
@@ -29,20 +30,18 @@ import {
 } from "../../src/pipeline/registry.js";
 import type { LevelColumn, TypedRows } from "../../src/query/query.js";
 import { BOOK_DEPTH, type TableName } from "../../src/schema/tables.js";
-import { SnapshotProbe } from "../helpers/engine.js";
+import { nonNullRatio } from "../helpers/engine.js";
 import { captureLake, rawEvents, W2024 } from "../helpers/lake.js";
+import { type RefBar, referenceClockBars, referenceVolumeBars } from "../helpers/reference-bars.js";
 import {
   type AggCase,
   aggCase,
   alignRows,
+  assertSnapshotRestoreIdentical,
   buildCase,
   compareCases,
   NAN,
-  nonNullRatio,
-  type RefBar,
   RefEnv,
-  referenceClockBars,
-  referenceVolumeBars,
   runReplay,
 } from "./aggregations-helpers.js";
 
@@ -458,28 +457,16 @@ describe("built-in aggregations on the usdm2024 capture (naive reference)", () =
   it("snapshot / restore mid-run (rows 1, 2, 3, 17, 60, 211 and every 997 events) is bitwise identical", async () => {
     const cases = [...tradeCases(), ...bookCases(), ...genericCases()];
     for (const spine of [VOLUME, CLOCK] as const) {
-      const plain = await runReplay(
+      const { plain, probed } = await assertSnapshotRestoreIdentical(
+        registry,
         lake,
         spine,
         W2024.start,
         W2024.end,
-        build(cases).map((b) => b.op),
-      );
-      const probes = cases.map(
-        (c) => new SnapshotProbe(() => buildCase(registry, c).op, [1, 2, 3, 17, 60, 211], 997),
-      );
-      const probed = await runReplay(lake, spine, W2024.start, W2024.end, probes);
-      assert.ok(
-        probes.every((p) => p.swaps >= 6),
-        "every probe swapped",
+        cases,
+        `${spine.type} `,
       );
       assert.equal(probed.n, plain.n);
-      for (const [name, v] of plain.cols) {
-        const w = probed.cols.get(name)!;
-        for (let r = 0; r < v.length; r++)
-          if (!Object.is(v[r], w[r]))
-            assert.fail(`${spine.type} ${name}[${r}]: ${v[r]} vs ${w[r]} after restore`);
-      }
     }
     // foreign or malformed state is refused
     const op = buildCase(registry, aggCase("ofi_cont", "quotes", "in_bar")).op;
@@ -553,16 +540,6 @@ describe("built-in aggregations on the usdm2024 capture (naive reference)", () =
   });
 });
 
-/** A mutable cursor for driving an operator directly. */
-class TestCursor implements EventCursor {
-  role: SourceRole = "trades";
-  rows!: TypedRows;
-  i = 0;
-  tsLocalUs = 0;
-  qtyInt = NAN;
-  continuation = false;
-}
-
 describe("hand-checked examples (operators driven directly)", () => {
   const registry = AggregationRegistry.withBuiltins();
   const make = (agg: string, table: TableName, join: "in_bar" | "asof_backward" = "in_bar") => {
@@ -592,7 +569,7 @@ describe("hand-checked examples (operators driven directly)", () => {
     const vwap = make("trade_vwap", "trades");
     const vwr = make("vw_return", "trades");
     const rv = make("realized_volatility", "trades");
-    const cur = new TestCursor();
+    const cur = new MutableEventCursor();
     cur.rows = trades;
     const feed = (i: number) => {
       cur.i = i;
@@ -644,7 +621,7 @@ describe("hand-checked examples (operators driven directly)", () => {
     const micro = make("microprice_close", "book_snapshot_25");
     const imb = make("book_imbalance_top5", "book_snapshot_25", "in_bar");
     assert.ok(Number.isNaN(emit(ofi)[0]!), "null before any update");
-    const cur = new TestCursor();
+    const cur = new MutableEventCursor();
     cur.role = "book";
     cur.rows = book;
     const feed = (i: number) => {
@@ -685,7 +662,7 @@ describe("hand-checked examples (operators driven directly)", () => {
     const first = buildCase(registry, aggCase("first", "quotes", "asof_backward", "bid_qty_int")).op;
     const last = buildCase(registry, aggCase("last", "quotes", "asof_backward", "bid_qty_int")).op;
     const all = [...Object.values(ops), first, last];
-    const cur = new TestCursor();
+    const cur = new MutableEventCursor();
     cur.role = "quotes";
     cur.rows = quotes;
     const row = () => all.map((op) => emit(op)[0]);

@@ -21,7 +21,6 @@ import fc from "fast-check";
 import jStat from "jstat";
 import pl from "nodejs-polars";
 import { ConfigError } from "../../src/core/errors.js";
-import { buildFeatureFrame } from "../../src/features/frame.js";
 import {
   type EvaluationInput,
   evaluateMetrics,
@@ -36,7 +35,8 @@ import {
 } from "../../src/pipeline/evaluation.js";
 import { computeLabels, labelSpecSchema } from "../../src/pipeline/labels.js";
 import { columnValues } from "../helpers/engine.js";
-import { captureLake, W2024 } from "../helpers/lake.js";
+import { volumeBarAggregationFrame } from "../helpers/frames.js";
+import { captureLake } from "../helpers/lake.js";
 
 const N = Number.NaN;
 
@@ -274,29 +274,7 @@ describe("evaluation on the usdm2024 capture (volume bars of 5 BTC)", () => {
   before(async () => {
     const l = await captureLake(["usdm2024"]);
     cleanup = l.cleanup;
-    const off = Object.fromEntries(
-      [
-        "includeMicrostructure",
-        "includeTradeFlow",
-        "includeFlowRolling",
-        "includeFunding",
-        "includeBookShape",
-        "includeExecutionCost",
-        "includeSpreadDynamics",
-        "includeLiquidityShock",
-        "includeBasisMomentum",
-        "includeTradeBurst",
-        "includeRegime",
-      ].map((k) => [k, false]),
-    );
-    frame = await buildFeatureFrame({
-      lake: l.lake,
-      exchange: "binance-futures",
-      symbol: "BTCUSDT",
-      start: W2024.start,
-      end: W2024.end,
-      config: { spine: { type: "volume", volumeThreshold: 5 }, includeBarAggregations: true, ...off },
-    });
+    frame = await volumeBarAggregationFrame(l.lake);
     const n = frame.height;
     const columns = new Map<string, Float64Array>(FEATURES.map((f) => [f, columnValues(frame, f)]));
     const labels = computeLabels(

@@ -21,7 +21,6 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import fc from "fast-check";
 import { ConfigError } from "../../src/core/errors.js";
-import { buildFeatureFrame } from "../../src/features/frame.js";
 import {
   computeLabels,
   type LabelSpec,
@@ -31,7 +30,8 @@ import {
   parseLabelSpec,
 } from "../../src/pipeline/labels.js";
 import { columnValues } from "../helpers/engine.js";
-import { captureLake, W2024 } from "../helpers/lake.js";
+import { volumeBarAggregationFrame } from "../helpers/frames.js";
+import { captureLake } from "../helpers/lake.js";
 
 // ---------------------------------------------------------------------------------------------------
 // naive references (from the definitions in the brief, written independently of src/pipeline/labels.ts)
@@ -186,29 +186,7 @@ describe("labels on the usdm2024 capture (volume bars of 5 BTC)", () => {
   before(async () => {
     const l = await captureLake(["usdm2024"]);
     cleanup = l.cleanup;
-    const off = Object.fromEntries(
-      [
-        "includeMicrostructure",
-        "includeTradeFlow",
-        "includeFlowRolling",
-        "includeFunding",
-        "includeBookShape",
-        "includeExecutionCost",
-        "includeSpreadDynamics",
-        "includeLiquidityShock",
-        "includeBasisMomentum",
-        "includeTradeBurst",
-        "includeRegime",
-      ].map((k) => [k, false]),
-    );
-    const df = await buildFeatureFrame({
-      lake: l.lake,
-      exchange: "binance-futures",
-      symbol: "BTCUSDT",
-      start: W2024.start,
-      end: W2024.end,
-      config: { spine: { type: "volume", volumeThreshold: 5 }, includeBarAggregations: true, ...off },
-    });
+    const df = await volumeBarAggregationFrame(l.lake);
     n = df.height;
     avail = columnValues(df, "available_at_us");
     const close = columnValues(df, "close");

@@ -23,6 +23,7 @@ import {
   highCorrelationPairs,
   qualityReportMarkdown,
 } from "../../src/pipeline/report.js";
+import { columnValues } from "../helpers/engine.js";
 import { captureLake, W2024 } from "../helpers/lake.js";
 
 const EX = "binance-futures";
@@ -33,15 +34,6 @@ let frame: pl.DataFrame;
 /** Float64 feature columns of the real frame (NaN = null). */
 const real = new Map<string, Float64Array>();
 let featureNames: string[] = [];
-
-/** A frame column as Float64Array with nulls as NaN. */
-function f64(df: pl.DataFrame, name: string): Float64Array {
-  const s = df
-    .select(pl.col(name).cast(pl.Float64).fillNull(pl.lit(Number.NaN)))
-    .getColumn(name)
-    .toTypedArray();
-  return Float64Array.from(s as Float64Array);
-}
 
 /** Naive counts: one branch per value kind. */
 function naiveCounts(v: Float64Array) {
@@ -142,7 +134,7 @@ describe("quality report on binance-futures BTCUSDT 2024-08-08 (clock 1 s)", () 
     });
     const spine = new Set(["ts_event_us", "ts_end_us", "available_at_us", "bar_index", "bar_duration_us"]);
     featureNames = frame.columns.filter((c) => !spine.has(c));
-    for (const n of featureNames) real.set(n, f64(frame, n));
+    for (const n of featureNames) real.set(n, columnValues(frame, n));
   });
   after(() => cleanup());
 

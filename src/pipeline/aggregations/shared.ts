@@ -43,15 +43,7 @@ import {
 } from "../../engine/operator.js";
 import type { LevelColumn, TypedRows } from "../../query/query.js";
 import { BOOK_DEPTH, type TableName } from "../../schema/tables.js";
-import type {
-  AggregationContext,
-  AggregationOutput,
-  AggregationParams,
-  AggregationSpec,
-  AggregationStage,
-  JoinStrategy,
-  PipelineMode,
-} from "../registry.js";
+import type { AggregationContext, AggregationOutput, AggregationSpec, PipelineMode } from "../registry.js";
 
 /** Sort keys every built-in depends on: the engine's total order. */
 export const REQUIRED_SORT: readonly string[] = ["ts_local_us", "table rank", "file_id", "file_line_number"];
@@ -81,22 +73,28 @@ export function asOfWindow(what: string): string {
   return `as-of backward (default): the last ${what} at or before the row's close in the total order, carried across bars since the replay start; in_bar: only ${what} of the bar`;
 }
 
-/** A built-in's definition: the spec fields plus the tables it reads and an operator factory. */
-export interface AggregationDef {
-  readonly name: string;
-  readonly description: string;
-  readonly requiredColumns: readonly string[];
-  readonly modeAllowlist: readonly PipelineMode[];
-  readonly stage: AggregationStage;
-  readonly semanticType: string;
+/**
+ * A built-in's definition: the spec fields it sets itself (as `AggregationSpec`), the PIT window, the
+ * tables it reads, its source and an operator factory (`defineAggregation` adds the rest).
+ */
+export interface AggregationDef
+  extends Pick<
+    AggregationSpec,
+    | "name"
+    | "description"
+    | "requiredColumns"
+    | "modeAllowlist"
+    | "stage"
+    | "semanticType"
+    | "joinStrategies"
+    | "needsSourceColumn"
+    | "extraTables"
+    | "outputs"
+  > {
   /** Plain-words PIT window (`pitPolicy.window`). */
   readonly window: string;
-  readonly joinStrategies: readonly JoinStrategy[];
   /** Source tables the operator can read (the contract has no such field: checked in `impl`). */
   readonly tables: readonly TableName[];
-  readonly needsSourceColumn?: boolean;
-  readonly extraTables?: readonly TableName[];
-  readonly outputs: (p: AggregationParams) => readonly AggregationOutput[];
   /** Builds the operator once the context is validated; `outputs` carry the final column names. */
   readonly build: (ctx: AggregationContext, outputs: readonly OutputSpec[]) => Operator;
   readonly source: string;
