@@ -102,6 +102,11 @@ try {
     process.stdout.write(
       `${label.padEnd(66)} ${cold.toFixed(0).padStart(8)} ${bestT.toFixed(0).padStart(8)} ${med.toFixed(0).padStart(8)} ${String(best!.results.row_count).padStart(5)}  ${best!.decision.status.padEnd(8)}  ${stages}\n`,
     );
+    const gates = best!.quality_gates.gate_results
+      .filter((g) => !g.skipped)
+      .map((g) => `${g.name} ${g.details.elapsed_ms}`)
+      .join(", ");
+    if (gates) process.stdout.write(`${"".padEnd(66)}   gates (ms): ${gates}\n`);
   }
   process.stdout.write(`\npeak RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MB (end of run)\n`);
 } finally {
