@@ -4,7 +4,7 @@
  * run whose range ends at c reads nothing at or after c) and require every row with available_at_us < c
  * to be identical, value for value (bitwise, nulls included), to the full run.
  */
-import type pl from "nodejs-polars";
+import pl from "nodejs-polars";
 
 /** One value that changed when the input was truncated at `cutUs`. */
 export interface PitViolation {
@@ -26,6 +26,8 @@ export interface PitCheckResult {
 }
 
 /**
+ * The check on DataFrames: every column of `full` is compared (converted to float64, null → NaN — exact
+ * for the engine's Int64 columns, which stay below 2^53) by `checkPrefixTruncationColumns`.
  * @param full the frame over [start, end)
  * @param run computes the frame over [start, cutUs) — the same request with end = cut
  * @param cutsUs cut times strictly inside (start, end)
@@ -37,50 +39,22 @@ export async function checkPrefixTruncation(
   cutsUs: readonly number[],
   maxViolations = 20,
 ): Promise<PitCheckResult> {
-  const violations: PitViolation[] = [];
-  let compared = 0;
-  const avail = full.getColumn("available_at_us").toArray() as (number | bigint)[];
-  const tsEvent = full.getColumn("ts_event_us").toArray() as (number | bigint)[];
-  const cols = full.columns;
-  const fullCols = cols.map((c) => full.getColumn(c).toArray() as unknown[]);
-  for (const cut of cutsUs) {
-    const t = await run(cut);
-    const tAvail = t.getColumn("available_at_us").toArray() as (number | bigint)[];
-    const tEvent = t.getColumn("ts_event_us").toArray() as (number | bigint)[];
-    const tCols = cols.map((c) => (t.columns.includes(c) ? (t.getColumn(c).toArray() as unknown[]) : []));
-    // rows of the full run knowable before the cut, matched to the truncated run by position
-    let n = 0;
-    while (n < avail.length && Number(avail[n]) < cut) n++;
-    for (let i = 0; i < n; i++) {
-      compared++;
-      if (i >= tAvail.length || Number(tEvent[i]) !== Number(tsEvent[i])) {
-        violations.push({
-          cutUs: cut,
-          column: "(row missing)",
-          tsEventUs: Number(tsEvent[i]),
-          full: null,
-          truncated: null,
-        });
-        break;
-      }
-      for (let k = 0; k < cols.length; k++) {
-        const a = fullCols[k]![i];
-        const b = tCols[k]![i];
-        if (!Object.is(a, b) && !(typeof a === "bigint" && typeof b === "bigint" && a === b)) {
-          if (violations.length < maxViolations) {
-            violations.push({
-              cutUs: cut,
-              column: cols[k]!,
-              tsEventUs: Number(tsEvent[i]),
-              full: a === null || a === undefined ? null : Number(a),
-              truncated: b === null || b === undefined ? null : Number(b),
-            });
-          }
-        }
-      }
-    }
+  return checkPrefixTruncationColumns(
+    frameRows(full),
+    async (cut) => frameRows(await run(cut)),
+    cutsUs,
+    full.columns,
+    maxViolations,
+  );
+}
+
+function frameRows(df: pl.DataFrame): ColumnRows {
+  const values = new Map<string, Float64Array>();
+  for (const name of df.columns) {
+    const col = df.select(pl.col(name).cast(pl.Float64).fillNull(pl.lit(Number.NaN))).getColumn(name);
+    values.set(name, Float64Array.from(col.toTypedArray() as Float64Array));
   }
-  return { passed: violations.length === 0, cuts: cutsUs.length, rowsCompared: compared, violations };
+  return { n: df.height, values };
 }
 
 /** Typed-column form of a frame for `checkPrefixTruncationColumns`: n rows, NaN = null. */

@@ -68,6 +68,39 @@ const SPINE_UNITS: Record<(typeof SPINE_COLUMNS)[number], string> = {
   bar_duration_us: "µs",
 };
 
+/** The spine columns every frame starts with (Int64, with units), in `SPINE_COLUMNS` order. */
+export const SPINE_FRAME_COLUMNS: readonly FrameColumn[] = SPINE_COLUMNS.map((name) => ({
+  name,
+  dtype: "Int64" as const,
+  unit: SPINE_UNITS[name],
+}));
+
+/**
+ * Default warm-up of a clock spine, µs: 2w + 2 rows of `stepMs` for the longest window w (rows) — the
+ * window fills (w) and passes one rolling-sum rebuild point (< w more rows, see engine/rolling.ts), after
+ * which rows are bitwise identical to a run started earlier.
+ */
+export function clockWarmupUs(maxWarmupRows: number, stepMs: number): number {
+  return (2 * maxWarmupRows + 2) * stepMs * US_PER_MS;
+}
+
+/**
+ * A DataFrame from typed columns: `data[k]` (float64, NaN = null) becomes column `columns[k]`, cast to
+ * Int64 (values must be integers exact in float64) or kept Float64 with NaN → null.
+ */
+export function typedColumnsToFrame(
+  columns: readonly { readonly name: string; readonly dtype: "Int64" | "Float64" }[],
+  data: readonly Float64Array[],
+): pl.DataFrame {
+  const series: pl.Series[] = [];
+  const exprs: pl.Expr[] = [];
+  columns.forEach((c, k) => {
+    series.push(pl.Series(c.name, data[k]!, pl.Float64));
+    exprs.push(c.dtype === "Int64" ? pl.col(c.name).cast(pl.Int64) : pl.col(c.name).fillNan(null));
+  });
+  return pl.DataFrame(series).select(...exprs);
+}
+
 /** Resolves the instrument, validates the config and builds the operators. @throws ConfigError. */
 export async function planFeatureFrame(
   req: FeatureFrameRequest,
@@ -91,7 +124,7 @@ export async function planFeatureFrame(
   const operators = [...families.map((f) => f.create(config)), ...extraOperators];
   const outputs: OutputSpec[] = operators.flatMap((op) => op.outputs);
   const columns: FrameColumn[] = [
-    ...SPINE_COLUMNS.map((name) => ({ name, dtype: "Int64" as const, unit: SPINE_UNITS[name] })),
+    ...SPINE_FRAME_COLUMNS,
     ...outputs.map((o) => ({
       name: o.name,
       dtype: o.dtype === "i64" ? ("Int64" as const) : ("Float64" as const),
@@ -101,10 +134,8 @@ export async function planFeatureFrame(
   let warmupUs: number;
   if (config.warmupMs !== undefined) warmupUs = config.warmupMs * US_PER_MS;
   else if (config.spine.type === "clock") {
-    // 2w + 1 rows: the window fills (w) and passes one rolling-sum rebuild point (< w more rows, see
-    // engine/rolling.ts), after which rows are bitwise identical to a run started earlier
     const rows = outputs.reduce((m, o) => Math.max(m, o.warmupRows), 0);
-    warmupUs = (2 * rows + 2) * config.spine.stepMs * US_PER_MS;
+    warmupUs = clockWarmupUs(rows, config.spine.stepMs);
   } else warmupUs = 0;
   return {
     config,
@@ -142,15 +173,14 @@ export function replayOf(plan: FeaturePlan, req: FeatureFrameRequest): Replay {
 
 /** Converts one batch to a DataFrame with the plan's columns (NaN → null). */
 export function batchToFrame(plan: FeaturePlan, b: FeatureBatch): pl.DataFrame {
-  const spine = [b.tsEventUs, b.tsEndUs, b.availableAtUs, b.barIndex, b.barDurationUs];
-  const series: pl.Series[] = [];
-  const exprs: pl.Expr[] = [];
-  plan.columns.forEach((c, k) => {
-    const data = k < spine.length ? spine[k]! : b.columns[k - spine.length]!;
-    series.push(pl.Series(c.name, data, pl.Float64));
-    exprs.push(c.dtype === "Int64" ? pl.col(c.name).cast(pl.Int64) : pl.col(c.name).fillNan(null));
-  });
-  return pl.DataFrame(series).select(...exprs);
+  return typedColumnsToFrame(plan.columns, [
+    b.tsEventUs,
+    b.tsEndUs,
+    b.availableAtUs,
+    b.barIndex,
+    b.barDurationUs,
+    ...b.columns,
+  ]);
 }
 
 /** Streams the feature frame as DataFrame batches of up to `batchRows` rows, in row order. */

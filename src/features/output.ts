@@ -7,10 +7,10 @@
  * CSV is written batch by batch (memory bounded by the batch size); Parquet collects the frame first
  * (the frame, not the input, must fit in memory).
  */
-import { createHash } from "node:crypto";
 import { appendFile, mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, extname, resolve } from "node:path";
 import pl from "nodejs-polars";
+import { canonicalJsonSha256 } from "../core/canonical-json.js";
 import { ConfigError } from "../core/errors.js";
 import { usToIso } from "../core/time.js";
 import { type CodeVersion, codeVersion } from "../core/version.js";
@@ -69,18 +69,7 @@ export function configHash(plan: FeaturePlan): string {
     end_us: plan.endUs,
     config: plan.config,
   };
-  return createHash("sha256").update(canonicalJson(def)).digest("hex");
-}
-
-function canonicalJson(v: unknown): string {
-  if (v === null || typeof v !== "object") return JSON.stringify(v) ?? "null";
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(",")}]`;
-  const o = v as Record<string, unknown>;
-  return `{${Object.keys(o)
-    .filter((k) => o[k] !== undefined)
-    .sort()
-    .map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`)
-    .join(",")}}`;
+  return canonicalJsonSha256(def);
 }
 
 /**

@@ -10,11 +10,12 @@
  *   engine has not fed yet (peeking ahead in the batch) is a violation naming the operator, table, row and
  *   its ts_local_us. Views cost a Proxy lookup per read, so the guard is for gate runs, not production runs.
  */
-import pl from "nodejs-polars";
+import type pl from "nodejs-polars";
 import { US_PER_HOUR, US_PER_MS } from "../core/time.js";
 import type { EventCursor, JsonValue, Operator, SourceRole, SpineRow } from "../engine/operator.js";
 import { ROLE_TABLE } from "../engine/operator.js";
 import { MutableEventCursor, Replay, type ReplaySummary } from "../engine/replay.js";
+import { typedColumnsToFrame } from "../features/frame.js";
 import type { LevelColumn, TypedColumn, TypedRows } from "../query/query.js";
 import { BOOK_DEPTH, TABLES } from "../schema/tables.js";
 import type { PipelinePlan } from "./plan.js";
@@ -321,13 +322,12 @@ export function frameOf(
   columns: readonly { readonly name: string; readonly dtype: "Int64" | "Float64" }[],
   values: ReadonlyMap<string, Float64Array>,
 ): pl.DataFrame {
-  const series: pl.Series[] = [];
-  const exprs: pl.Expr[] = [];
-  for (const c of columns) {
-    const v = values.get(c.name);
-    if (!v) throw new Error(`frameOf: no values for column ${c.name}`);
-    series.push(pl.Series(c.name, v, pl.Float64));
-    exprs.push(c.dtype === "Int64" ? pl.col(c.name).cast(pl.Int64) : pl.col(c.name).fillNan(null));
-  }
-  return pl.DataFrame(series).select(...exprs);
+  return typedColumnsToFrame(
+    columns,
+    columns.map((c) => {
+      const v = values.get(c.name);
+      if (!v) throw new Error(`frameOf: no values for column ${c.name}`);
+      return v;
+    }),
+  );
 }

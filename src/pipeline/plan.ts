@@ -9,6 +9,7 @@ import { ConfigError } from "../core/errors.js";
 import { toUs, US_PER_MS } from "../core/time.js";
 import type { Operator } from "../engine/operator.js";
 import { type EventSpineConfig, parseSpineConfig } from "../engine/spine.js";
+import { clockWarmupUs, SPINE_FRAME_COLUMNS } from "../features/frame.js";
 import { SymbolRegistry } from "../lake/registry.js";
 import type { TableName } from "../schema/tables.js";
 import type { PipelineColumn } from "./gate-types.js";
@@ -51,14 +52,6 @@ export interface PipelinePlan {
   readonly featureNames: readonly string[];
   readonly trainFraction: number;
 }
-
-const SPINE_UNITS: Readonly<Record<string, string>> = {
-  ts_event_us: "µs since epoch (bar start)",
-  ts_end_us: "µs since epoch (bar end)",
-  available_at_us: "µs since epoch (earliest knowable)",
-  bar_index: "bars since anchor",
-  bar_duration_us: "µs",
-};
 
 /** Request spine → engine spine config. @throws ConfigError (never for a validated request). */
 export function engineSpine(spine: PipelineRequest["spine"]): EventSpineConfig {
@@ -161,12 +154,7 @@ export async function planPipeline(
     };
   });
   const columns: PipelineColumn[] = [
-    ...Object.entries(SPINE_UNITS).map(([name, unit]) => ({
-      name,
-      role: "spine" as const,
-      dtype: "Int64" as const,
-      unit,
-    })),
+    ...SPINE_FRAME_COLUMNS.map((c) => ({ ...c, role: "spine" as const })),
     ...operators.flatMap((o) =>
       o.outputs.map((x) => ({
         name: x.name,
@@ -186,7 +174,7 @@ export async function planPipeline(
     0,
   );
   let warmupUs = (req.constraints.warmup_ms ?? DEFAULT_WARMUP_MS) * US_PER_MS;
-  if (spine.type === "clock") warmupUs = Math.max(warmupUs, (2 * maxWarmRows + 2) * spine.stepMs * US_PER_MS);
+  if (spine.type === "clock") warmupUs = Math.max(warmupUs, clockWarmupUs(maxWarmRows, spine.stepMs));
   return {
     request: req,
     exchange,
