@@ -143,7 +143,44 @@ export function parseLabelSpec(input: unknown): LabelSpec {
  * `available_at_us` of the row that touched a barrier) for `triple_barrier`.
  */
 export function labelOutputNames(spec: LabelSpec): string[] {
-  return spec.type === "triple_barrier" ? [spec.name, `${spec.name}_touch_us`] : [spec.name];
+  return labelOutputColumns(spec).map((c) => c.name);
+}
+
+/** One output column of a label: name, frame dtype and unit. */
+export interface LabelOutputColumn {
+  readonly name: string;
+  readonly dtype: "Int64" | "Float64";
+  readonly unit: string;
+}
+
+/**
+ * Output columns of a label spec, in frame order: the label itself, plus `<name>_touch_us` (Int64, µs)
+ * for `triple_barrier`.
+ */
+export function labelOutputColumns(spec: LabelSpec): LabelOutputColumn[] {
+  switch (spec.type) {
+    case "forward_return":
+      return [
+        {
+          name: spec.name,
+          dtype: "Float64",
+          unit: spec.normalization === "standardized" ? "z-score (train-split fit)" : "return (ratio)",
+        },
+      ];
+    case "direction":
+      return [{ name: spec.name, dtype: "Float64", unit: "class {0,1}" }];
+    case "three_class":
+      return [{ name: spec.name, dtype: "Float64", unit: "class {-1,0,1}" }];
+    case "triple_barrier":
+      return [
+        { name: spec.name, dtype: "Float64", unit: "class {-1,0,1}" },
+        {
+          name: `${spec.name}_touch_us`,
+          dtype: "Int64",
+          unit: "µs since epoch (available_at_us of the touching row)",
+        },
+      ];
+  }
 }
 
 /**

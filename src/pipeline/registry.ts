@@ -26,6 +26,7 @@ import { BUILTIN_AGGREGATIONS } from "./aggregations/index.js";
 
 /** Pipeline modes of request v2. */
 export const PIPELINE_MODES = ["bar_then_feature", "tick_then_bar", "event_joined"] as const;
+/** One of `PIPELINE_MODES`. */
 export type PipelineMode = (typeof PIPELINE_MODES)[number];
 
 /**
@@ -34,6 +35,7 @@ export type PipelineMode = (typeof PIPELINE_MODES)[number];
  * OFI increment), then aggregate it over the bar (Pattern B).
  */
 export const AGGREGATION_STAGES = ["aggregate_then_feature", "feature_then_aggregate"] as const;
+/** One of `AGGREGATION_STAGES`. */
 export type AggregationStage = (typeof AGGREGATION_STAGES)[number];
 
 /**
@@ -42,6 +44,7 @@ export type AggregationStage = (typeof AGGREGATION_STAGES)[number];
  * nearest joins look ahead and are never allowed for features.
  */
 export const JOIN_STRATEGIES = ["in_bar", "asof_backward"] as const;
+/** One of `JOIN_STRATEGIES`. */
 export type JoinStrategy = (typeof JOIN_STRATEGIES)[number];
 
 /** PIT policy of an aggregation: features only look backward; `window` says which events a row sees. */
@@ -160,10 +163,12 @@ export class AggregationRegistry {
     return this;
   }
 
+  /** The aggregation registered as `name`, or undefined. */
   get(name: string): AggregationSpec | undefined {
     return this.specs.get(name);
   }
 
+  /** True when `name` is registered. */
   has(name: string): boolean {
     return this.specs.has(name);
   }
@@ -173,6 +178,7 @@ export class AggregationRegistry {
     return [...this.specs.keys()];
   }
 
+  /** Registered specs, in registration order. */
   list(): AggregationSpec[] {
     return [...this.specs.values()];
   }

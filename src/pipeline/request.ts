@@ -206,7 +206,9 @@ export const requestSchema = z
 
 /** A request as written (JSON). */
 export type PipelineRequest = z.infer<typeof requestSchema>;
+/** One entry of `operators` in a request. */
 export type RequestOperator = PipelineRequest["operators"][number];
+/** One entry of `sources` in a request. */
 export type RequestSource = PipelineRequest["sources"][number];
 
 /** One validation problem: JSON path (`$.operators[2].agg`) and message. */

@@ -16,8 +16,8 @@
  * decision: { status, reasons }, artifacts: { output_dir, paths }, problems }`.
  */
 
-import { createHash } from "node:crypto";
 import { resolve } from "node:path";
+import { canonicalJsonSha256 } from "../core/canonical-json.js";
 import { ConfigError, PointlineError } from "../core/errors.js";
 import { toUs, usToIso } from "../core/time.js";
 import { type CodeVersion, codeVersion } from "../core/version.js";
@@ -26,7 +26,7 @@ import { evaluateMetrics, type MetricResult } from "./evaluation.js";
 import { type FeatureRun, frameOf, type RunOptions, runFeatures } from "./execute.js";
 import type { Decision, GateResult, PipelineColumn } from "./gate-types.js";
 import { hashColumns, runGates } from "./gates.js";
-import { computeLabels, type LabelFit } from "./labels.js";
+import { computeLabels, type LabelFit, labelOutputColumns } from "./labels.js";
 import { resolveOutputDir } from "./paths.js";
 import { type PipelinePlan, planPipeline } from "./plan.js";
 import { AggregationRegistry } from "./registry.js";
@@ -79,23 +79,6 @@ export interface PipelineOutput {
   readonly problems: readonly RequestProblem[];
 }
 
-/** sha256 of a JSON value with object keys sorted (stable across key order). */
-export function jsonSha256(v: unknown): string {
-  const canon = (x: unknown): unknown =>
-    Array.isArray(x)
-      ? x.map(canon)
-      : x !== null && typeof x === "object"
-        ? Object.fromEntries(
-            Object.keys(x as object)
-              .sort()
-              .map((k) => [k, canon((x as Record<string, unknown>)[k])]),
-          )
-        : x;
-  return createHash("sha256")
-    .update(JSON.stringify(canon(v)))
-    .digest("hex");
-}
-
 /** The output of a request rejected before any data was read (invalid request, bad output_dir, unknown symbol). */
 export function rejectedOutput(
   input: unknown,
@@ -120,7 +103,7 @@ function rejected(
       elapsed_ms: Date.now() - started,
       timings_ms: {},
       code_version: codeVersion(),
-      request_sha256: jsonSha256(input),
+      request_sha256: canonicalJsonSha256(input),
     },
     resolved_plan: null,
     data_feasibility: null,
@@ -137,33 +120,6 @@ function rejected(
     artifacts: { output_dir: null, paths: [] },
     problems,
   };
-}
-
-/** Label columns of a plan after labels are computed: names, dtype and unit. */
-function labelColumns(plan: PipelinePlan, names: readonly string[]): PipelineColumn[] {
-  return names.map((name) => ({
-    name,
-    role: "label" as const,
-    dtype: name.endsWith("_touch_us") ? ("Int64" as const) : ("Float64" as const),
-    unit: name.endsWith("_touch_us")
-      ? "µs since epoch (available_at_us of the touching row)"
-      : unitOfLabel(plan, name),
-  }));
-}
-
-function unitOfLabel(plan: PipelinePlan, name: string): string {
-  const spec = plan.labels.find((l) => l.name === name);
-  if (!spec) return "";
-  switch (spec.type) {
-    case "forward_return":
-      return (spec as { normalization?: string }).normalization === "standardized"
-        ? "z-score (train-split fit)"
-        : "return (ratio)";
-    case "direction":
-      return "class {0,1}";
-    default:
-      return "class {-1,0,1}";
-  }
 }
 
 /** Features + labels of one feature run (labels fitted on its own training split). */
@@ -239,7 +195,10 @@ export async function runPipeline(input: unknown, options: PipelineOptions): Pro
     if (!(e instanceof ConfigError)) throw e;
     return rejected(input, started, [{ path: "$.labels", message: e.message }], [`labels: ${e.message}`]);
   }
-  const columns = [...plan.columns, ...labelColumns(plan, labelled.labelNames)];
+  const columns: PipelineColumn[] = [
+    ...plan.columns,
+    ...plan.labels.flatMap(labelOutputColumns).map((c) => ({ ...c, role: "label" as const })),
+  ];
   const outputHash = hashColumns(columns, labelled.values);
   lap("labels", t);
 
@@ -266,7 +225,7 @@ export async function runPipeline(input: unknown, options: PipelineOptions): Pro
   if (full.n === 0) reasons.push("the run produced no rows (check timeline, sources and spine)");
   const decision: Decision = { status: reasons.length === 0 ? "accept" : "reject", reasons };
   const s = full.summary;
-  const requestHash = jsonSha256(req);
+  const requestHash = canonicalJsonSha256(req);
   const output: PipelineOutput = {
     schema_version: "2.0",
     request_id: req.request_id,
