@@ -37,16 +37,7 @@ import { parseFeatureRunConfig } from "../../src/features/config.js";
 import { streamFeatureFrame } from "../../src/features/frame.js";
 import { loadManifests } from "../../src/lake/catalog.js";
 import { type ColumnAgreement, comparatorSelfTest, compareFrames, type FrameAgreement } from "./compare.js";
-import {
-  DATA_DIR,
-  DEFAULT_SEED,
-  DEFAULT_TRADES,
-  EXCHANGE,
-  ensureLake,
-  flag,
-  formatLake,
-  SYMBOL,
-} from "./generate.js";
+import { DATA_DIR, DEFAULT_SEED, DEFAULT_TRADES, EXCHANGE, ensureLake, flag, SYMBOL } from "./generate.js";
 import { type PeerSpine, polarsPeer } from "./polars-peer.js";
 import { byFile, summarizeProfile } from "./profile.js";
 
@@ -397,8 +388,29 @@ async function main(args: readonly string[]): Promise<number> {
   const tStart = performance.now();
 
   console.log("## Calibration and lake\n");
-  const { gen, cached } = await ensureLake({ trades, seed, force: args.includes("--force") });
-  console.log(`${cached ? "cached " : ""}${formatLake(gen)}\n`);
+  // generation holds gigabytes of builders in its process: run it (or the cache check) in a child, so
+  // this process stays small for the memory probe and the measured children (a first run that generated
+  // in-process was OOM-killed during the probe on this 24 GB machine)
+  await new Promise<void>((ok, fail) => {
+    const gen = spawn(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        fileURLToPath(new URL("./generate.ts", import.meta.url)),
+        "--trades",
+        String(trades),
+        "--seed",
+        String(seed),
+        ...(args.includes("--force") ? ["--force"] : []),
+      ],
+      { stdio: "inherit" },
+    );
+    gen.on("error", fail);
+    gen.on("close", (code) => (code === 0 ? ok() : fail(new Error(`generate.ts exited with ${code}`))));
+  });
+  const { gen } = await ensureLake({ trades, seed, log: () => {} });
+  console.log("");
   const startUs = gen.startUs;
   const endUs = gen.endUs;
   const halfEndUs = startUs + Math.floor((endUs - startUs) / 2 / US_PER_SECOND) * US_PER_SECOND;
