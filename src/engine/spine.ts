@@ -30,7 +30,8 @@ import { ConfigError } from "../core/errors.js";
 import { MAX_EXACT_INT } from "../core/fixed.js";
 import { US_PER_DAY, US_PER_MS } from "../core/time.js";
 import { SIDE_BUY, SIDE_SELL } from "../schema/tables.js";
-import type { SpineRow } from "./operator.js";
+import type { JsonValue, SpineRow } from "./operator.js";
+import { stateNumber, stateObject } from "./operator.js";
 
 const common = {
   /** Emit a bar still open at a day boundary or at the range end (default false: counted as unassigned). */
@@ -165,6 +166,24 @@ class BarTally {
     }
     this.qtyInt += qtyInt;
   }
+  snapshot(): JsonValue {
+    const st = this.stats;
+    return {
+      trades: this.trades,
+      qtyInt: this.qtyInt,
+      tradesInRange: st.tradesInRange,
+      unassignedTrades: st.unassignedTrades,
+      unassignedQtyInt: st.unassignedQtyInt,
+    };
+  }
+  restore(state: JsonValue): void {
+    const s = stateObject(state, "spine tally");
+    this.trades = stateNumber(s, "trades");
+    this.qtyInt = stateNumber(s, "qtyInt");
+    this.stats.tradesInRange = stateNumber(s, "tradesInRange");
+    this.stats.unassignedTrades = stateNumber(s, "unassignedTrades");
+    this.stats.unassignedQtyInt = stateNumber(s, "unassignedQtyInt");
+  }
   settle(kept: boolean): void {
     if (!kept) {
       this.stats.unassignedTrades += this.trades;
@@ -186,6 +205,13 @@ export interface Spine {
   finish(endUs: number, sink: SpineSink): void;
   /** Where the replay must start for bars to be identical to a run from the beginning of time. */
   replayStartUs(startUs: number, warmupUs: number): number;
+  /** State between two events (open bar, counters, day anchor, stats) as JSON. */
+  snapshot(): JsonValue;
+  /**
+   * Restores `snapshot()` into a spine of the same config (after `replayStartUs`).
+   * @throws ConfigError if the state is of another spine type or threshold; TypeError if malformed.
+   */
+  restore(state: JsonValue): void;
 }
 
 /** What a spine needs from the run: output start and the instrument's increments. */
@@ -290,6 +316,29 @@ class ClockSpine implements Spine {
     while (this.barStart + this.stepUs <= tsUs) this.close(sink);
   }
 
+  snapshot(): JsonValue {
+    return {
+      type: "clock",
+      stepUs: this.stepUs,
+      startUs: this.startUs,
+      barStart: this.barStart,
+      rows: this.rows,
+      tally: this.tally.snapshot(),
+    };
+  }
+
+  restore(state: JsonValue): void {
+    const s = stateObject(state, "clock spine");
+    if (s.type !== "clock" || stateNumber(s, "stepUs") !== this.stepUs)
+      throw new ConfigError(
+        `spine state (${String(s.type)}, step ${String(s.stepUs)} µs) is not this clock spine's (step ${this.stepUs} µs)`,
+      );
+    this.startUs = stateNumber(s, "startUs");
+    this.barStart = stateNumber(s, "barStart");
+    this.rows = stateNumber(s, "rows");
+    this.tally.restore(s.tally ?? null);
+  }
+
   onTrade(t: SpineTrade, sink: SpineSink): void {
     if (t.tsLocalUs >= this.startUs) this.tally.add(t.qtyInt, true);
     sink.feedTrade(t.qtyInt, false);
@@ -341,6 +390,36 @@ class ThresholdSpine implements Spine {
     const s = Math.floor((startUs - warmupUs) / US_PER_DAY) * US_PER_DAY;
     this.dayEndUs = s + US_PER_DAY;
     return s;
+  }
+
+  snapshot(): JsonValue {
+    return {
+      type: this.kind,
+      threshold: this.threshold,
+      open: this.open,
+      openUs: this.openUs,
+      acc: this.acc,
+      barIndex: this.barIndex,
+      dayEndUs: this.dayEndUs,
+      rows: this.rows,
+      tally: this.tally.snapshot(),
+    };
+  }
+
+  restore(state: JsonValue): void {
+    const s = stateObject(state, "event spine");
+    if (s.type !== this.kind || stateNumber(s, "threshold") !== this.threshold)
+      throw new ConfigError(
+        `spine state (${String(s.type)}, threshold ${String(s.threshold)}) is not this spine's (${this.kind}, threshold ${this.threshold} increments)`,
+      );
+    if (typeof s.open !== "boolean") throw new TypeError("state field open must be a boolean");
+    this.open = s.open;
+    this.openUs = stateNumber(s, "openUs");
+    this.acc = stateNumber(s, "acc");
+    this.barIndex = stateNumber(s, "barIndex");
+    this.dayEndUs = stateNumber(s, "dayEndUs");
+    this.rows = stateNumber(s, "rows");
+    this.tally.restore(s.tally ?? null);
   }
 
   advanceTo(tsUs: number, sink: SpineSink): void {

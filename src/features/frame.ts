@@ -9,6 +9,7 @@
 import pl from "nodejs-polars";
 import { ConfigError } from "../core/errors.js";
 import { type TimeInput, toUs, US_PER_MS } from "../core/time.js";
+import type { DriverSnapshot } from "../engine/driver.js";
 import type { Operator, OutputSpec } from "../engine/operator.js";
 import { type FeatureBatch, Replay, type ReplaySummary, SPINE_COLUMNS } from "../engine/replay.js";
 import { SymbolRegistry } from "../lake/registry.js";
@@ -37,6 +38,14 @@ export interface FeatureFrameRequest {
   readonly onProgress?: (doneUs: number, fromUs: number, toUs: number) => void;
   /** Families to choose from (default: every family, `FAMILIES`); each is still gated by its flag. */
   readonly families?: readonly FamilyDef[];
+  /** Driver snapshots after these event counts (1-based, ascending) go to `onCheckpoint`. */
+  readonly checkpointAtEvents?: readonly number[];
+  readonly onCheckpoint?: (snapshot: DriverSnapshot) => void;
+  /**
+   * Continue a run of the same request from a Driver snapshot (any process): the frame then holds only
+   * the rows after the snapshot point, bitwise equal to those of the uninterrupted run.
+   */
+  readonly restore?: DriverSnapshot;
 }
 
 /** Column description for manifests and docs. */
@@ -168,6 +177,9 @@ export function replayOf(plan: FeaturePlan, req: FeatureFrameRequest): Replay {
     ...(req.batchRows !== undefined ? { batchRows: req.batchRows } : {}),
     ...(req.prefetch !== undefined ? { prefetch: req.prefetch } : {}),
     ...(req.onProgress ? { onProgress: req.onProgress } : {}),
+    ...(req.checkpointAtEvents ? { checkpointAtEvents: req.checkpointAtEvents } : {}),
+    ...(req.onCheckpoint ? { onCheckpoint: req.onCheckpoint } : {}),
+    ...(req.restore ? { restore: req.restore } : {}),
   });
 }
 
