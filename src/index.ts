@@ -32,6 +32,17 @@ export type {
   SourceRole,
   SpineRow,
 } from "./engine/operator.js";
+export {
+  CollectSink,
+  Driver,
+  type DriverConfig,
+  type DriverSnapshot,
+  type EventChunk,
+  type EventSource,
+  type FrameSink,
+  type StreamSpec,
+} from "./engine/driver.js";
+export { LakeSource, type LakeSourceConfig, type LakeStream } from "./engine/lake-source.js";
 export { checkPrefixTruncation, type PitCheckResult, type PitViolation } from "./engine/pit.js";
 export {
   type FeatureBatch,
