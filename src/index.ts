@@ -21,17 +21,6 @@ export {
 } from "./core/fixed.js";
 export { compareEventKeys, type EventKey, totalOrderPermutation } from "./core/order.js";
 export { parseEpochToUs, type TimeInput, toUs, usToIso, utcDate } from "./core/time.js";
-export { CanonicalHasher, canonicalFrameHash } from "./engine/hash.js";
-export type {
-  EventCursor,
-  InstrumentInfo,
-  JsonValue,
-  Operator,
-  OperatorContext,
-  OutputSpec,
-  SourceRole,
-  SpineRow,
-} from "./engine/operator.js";
 export {
   CollectSink,
   Driver,
@@ -42,7 +31,18 @@ export {
   type FrameSink,
   type StreamSpec,
 } from "./engine/driver.js";
+export { CanonicalHasher, canonicalFrameHash } from "./engine/hash.js";
 export { LakeSource, type LakeSourceConfig, type LakeStream } from "./engine/lake-source.js";
+export type {
+  EventCursor,
+  InstrumentInfo,
+  JsonValue,
+  Operator,
+  OperatorContext,
+  OutputSpec,
+  SourceRole,
+  SpineRow,
+} from "./engine/operator.js";
 export { checkPrefixTruncation, type PitCheckResult, type PitViolation } from "./engine/pit.js";
 export {
   type FeatureBatch,
