@@ -64,8 +64,8 @@ export { type FeatureManifest, writeFeatureFrame } from "./features/output.js";
 export type { AdapterOptions, SourceAdapter } from "./ingest/adapter.js";
 export { INGEST_KINDS, type IngestKind, type IngestRequest, ingestFiles } from "./ingest/ingest.js";
 export { formatReport, type IngestReport } from "./ingest/report.js";
-export type { FileManifest, PartInfo } from "./ingest/session.js";
 export { type CoverageRow, dataCoverage, loadManifests } from "./lake/catalog.js";
+export type { FileManifest, PartInfo } from "./lake/manifest.js";
 export { type SymbolEntry, SymbolRegistry } from "./lake/registry.js";
 export { listSymbols } from "./lake/symbols.js";
 export {
