@@ -49,7 +49,7 @@ export {
 } from "./engine/spine.js";
 export { catalogMarkdown, featureCatalog } from "./features/catalog.js";
 export { type FeatureRunConfig, type FeatureRunInput, parseFeatureRunConfig } from "./features/config.js";
-export { buildCrossVenueMidFrame } from "./features/cross-venue.js";
+export { buildCrossVenueMidFrame } from "./features/cross-venue-frame.js";
 export { FAMILIES } from "./features/families.js";
 export type { FamilyDef, FeatureMeta } from "./features/family.js";
 export {
