@@ -60,7 +60,7 @@ export {
 } from "./engine/spine.js";
 export { catalogMarkdown, featureCatalog } from "./features/catalog.js";
 export { type FeatureRunConfig, type FeatureRunInput, parseFeatureRunConfig } from "./features/config.js";
-export { buildCrossVenueMidFrame } from "./features/cross-venue.js";
+export { buildCrossVenueMidFrame } from "./features/cross-venue-frame.js";
 export { FAMILIES } from "./features/families.js";
 export type { FamilyDef, FeatureMeta } from "./features/family.js";
 export {
@@ -75,8 +75,8 @@ export { type FeatureManifest, writeFeatureFrame } from "./features/output.js";
 export type { AdapterOptions, SourceAdapter } from "./ingest/adapter.js";
 export { INGEST_KINDS, type IngestKind, type IngestRequest, ingestFiles } from "./ingest/ingest.js";
 export { formatReport, type IngestReport } from "./ingest/report.js";
-export type { FileManifest, PartInfo } from "./ingest/session.js";
 export { type CoverageRow, dataCoverage, loadManifests } from "./lake/catalog.js";
+export type { FileManifest, PartInfo } from "./lake/manifest.js";
 export { type SymbolEntry, SymbolRegistry } from "./lake/registry.js";
 export { listSymbols } from "./lake/symbols.js";
 export {

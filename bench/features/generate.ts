@@ -46,8 +46,8 @@ import { join, relative, resolve } from "node:path";
 import pl from "nodejs-polars";
 import { US_PER_DAY, US_PER_HOUR, utcDate } from "../../src/core/time.js";
 import { newReport } from "../../src/ingest/report.js";
-import type { FileManifest, PartInfo } from "../../src/ingest/session.js";
 import { fileManifestPath, partFileName, partitionDir, stableId } from "../../src/lake/layout.js";
+import type { FileManifest, PartInfo } from "../../src/lake/manifest.js";
 import { SymbolRegistry } from "../../src/lake/registry.js";
 import { BOOK_DEPTH, type TableName, tableColumns } from "../../src/schema/tables.js";
 import {

@@ -4,7 +4,7 @@
  * `load` per chunk answered by the chunk's typed rows, their ArrayBuffers transferred (zero copy).
  */
 import { parentPort } from "node:worker_threads";
-import type { PartInfo } from "../ingest/session.js";
+import type { PartInfo } from "../lake/manifest.js";
 import type { TypedRows } from "../query/query.js";
 import { type EngineSource, SourceReader } from "./source.js";
 

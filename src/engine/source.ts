@@ -6,9 +6,9 @@
  */
 import { resolve } from "node:path";
 import pl from "nodejs-polars";
-import { sha256File } from "../ingest/lines.js";
-import type { FileManifest, PartInfo } from "../ingest/session.js";
 import { partsFor } from "../lake/catalog.js";
+import { sha256File } from "../lake/hash.js";
+import type { FileManifest, PartInfo } from "../lake/manifest.js";
 import { TypedConverter, type TypedRows } from "../query/query.js";
 import { type TableName, tableColumns } from "../schema/tables.js";
 import { ROLE_TABLE, type SourceRole } from "./operator.js";

@@ -17,14 +17,13 @@
  * must match (e.g. both USDT) for the basis to be a price difference; that is the caller's choice.
  *
  * Also here: `crossVenueMids` (the two as-of mids as columns `spot_mid_px`, `perp_mid_px`, Pointline's
- * pre-joined input columns) and `buildCrossVenueMidFrame`, which computes them on a clock spine.
+ * pre-joined input columns); `buildCrossVenueMidFrame` (cross-venue-frame.ts) computes them on a clock
+ * spine.
  *
  * Warm-up: 0 rows (as-of values). Both legs are fed in one replay in the total order (ts_local_us, table
  * rank, file_id, file_line_number), so each row sees exactly the events of both venues before its cut.
  */
-import type pl from "nodejs-polars";
 import { ConfigError } from "../core/errors.js";
-import type { TimeInput } from "../core/time.js";
 import type {
   EventCursor,
   JsonValue,
@@ -207,53 +206,3 @@ export const crossVenueMids: FamilyDef = {
     return new CrossVenueOperator("mids");
   },
 };
-
-/** One instrument of `buildCrossVenueMidFrame`. */
-export interface VenueInstrument {
-  readonly exchange: string;
-  /** Exchange symbol as stored, e.g. BTCUSDT. */
-  readonly symbol: string;
-}
-
-/** Request of `buildCrossVenueMidFrame`. */
-export interface CrossVenueMidFrameRequest {
-  /** Lake root. */
-  readonly lake: string;
-  /** The perpetual (or any first leg): its book gives `perp_mid_px`. */
-  readonly perp: VenueInstrument;
-  /** The spot (second leg): its book gives `spot_mid_px`. */
-  readonly spot: VenueInstrument;
-  /** Inclusive start / exclusive end of the output range (ISO string, Date or µs). */
-  readonly start: TimeInput;
-  readonly end: TimeInput;
-  /** Clock step, ms (default 1000). */
-  readonly stepMs?: number;
-  /** History replayed before `start`, ms (default: the clock default of `FeatureRunConfig.warmupMs`). */
-  readonly warmupMs?: number;
-}
-
-/**
- * As-of spot and perp mid prices on a clock spine: a DataFrame with `ts_event_us`, `ts_end_us`,
- * `available_at_us`, `bar_index`, `bar_duration_us` (Int64, µs) and `spot_mid_px`, `perp_mid_px` (Float64,
- * quote currency; null before the venue's first book row since the replay start). Row k covers
- * [t_k, t_k + step) and holds the last book row of each venue with ts_local_us < t_k + step.
- * @throws ConfigError if an instrument is not in the lake's registry or the range is empty.
- */
-export async function buildCrossVenueMidFrame(req: CrossVenueMidFrameRequest): Promise<pl.DataFrame> {
-  // imported lazily: frame.ts imports the family list, which imports this module
-  const { buildFeatureFrame } = await import("./frame.js");
-  return buildFeatureFrame({
-    lake: req.lake,
-    exchange: req.perp.exchange,
-    symbol: req.perp.symbol,
-    start: req.start,
-    end: req.end,
-    config: {
-      spine: { type: "clock", stepMs: req.stepMs ?? 1000 },
-      includeCrossVenue: true,
-      crossVenue: { exchange: req.spot.exchange, symbol: req.spot.symbol },
-      ...(req.warmupMs !== undefined ? { warmupMs: req.warmupMs } : {}),
-    },
-    families: [crossVenueMids],
-  });
-}

@@ -17,7 +17,7 @@ import { type CodeVersion, codeVersion } from "../core/version.js";
 import { CanonicalHasher } from "../engine/hash.js";
 import type { ReplaySummary } from "../engine/replay.js";
 import { hashPartitions, type InputPartition } from "../engine/source.js";
-import { sha256File } from "../ingest/lines.js";
+import { sha256File } from "../lake/hash.js";
 import {
   batchToFrame,
   type FeatureFrameRequest,

@@ -27,3 +27,46 @@ export interface SourceAdapter {
   /** Optional: sort key so that files of one stream are ingested in time order (book continuation). */
   firstTimestampUs?(path: string): Promise<number>;
 }
+
+/** What recognising a file of one format learned: the format's `kind` and where its rows go. */
+export interface RecognisedFile {
+  /** The format's discriminant, e.g. "kline" (unique among the formats of one adapter). */
+  readonly kind: string;
+  /** Exchange id (Tardis naming) the rows are stored under. */
+  readonly exchange: string;
+  /** Exchange symbol the rows are stored under. */
+  readonly symbol: string;
+}
+
+/**
+ * One file format of a multi-format adapter (one module per format, as tardis-node has one mapper per
+ * format). The adapter (e.g. `binance-vision`, ingest/vendor/binance-vision.ts) keeps a list of formats,
+ * asks each to recognise a file, and hands the file to the one that did. Adding a format = adding a
+ * module that exports a `FileFormat` and registering it in that list.
+ *
+ * `scan` and `ingest` have the contract of `SourceAdapter.scan` / `SourceAdapter.ingest`, given what
+ * `fromName` / `fromFirstLine` recognised.
+ */
+export interface FileFormat<F extends RecognisedFile = RecognisedFile> {
+  /** The `kind` of every file this format recognises. */
+  readonly kind: F["kind"];
+  /** How to name such a file, one phrase for the adapter's "expected one of" error message. */
+  readonly accepted: string;
+  /**
+   * Recognises a file from its name and path alone (reads nothing); `opts.exchange` / `opts.symbol`
+   * override what the name says.
+   * @returns null if the name is not of this format.
+   * @throws IngestError (line 1, field `format`) if the name is of this format but unusable.
+   */
+  fromName(path: string, opts: AdapterOptions): F | null;
+  /**
+   * Recognises a file whose name fits no format from its first data line (content sniffing). Only
+   * called when the caller named the symbol.
+   * @returns null if the line is not of this format.
+   */
+  fromFirstLine?(path: string, line: string, opts: AdapterOptions & { readonly symbol: string }): F | null;
+  /** True for a header line of this format (skipped when looking for the first data line). */
+  isHeader?(line: string): boolean;
+  scan(path: string, file: F, scanner: DecimalScanner): Promise<void>;
+  ingest(path: string, file: F, fi: FileIngest): Promise<void>;
+}

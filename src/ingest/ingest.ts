@@ -5,12 +5,13 @@
  */
 import { resolve } from "node:path";
 import { ConfigError } from "../core/errors.js";
+import { sha256File } from "../lake/hash.js";
 import { idFromSha256 } from "../lake/layout.js";
+import type { FileManifest } from "../lake/manifest.js";
 import { SymbolRegistry } from "../lake/registry.js";
 import type { AdapterOptions, SourceAdapter } from "./adapter.js";
 import { binanceCaptureAdapter } from "./binance/capture.js";
-import { sha256File } from "./lines.js";
-import { DecimalScanner, FileIngest, type FileIngestOptions, type FileManifest } from "./session.js";
+import { DecimalScanner, FileIngest, type FileIngestOptions } from "./session.js";
 import { tardisAdapter } from "./tardis/tardis.js";
 import { binanceVisionAdapter } from "./vendor/binance-vision.js";
 

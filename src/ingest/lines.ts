@@ -86,15 +86,3 @@ export async function readLines(
   }
   return { lines: line, sha256: hasher === null ? null : hasher.digest("hex"), bytes };
 }
-
-/** sha256 of a file's raw bytes. */
-export async function sha256File(path: string): Promise<{ sha256: string; bytes: number }> {
-  const h = createHash("sha256");
-  let bytes = 0;
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
-    const b = chunk as Buffer;
-    bytes += b.length;
-    h.update(b);
-  }
-  return { sha256: h.digest("hex"), bytes };
-}

@@ -4,38 +4,10 @@
  * (per table for rows; lines without a row are counted by reason, e.g. "header", "subscription_reply",
  * "depth_before_snapshot"). `assertBalanced` enforces the identity before anything is committed.
  */
+import type { IngestReport, TableCounts } from "../lake/manifest.js";
 import type { TableName } from "../schema/tables.js";
 
-export interface TableCounts {
-  rows_written: number;
-  rows_rejected: number;
-}
-
-export interface SequenceGap {
-  readonly exchange: string;
-  readonly symbol: string;
-  readonly line: number;
-  readonly ts_local_us: number;
-  readonly expected: string;
-  readonly got: string;
-}
-
-export interface IngestReport {
-  readonly file: string;
-  readonly file_id: number;
-  readonly sha256: string;
-  readonly format: string;
-  lines_read: number;
-  tables: Partial<Record<TableName, TableCounts>>;
-  lines_without_row: Record<string, number>;
-  rejected_by_reason: Record<string, number>;
-  /** Lines rejected before they could be routed to a table (malformed line, unknown stream). */
-  unrouted_rejected: number;
-  sequence_gaps: SequenceGap[];
-  /** Whether the same file (same sha256) had been ingested before and was replaced. */
-  replaced_previous: boolean;
-  seconds: number;
-}
+export type { IngestReport, SequenceGap, TableCounts } from "../lake/manifest.js";
 
 /** An empty report for one source file. */
 export function newReport(file: string, fileId: number, sha256: string, format: string): IngestReport {

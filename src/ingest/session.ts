@@ -24,6 +24,7 @@ import {
   quarantinePath,
   writeFileAtomic,
 } from "../lake/layout.js";
+import type { FileManifest, PartInfo } from "../lake/manifest.js";
 import type { ResolvedSymbol, SymbolRegistry } from "../lake/registry.js";
 import type { TableName } from "../schema/tables.js";
 import { assertBalanced, type IngestReport, newReport, tableCounts } from "./report.js";
@@ -90,29 +91,6 @@ export class DecimalScanner {
       m.sawDecimals ||= o.sawDecimals;
     }
   }
-}
-
-export interface PartInfo {
-  readonly path: string;
-  readonly table: TableName;
-  readonly exchange: string;
-  readonly symbol: string;
-  readonly symbol_id: number;
-  readonly date: string;
-  readonly rows: number;
-  readonly first_ts_local_us: number;
-  readonly last_ts_local_us: number;
-}
-
-export interface FileManifest {
-  readonly file_id: number;
-  readonly source: string;
-  readonly sha256: string;
-  readonly bytes: number;
-  readonly format: string;
-  readonly ingested_at: string;
-  readonly parts: PartInfo[];
-  readonly report: IngestReport;
 }
 
 /** Rows of one symbol: its registry version and per-table buffers. */

@@ -3,9 +3,9 @@
  * manifest are visible to readers, so a crashed or in-flight ingest is never half-read.
  */
 import { readdir, readFile } from "node:fs/promises";
-import type { FileManifest, PartInfo } from "../ingest/session.js";
 import type { TableName } from "../schema/tables.js";
 import { fileManifestDir } from "./layout.js";
+import type { FileManifest, PartInfo } from "./manifest.js";
 
 /** All committed file manifests of a lake, by file id; [] for a lake with none. @throws SyntaxError on a corrupt manifest. */
 export async function loadManifests(lake: string): Promise<FileManifest[]> {

@@ -29,7 +29,7 @@ import { ConfigError } from "../core/errors.js";
 import type { CodeVersion } from "../core/version.js";
 import { canonicalFrameHash } from "../engine/hash.js";
 import { hashPartitions, type InputPartition } from "../engine/source.js";
-import { sha256File } from "../ingest/lines.js";
+import { sha256File } from "../lake/hash.js";
 import type { Decision, GateResult, PipelineColumn } from "./gate-types.js";
 
 /** File names of the artifacts, in write (and `paths`) order. */

@@ -20,7 +20,7 @@ import { catalogConfig, catalogMarkdown, featureCatalog } from "../../src/featur
 import type { FeatureRunInput } from "../../src/features/config.js";
 import { FAMILIES } from "../../src/features/families.js";
 import { buildFeatureFrame, streamFeatureFrame } from "../../src/features/frame.js";
-import { sha256File } from "../../src/ingest/lines.js";
+import { sha256File } from "../../src/lake/hash.js";
 import { assertFramesIdentical } from "../helpers/engine.js";
 import { captureLake, W2024 } from "../helpers/lake.js";
 

@@ -13,7 +13,8 @@ import { formatFixed, type Increment, parseIncrement } from "../../src/core/fixe
 import { binanceCaptureAdapter } from "../../src/ingest/binance/capture.js";
 import { ingestFiles } from "../../src/ingest/ingest.js";
 import { totals } from "../../src/ingest/report.js";
-import { DecimalScanner, type FileManifest } from "../../src/ingest/session.js";
+import { DecimalScanner } from "../../src/ingest/session.js";
+import type { FileManifest } from "../../src/lake/manifest.js";
 import { SymbolRegistry } from "../../src/lake/registry.js";
 import { type LevelColumn, query } from "../../src/query/query.js";
 import { HFT, tempDir } from "../helpers/data.js";

@@ -13,7 +13,7 @@ import pl from "nodejs-polars";
 import { IngestError } from "../../src/core/errors.js";
 import { formatFixed } from "../../src/core/fixed.js";
 import { ingestFiles } from "../../src/ingest/ingest.js";
-import type { FileManifest } from "../../src/ingest/session.js";
+import type { FileManifest } from "../../src/lake/manifest.js";
 import { SymbolRegistry } from "../../src/lake/registry.js";
 import { TARDIS, tempDir } from "../helpers/data.js";
 

@@ -28,7 +28,7 @@ import {
 } from "../../engine/operator.js";
 import type { LevelColumn } from "../../query/query.js";
 import type { TableName } from "../../schema/tables.js";
-import type { AggregationContext, AggregationSpec } from "../registry.js";
+import type { AggregationContext, AggregationSpec } from "../aggregation-types.js";
 import {
   asOfWindow,
   BarOperator,

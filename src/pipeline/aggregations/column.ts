@@ -30,7 +30,7 @@ import {
 } from "../../engine/operator.js";
 import type { TypedRows } from "../../query/query.js";
 import { type TableName, tableColumns } from "../../schema/tables.js";
-import type { AggregationContext, AggregationParams, AggregationSpec } from "../registry.js";
+import type { AggregationContext, AggregationParams, AggregationSpec } from "../aggregation-types.js";
 import {
   BarOperator,
   defineAggregation,

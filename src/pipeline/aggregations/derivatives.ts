@@ -40,7 +40,7 @@ import {
   type OutputSpec,
   stateNumber,
 } from "../../engine/operator.js";
-import type { AggregationContext, AggregationSpec, JoinStrategy } from "../registry.js";
+import type { AggregationContext, AggregationSpec, JoinStrategy } from "../aggregation-types.js";
 import { BarOperator, defineAggregation, inBarWindow, MODES_BAR, out } from "./shared.js";
 
 /** The derivative-ticker aggregations, in catalogue order. */

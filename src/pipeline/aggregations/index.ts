@@ -12,9 +12,9 @@
  *   oi_low, oi_range, oi_pct_change, oi_pressure.
  *
  * Shared semantics (bar windows, split trades, null convention, state) are in shared.ts. Files here
- * import only types from ../registry.ts (which imports this list at runtime).
+ * import the spec types from ../aggregation-types.ts, never ../registry.ts (which imports this list).
  */
-import type { AggregationSpec } from "../registry.js";
+import type { AggregationSpec } from "../aggregation-types.js";
 import { BOOK_AGGREGATIONS } from "./book.js";
 import { COLUMN_AGGREGATIONS } from "./column.js";
 import { TICKER_AGGREGATIONS } from "./derivatives.js";

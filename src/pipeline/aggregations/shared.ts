@@ -24,7 +24,8 @@
  * since the replay start — as-of state older than the replay start is not carried, choose `warmupUs`).
  * Null convention: NaN in the operator, null in frames (engine/operator.ts).
  *
- * Files in this directory import only types from ../registry.ts (registry.ts imports the catalogue).
+ * Files in this directory import the spec types from ../aggregation-types.ts, never ../registry.ts
+ * (registry.ts imports the catalogue).
  */
 import { z } from "zod";
 import { ConfigError } from "../../core/errors.js";
@@ -43,7 +44,12 @@ import {
 } from "../../engine/operator.js";
 import type { LevelColumn, TypedRows } from "../../query/query.js";
 import { BOOK_DEPTH, type TableName } from "../../schema/tables.js";
-import type { AggregationContext, AggregationOutput, AggregationSpec, PipelineMode } from "../registry.js";
+import type {
+  AggregationContext,
+  AggregationOutput,
+  AggregationSpec,
+  PipelineMode,
+} from "../aggregation-types.js";
 
 /** Sort keys every built-in depends on: the engine's total order. */
 export const REQUIRED_SORT: readonly string[] = ["ts_local_us", "table rank", "file_id", "file_line_number"];

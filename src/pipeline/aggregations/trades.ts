@@ -33,7 +33,7 @@ import {
   stateNumber,
 } from "../../engine/operator.js";
 import { SIDE_BUY, SIDE_SELL } from "../../schema/tables.js";
-import type { AggregationContext, AggregationSpec } from "../registry.js";
+import type { AggregationContext, AggregationSpec } from "../aggregation-types.js";
 import {
   BarOperator,
   defineAggregation,
