@@ -8,7 +8,7 @@
  *
  * Memory is bounded by the chunk length (events held per stream), not by the range's length.
  */
-import type { FileManifest } from "../ingest/session.js";
+import type { FileManifest } from "../lake/manifest.js";
 import { loadChunks, planChunks } from "./chunks.js";
 import type { EventChunk, StreamSpec } from "./driver.js";
 import { type EngineSource, type InputPartition, SourceReader } from "./source.js";
