@@ -8,7 +8,7 @@
  *
  * Memory is bounded by the chunk length (events held per stream), not by the range's length.
  */
-import type { FileManifest } from "../lake/manifest.js";
+import type { Lake } from "../lake/lake.js";
 import { loadChunks, planChunks } from "./chunks.js";
 import type { EventChunk, StreamSpec } from "./driver.js";
 import { type EngineSource, type InputPartition, SourceReader } from "./source.js";
@@ -18,10 +18,8 @@ export interface LakeStream extends EngineSource {}
 
 /** What a `LakeSource` reads. */
 export interface LakeSourceConfig {
-  /** Lake root (absolute). */
-  readonly lake: string;
-  /** Manifests of the lake (readers only see parts listed in a manifest). */
-  readonly manifests: readonly FileManifest[];
+  /** The open lake (readers only see parts listed in its manifests). */
+  readonly lake: Lake;
   readonly streams: readonly LakeStream[];
   /** Range [fromUs, endUs) of ts_local_us whose partitions the run reads (lineage), µs. */
   readonly fromUs: number;
@@ -39,9 +37,7 @@ export class LakeSource implements AsyncIterable<EventChunk> {
   readonly readers: readonly SourceReader[];
 
   constructor(private readonly cfg: LakeSourceConfig) {
-    this.readers = cfg.streams.map((s) =>
-      SourceReader.forRange(cfg.lake, cfg.manifests, s, cfg.fromUs, cfg.endUs),
-    );
+    this.readers = cfg.streams.map((s) => SourceReader.forRange(cfg.lake, s, cfg.fromUs, cfg.endUs));
   }
 
   /** The Driver's stream specs, aligned with the chunks' rows. */
@@ -58,7 +54,12 @@ export class LakeSource implements AsyncIterable<EventChunk> {
     const cfg = this.cfg;
     const from = Math.max(cfg.fromUs, cfg.readFromUs ?? cfg.fromUs);
     const chunks = planChunks(this.readers, from, cfg.endUs, cfg.chunkUs);
-    for await (const { chunk, rows } of loadChunks(cfg.lake, this.readers, chunks, cfg.prefetch ?? true)) {
+    for await (const { chunk, rows } of loadChunks(
+      cfg.lake.root,
+      this.readers,
+      chunks,
+      cfg.prefetch ?? true,
+    )) {
       yield { fromUs: chunk.fromUs, toUs: chunk.toUs, rows };
       // one macrotask turn per chunk: nodejs-polars frees native frames in finalizers that only run on
       // a later event-loop turn (pola-rs/nodejs-polars#458); without it RSS grows with the range

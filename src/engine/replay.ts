@@ -14,12 +14,9 @@
  * same config with `restore: snapshot` (in any process) continues from there and yields exactly the rows
  * the uninterrupted run yields after the snapshot point (`summary.rows` counts from the run's start).
  */
-import { resolve } from "node:path";
 import { ConfigError } from "../core/errors.js";
-import { fixedToNumber } from "../core/fixed.js";
 import { US_PER_HOUR } from "../core/time.js";
-import { loadManifests } from "../lake/catalog.js";
-import { SymbolRegistry } from "../lake/registry.js";
+import { Lake, type LakeRef } from "../lake/lake.js";
 import { CollectSink, Driver, type DriverSnapshot, type FeatureBatch, outputNames } from "./driver.js";
 import { LakeSource, type LakeStream } from "./lake-source.js";
 import type { InstrumentInfo, Operator, OperatorContext, SourceRole } from "./operator.js";
@@ -35,8 +32,8 @@ export {
 
 /** A validated replay: instrument(s), output range, spine, operators, warm-up and IO sizes. */
 export interface ReplayConfig {
-  /** Lake root. */
-  readonly lake: string;
+  /** Lake root or an open handle (opened once per replay when a path). */
+  readonly lake: LakeRef;
   /** Primary instrument (spine and all roles except `spot_*`). */
   readonly exchange: string;
   readonly symbol: string;
@@ -100,17 +97,10 @@ export class Replay {
 
   async *batches(): AsyncGenerator<FeatureBatch> {
     const cfg = this.cfg;
-    const lake = resolve(cfg.lake);
-    const registry = await SymbolRegistry.open(lake);
+    const lake = await Lake.from(cfg.lake);
     const info = (exchange: string, symbol: string): InstrumentInfo => {
-      const r = registry.lookup(exchange, symbol, cfg.startUs);
-      if (!r) throw new ConfigError(`no symbol ${exchange}/${symbol} in the lake's registry at start`);
-      return {
-        exchange,
-        symbol,
-        priceIncrement: fixedToNumber(1, r.priceIncrement),
-        amountIncrement: fixedToNumber(1, r.amountIncrement),
-      };
+      const r = lake.instrument(exchange, symbol, cfg.startUs);
+      return { exchange, symbol, priceIncrement: r.priceIncrement, amountIncrement: r.amountIncrement };
     };
     const ctx: OperatorContext = {
       primary: info(cfg.exchange, cfg.symbol),
@@ -137,7 +127,6 @@ export class Replay {
     }
     const source = new LakeSource({
       lake,
-      manifests: await loadManifests(lake),
       streams,
       fromUs: replayStartUs,
       endUs: cfg.endUs,

@@ -6,9 +6,9 @@
  */
 import { resolve } from "node:path";
 import pl from "nodejs-polars";
-import { partsFor } from "../lake/catalog.js";
 import { sha256File } from "../lake/hash.js";
-import type { FileManifest, PartInfo } from "../lake/manifest.js";
+import type { Lake } from "../lake/lake.js";
+import type { PartInfo } from "../lake/manifest.js";
 import { TypedConverter, type TypedRows } from "../query/query.js";
 import { type TableName, tableColumns } from "../schema/tables.js";
 import { ROLE_TABLE, type SourceRole } from "./operator.js";
@@ -64,18 +64,12 @@ export class SourceReader {
   }
 
   /** A reader of the parts of `source` that may hold rows in [fromUs, toUs). */
-  static forRange(
-    lake: string,
-    manifests: readonly FileManifest[],
-    source: EngineSource,
-    fromUs: number,
-    toUs: number,
-  ): SourceReader {
+  static forRange(lake: Lake, source: EngineSource, fromUs: number, toUs: number): SourceReader {
     const table = ROLE_TABLE[source.role];
     return new SourceReader(
-      lake,
+      lake.root,
       source,
-      partsFor(manifests, table, source.exchange, source.symbol, fromUs, toUs),
+      lake.parts(table, source.exchange, source.symbol, fromUs, toUs),
     );
   }
 

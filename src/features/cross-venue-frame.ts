@@ -3,8 +3,10 @@
  * instruments on a clock spine. Kept apart from the family module so that the family list
  * (families.ts → cross-venue.ts) does not depend on the frame builder (frame.ts → families.ts).
  */
+
 import type pl from "nodejs-polars";
 import type { TimeInput } from "../core/time.js";
+import type { LakeRef } from "../lake/lake.js";
 import { crossVenueMids } from "./cross-venue.js";
 import { buildFeatureFrame } from "./frame.js";
 
@@ -18,7 +20,7 @@ export interface VenueInstrument {
 /** Request of `buildCrossVenueMidFrame`. */
 export interface CrossVenueMidFrameRequest {
   /** Lake root. */
-  readonly lake: string;
+  readonly lake: LakeRef;
   /** The perpetual (or any first leg): its book gives `perp_mid_px`. */
   readonly perp: VenueInstrument;
   /** The spot (second leg): its book gives `spot_mid_px`. */

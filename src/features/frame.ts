@@ -12,15 +12,15 @@ import { type TimeInput, toUs, US_PER_MS } from "../core/time.js";
 import type { DriverSnapshot } from "../engine/driver.js";
 import type { Operator, OutputSpec } from "../engine/operator.js";
 import { type FeatureBatch, Replay, type ReplaySummary, SPINE_COLUMNS } from "../engine/replay.js";
-import { SymbolRegistry } from "../lake/registry.js";
+import { Lake, type LakeRef } from "../lake/lake.js";
 import { type FeatureRunConfig, type FeatureRunInput, parseFeatureRunConfig } from "./config.js";
 import { FAMILIES } from "./families.js";
 import type { FamilyDef, FeatureMeta } from "./family.js";
 
 /** A feature-frame request: lake, instrument, output range [start, end), config and IO options. */
 export interface FeatureFrameRequest {
-  /** Lake root. */
-  readonly lake: string;
+  /** Lake root or an open handle (`Lake.open`): a path is opened once per request. */
+  readonly lake: LakeRef;
   readonly exchange: string;
   /** Exchange symbol (e.g. BTCUSDT); or give `symbolId` from the registry. */
   readonly symbol?: string;
@@ -122,7 +122,7 @@ export async function planFeatureFrame(
   let symbol = req.symbol;
   if (symbol === undefined) {
     if (req.symbolId === undefined) throw new ConfigError("give symbol or symbolId");
-    const entry = (await SymbolRegistry.open(req.lake)).byId(req.symbolId);
+    const entry = (await Lake.from(req.lake)).registry.byId(req.symbolId);
     if (!entry) throw new ConfigError(`symbol_id ${req.symbolId} is not in the lake's registry`);
     if (entry.exchange !== req.exchange) {
       throw new ConfigError(`symbol_id ${req.symbolId} belongs to ${entry.exchange}, not ${req.exchange}`);
@@ -197,8 +197,9 @@ export function batchToFrame(plan: FeaturePlan, b: FeatureBatch): pl.DataFrame {
 
 /** Streams the feature frame as DataFrame batches of up to `batchRows` rows, in row order. */
 export async function* streamFeatureFrame(
-  req: FeatureFrameRequest,
+  request: FeatureFrameRequest,
 ): AsyncGenerator<pl.DataFrame, ReplaySummary> {
+  const req = { ...request, lake: await Lake.from(request.lake) };
   const plan = await planFeatureFrame(req);
   const replay = replayOf(plan, req);
   for await (const b of replay.batches()) yield batchToFrame(plan, b);
@@ -212,8 +213,9 @@ export async function buildFeatureFrame(req: FeatureFrameRequest): Promise<pl.Da
 
 /** The frame plus the run's plan and summary (rows, events per source, unassigned trades, partitions). */
 export async function buildFeatureFrameWithSummary(
-  req: FeatureFrameRequest,
+  request: FeatureFrameRequest,
 ): Promise<{ frame: pl.DataFrame; plan: FeaturePlan; summary: ReplaySummary }> {
+  const req = { ...request, lake: await Lake.from(request.lake) };
   const plan = await planFeatureFrame(req);
   const replay = replayOf(plan, req);
   const parts: pl.DataFrame[] = [];

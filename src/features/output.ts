@@ -18,6 +18,7 @@ import { CanonicalHasher } from "../engine/hash.js";
 import type { ReplaySummary } from "../engine/replay.js";
 import { hashPartitions, type InputPartition } from "../engine/source.js";
 import { sha256File } from "../lake/hash.js";
+import { Lake } from "../lake/lake.js";
 import {
   batchToFrame,
   type FeatureFrameRequest,
@@ -77,8 +78,9 @@ export function configHash(plan: FeaturePlan): string {
  * The data file is written to a temp name and renamed, so a failed run leaves no partial output.
  * @throws ConfigError for an unsupported extension or an invalid request.
  */
-export async function writeFeatureFrame(req: FeatureFrameRequest, out: string): Promise<FeatureManifest> {
+export async function writeFeatureFrame(request: FeatureFrameRequest, out: string): Promise<FeatureManifest> {
   const started = performance.now();
+  const req = { ...request, lake: await Lake.from(request.lake) };
   const format =
     extname(out).toLowerCase() === ".parquet"
       ? "parquet"
@@ -151,7 +153,7 @@ export async function writeFeatureFrame(req: FeatureFrameRequest, out: string): 
     events: s.events,
     trades_in_range: s.spine.tradesInRange,
     unassigned_trades: s.spine.unassignedTrades,
-    input_partitions: await hashPartitions(resolve(req.lake), s.partitions),
+    input_partitions: await hashPartitions(Lake.rootOf(req.lake), s.partitions),
     code_version: codeVersion(),
     elapsed_ms: Math.round(performance.now() - started),
   };

@@ -59,7 +59,11 @@ export interface CoverageRow {
  * Sorted by exchange, symbol, table.
  */
 export async function dataCoverage(lake: string): Promise<CoverageRow[]> {
-  const manifests = await loadManifests(lake);
+  return coverageOf(await loadManifests(lake));
+}
+
+/** `dataCoverage` of already-loaded manifests. */
+export function coverageOf(manifests: readonly FileManifest[]): CoverageRow[] {
   const acc = new Map<
     string,
     { row: Omit<CoverageRow, "partitions" | "files">; dates: Set<string>; files: Set<number> }

@@ -10,12 +10,14 @@
  *   engine has not fed yet (peeking ahead in the batch) is a violation naming the operator, table, row and
  *   its ts_local_us. Views cost a Proxy lookup per read, so the guard is for gate runs, not production runs.
  */
+
 import type pl from "nodejs-polars";
 import { US_PER_HOUR, US_PER_MS } from "../core/time.js";
 import type { EventCursor, JsonValue, Operator, SourceRole, SpineRow } from "../engine/operator.js";
 import { ROLE_TABLE } from "../engine/operator.js";
 import { MutableEventCursor, Replay, type ReplaySummary } from "../engine/replay.js";
 import { typedColumnsToFrame } from "../features/frame.js";
+import type { LakeRef } from "../lake/lake.js";
 import type { LevelColumn, TypedColumn, TypedRows } from "../query/query.js";
 import { BOOK_DEPTH, TABLES } from "../schema/tables.js";
 import type { PipelinePlan } from "./plan.js";
@@ -43,7 +45,7 @@ export interface RunOptions {
 /** Replays the plan's operators over [startUs, endUs) and returns the rows as typed columns. */
 export async function runFeatures(
   plan: PipelinePlan,
-  lake: string,
+  lake: LakeRef,
   opts: RunOptions = {},
 ): Promise<FeatureRun> {
   let ops: Operator[] = opts.operators ? [...opts.operators] : plan.operators.map((o) => o.create());

@@ -21,10 +21,12 @@
  * Labels look forward by design and are excluded from the PIT gates (they are in the reproducibility hash).
  * Every gate is critical: one failure rejects the run.
  */
+
 import { ConfigError } from "../core/errors.js";
 import { US_PER_DAY, utcDayStart } from "../core/time.js";
 import { canonicalColumnsHash } from "../engine/hash.js";
 import { checkPrefixTruncationColumns } from "../engine/pit.js";
+import { Lake, type LakeRef } from "../lake/lake.js";
 import { type FeatureRun, PitGuard, type RunOptions, runFeatures } from "./execute.js";
 import type { GateResult } from "./gate-types.js";
 import type { PipelinePlan } from "./plan.js";
@@ -42,7 +44,8 @@ export const GATE_NAMES = [
 /** What the gates need from the main run. */
 export interface GateInput {
   readonly plan: PipelinePlan;
-  readonly lake: string;
+  /** The lake (a path is opened once by `runGates` and shared by every gate's re-runs). */
+  readonly lake: LakeRef;
   readonly full: FeatureRun;
   /** sha256 of the main run's canonical output (features and labels). */
   readonly outputHash: string;
@@ -282,7 +285,8 @@ export function nullRatioGate(plan: PipelinePlan, full: FeatureRun, max: number)
 }
 
 /** Runs every gate the request's constraints enable, in `GATE_NAMES` order; each reports its `elapsed_ms`. */
-export async function runGates(g: GateInput): Promise<GateResult[]> {
+export async function runGates(input: GateInput): Promise<GateResult[]> {
+  const g: GateInput = { ...input, lake: await Lake.from(input.lake) };
   const c = g.plan.request.constraints;
   const out: GateResult[] = [];
   const timed = async (run: () => GateResult | Promise<GateResult>): Promise<void> => {

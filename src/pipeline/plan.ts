@@ -4,13 +4,12 @@
  * the training split. A plan holds operator factories, not operators: every run (the main run and each
  * gate's re-run) builds fresh operator state.
  */
-import { resolve } from "node:path";
 import { ConfigError } from "../core/errors.js";
 import { toUs, US_PER_MS } from "../core/time.js";
 import type { Operator } from "../engine/operator.js";
 import { type EventSpineConfig, parseSpineConfig } from "../engine/spine.js";
 import { clockWarmupUs, SPINE_FRAME_COLUMNS } from "../features/frame.js";
-import { SymbolRegistry } from "../lake/registry.js";
+import { Lake, type LakeRef } from "../lake/lake.js";
 import type { TableName } from "../schema/tables.js";
 import type { PipelineColumn } from "./gate-types.js";
 import type { LabelSpec } from "./labels.js";
@@ -102,17 +101,17 @@ export function engineSpine(spine: PipelineRequest["spine"]): EventSpineConfig {
 export async function planPipeline(
   req: PipelineRequest,
   registry: AggregationRegistry,
-  lake: string,
+  lakeRef: LakeRef,
 ): Promise<PipelinePlan> {
+  const lake = await Lake.from(lakeRef);
   const startUs = toUs(req.timeline.start);
   const endUs = toUs(req.timeline.end);
   const first = req.sources[0]!;
   const exchange = first.filters.exchange;
   const symbol = first.filters.symbol;
-  const symbols = await SymbolRegistry.open(resolve(lake));
-  if (!symbols.lookup(exchange, symbol, startUs)) {
+  if (!lake.registry.lookup(exchange, symbol, startUs)) {
     throw new ConfigError(
-      `the lake at ${lake} has no symbol ${exchange}/${symbol} valid at ${String(req.timeline.start)} (see \`pointline symbols\`)`,
+      `the lake at ${lake.root} has no symbol ${exchange}/${symbol} valid at ${String(req.timeline.start)} (see \`pointline symbols\`)`,
     );
   }
   const spine = engineSpine(req.spine);

@@ -21,6 +21,7 @@ import { canonicalJsonSha256 } from "../core/canonical-json.js";
 import { ConfigError, PointlineError } from "../core/errors.js";
 import { toUs, usToIso } from "../core/time.js";
 import { type CodeVersion, codeVersion } from "../core/version.js";
+import { Lake, type LakeRef } from "../lake/lake.js";
 import { writeArtifacts } from "./artifacts.js";
 import { evaluateMetrics, type MetricResult } from "./evaluation.js";
 import { type FeatureRun, frameOf, type RunOptions, runFeatures } from "./execute.js";
@@ -35,8 +36,8 @@ import { type RequestProblem, validateRequest } from "./request.js";
 
 /** Options of a pipeline run. */
 export interface PipelineOptions {
-  /** Lake root. */
-  readonly lake: string;
+  /** Lake root or an open handle: opened once, shared by the run and every gate re-run. */
+  readonly lake: LakeRef;
   /** Aggregations (default: a fresh registry with the built-ins). */
   readonly registry?: AggregationRegistry;
   /** Root that `artifacts.output_dir` must stay inside (default `./pipeline_runs`). */
@@ -152,7 +153,7 @@ export async function runPipeline(input: unknown, options: PipelineOptions): Pro
     timings[name] = Math.round((performance.now() - t0) * 10) / 10;
   };
   const registry = options.registry ?? AggregationRegistry.withBuiltins();
-  const lake = resolve(options.lake);
+  const lake = await Lake.from(options.lake);
   let t = performance.now();
   const v = validateRequest(input, registry);
   if (!v.ok)
@@ -317,7 +318,7 @@ export async function runPipeline(input: unknown, options: PipelineOptions): Pro
   };
   const written = await writeArtifacts({
     outputDir,
-    lake,
+    lake: lake.root,
     frame: frameOf(columns, labelled.values),
     columns,
     request: input,

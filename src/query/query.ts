@@ -11,12 +11,13 @@ import { resolve } from "node:path";
 import pl from "nodejs-polars";
 import { ConfigError } from "../core/errors.js";
 import { type TimeInput, toUs } from "../core/time.js";
-import { loadManifests, partsFor } from "../lake/catalog.js";
+import { Lake, type LakeRef } from "../lake/lake.js";
 import { BOOK_DEPTH, type ColumnSpec, TABLES, type TableName, tableColumns } from "../schema/tables.js";
 
 export interface QueryRequest {
   /** Lake root. */
-  readonly lake: string;
+  /** Lake root or an open handle. */
+  readonly lake: LakeRef;
   readonly exchange: string;
   /** Exchange symbol as stored (e.g. BTCUSDT, BTCUSD_PERP). */
   readonly symbol: string;
@@ -48,11 +49,11 @@ export async function queryFrame(table: TableName, req: QueryRequest): Promise<p
   const startUs = toUs(req.start);
   const endUs = toUs(req.end);
   if (!(endUs > startUs)) throw new ConfigError(`query end (${endUs}) must be after start (${startUs})`);
-  const lake = resolve(req.lake);
-  const parts = partsFor(await loadManifests(lake), table, req.exchange, req.symbol, startUs, endUs);
+  const lake = await Lake.from(req.lake);
+  const parts = lake.parts(table, req.exchange, req.symbol, startUs, endUs);
   const names = tableColumns(table).map((c) => c.name);
   if (parts.length === 0) return emptyFrame(table);
-  const frames = parts.map((p) => pl.readParquet(resolve(lake, p.path)).select(...names));
+  const frames = parts.map((p) => pl.readParquet(resolve(lake.root, p.path)).select(...names));
   const df = frames.length === 1 ? frames[0]! : pl.concat(frames, { how: "vertical" });
   return df
     .filter(pl.col("ts_local_us").gtEq(startUs).and(pl.col("ts_local_us").lt(endUs)))
