@@ -31,14 +31,8 @@ import type {
 } from "./operator.js";
 import { ROLE_TABLE } from "./operator.js";
 import { type EngineSource, type InputPartition, SourceReader } from "./source.js";
-import {
-  createSpine,
-  type EventSpineConfig,
-  type Spine,
-  type SpineSink,
-  type SpineStats,
-  type SpineTrade,
-} from "./spine.js";
+import { createSpine, type Spine, type SpineSink, type SpineStats, type SpineTrade } from "./spine.js";
+import type { SpineSpec } from "./spine-spec.js";
 
 /** A validated replay: instrument(s), output range, spine, operators, warm-up and IO sizes. */
 export interface ReplayConfig {
@@ -52,7 +46,7 @@ export interface ReplayConfig {
   /** Output range [startUs, endUs) of ts_local_us, µs. */
   readonly startUs: number;
   readonly endUs: number;
-  readonly spine: EventSpineConfig;
+  readonly spine: SpineSpec;
   readonly operators: readonly Operator[];
   /** Extra history replayed before start (µs); event spines additionally start at that UTC midnight. */
   readonly warmupUs: number;
