@@ -1,5 +1,6 @@
 /**
- * Event spines (DESIGN.md "Time semantics"): the points at which a feature frame has a row.
+ * Event spines (DESIGN.md "Time semantics"): the points at which a feature frame has a row, built by
+ * `createSpine` from a validated `SpineSpec` (spine-spec.ts: the one spine grammar and its parsers).
  *
  * - `clock` (`stepMs`): bar k covers [t_k, t_k + step) with t_k a multiple of the step since the epoch;
  *   an event at exactly t_k + step belongs to bar k+1. Row: ts_event = t_k, ts_end = available_at =
