@@ -55,9 +55,18 @@ export { RollingMedian, RollingStats } from "./engine/rolling.js";
 export {
   type EventSpineConfig,
   type EventSpineInput,
-  parseSpineConfig,
+  formatSpineSpec,
   parseSpineShorthand,
-} from "./engine/spine.js";
+  parseSpineSpec,
+  type RequestSpine,
+  SPINE_DEFAULTS,
+  SPINE_TYPES,
+  type SpineSpec,
+  type SpineSpecInput,
+  type SpineType,
+  spineSpecFromRequest,
+  spineSpecSchema,
+} from "./engine/spine-spec.js";
 export { catalogMarkdown, featureCatalog } from "./features/catalog.js";
 export { type FeatureRunConfig, type FeatureRunInput, parseFeatureRunConfig } from "./features/config.js";
 export { buildCrossVenueMidFrame } from "./features/cross-venue-frame.js";

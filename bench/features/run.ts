@@ -33,7 +33,7 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import pl from "nodejs-polars";
 import { US_PER_DAY, US_PER_SECOND } from "../../src/core/time.js";
-import { parseFeatureRunConfig } from "../../src/features/config.js";
+import { type FeatureRunInput, parseFeatureRunConfig } from "../../src/features/config.js";
 import { streamFeatureFrame } from "../../src/features/frame.js";
 import { loadManifests } from "../../src/lake/catalog.js";
 import { type ColumnAgreement, comparatorSelfTest, compareFrames, type FrameAgreement } from "./compare.js";
@@ -48,7 +48,7 @@ type SpineName = (typeof SPINES)[number];
 const VOLUME_BTC = 5;
 
 /** Feature config of each spine: the full default family set (+ bar aggregations on volume bars). */
-function configOf(spine: SpineName): Record<string, unknown> {
+function configOf(spine: SpineName): FeatureRunInput {
   return spine === "clock"
     ? {}
     : { spine: { type: "volume", volumeThreshold: VOLUME_BTC }, includeBarAggregations: true };

@@ -2,7 +2,7 @@
 import { readFile } from "node:fs/promises";
 import { ConfigError } from "../core/errors.js";
 import type { TimeInput } from "../core/time.js";
-import { parseSpineShorthand } from "../engine/spine.js";
+import { parseSpineShorthand } from "../engine/spine-spec.js";
 import type { FeatureRunInput } from "../features/config.js";
 import { FAMILIES } from "../features/families.js";
 import type { FeatureManifest } from "../features/output.js";

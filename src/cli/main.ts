@@ -238,7 +238,7 @@ export function buildCli(): Command {
     .requiredOption("--end <time>", "exclusive end (ISO or µs)")
     .option(
       "--spine <spec>",
-      "clock:<ms> | trades | volume:<base qty> | dollar:<notional> | tick:<n> | hybrid:<qty>:<ms>",
+      "clock:<ms> | trades | volume:<base qty> | dollar:<notional> | tick:<n> | hybrid:<qty>:<ms>, then [,option=value…] (splitTrades, useAbsoluteVolume, includePartialLastBar, maxRows)",
       "clock:1000",
     )
     .option(

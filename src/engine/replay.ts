@@ -21,7 +21,8 @@ import { CollectSink, Driver, type DriverSnapshot, type FeatureBatch, outputName
 import { LakeSource, type LakeStream } from "./lake-source.js";
 import type { InstrumentInfo, Operator, OperatorContext, SourceRole } from "./operator.js";
 import type { InputPartition } from "./source.js";
-import { createSpine, type EventSpineConfig, type SpineStats } from "./spine.js";
+import { createSpine, type SpineStats } from "./spine.js";
+import type { SpineSpec } from "./spine-spec.js";
 
 export {
   type FeatureBatch,
@@ -42,7 +43,7 @@ export interface ReplayConfig {
   /** Output range [startUs, endUs) of ts_local_us, µs. */
   readonly startUs: number;
   readonly endUs: number;
-  readonly spine: EventSpineConfig;
+  readonly spine: SpineSpec;
   readonly operators: readonly Operator[];
   /** Extra history replayed before start (µs); event spines additionally start at that UTC midnight. */
   readonly warmupUs: number;

@@ -1,5 +1,6 @@
 /**
- * Event spines (DESIGN.md "Time semantics"): the points at which a feature frame has a row.
+ * Event spines (DESIGN.md "Time semantics"): the points at which a feature frame has a row, built by
+ * `createSpine` from a validated `SpineSpec` (spine-spec.ts: the one spine grammar and its parsers).
  *
  * - `clock` (`stepMs`): bar k covers [t_k, t_k + step) with t_k a multiple of the step since the epoch;
  *   an event at exactly t_k + step belongs to bar k+1. Row: ts_event = t_k, ts_end = available_at =
@@ -25,97 +26,13 @@
  * is open, so non-trade events after a day's last close never reach the next day's first bar. Within a
  * day, an event bar's in-bar events are those after the previous bar's close up to its own close.
  */
-import { z } from "zod";
 import { ConfigError } from "../core/errors.js";
 import { MAX_EXACT_INT } from "../core/fixed.js";
 import { US_PER_DAY, US_PER_MS } from "../core/time.js";
 import { SIDE_BUY, SIDE_SELL } from "../schema/tables.js";
 import type { JsonValue, SpineRow } from "./operator.js";
 import { stateNumber, stateObject } from "./operator.js";
-
-const common = {
-  /** Emit a bar still open at a day boundary or at the range end (default false: counted as unassigned). */
-  includePartialLastBar: z.boolean().default(false),
-  /** Safety limit on rows the spine produces, warm-up rows included; exceeding it is a ConfigError (default 5,000,000). */
-  maxRows: z.number().int().positive().default(5_000_000),
-};
-
-/** zod schema of `EventSpineConfig` (discriminated on `type`; see the module doc for each spine). */
-export const eventSpineConfigSchema = z.discriminatedUnion("type", [
-  z.object({ type: z.literal("clock"), stepMs: z.number().int().positive(), ...common }),
-  z.object({ type: z.literal("trades"), ...common }),
-  z.object({
-    type: z.literal("volume"),
-    volumeThreshold: z.number().positive(),
-    useAbsoluteVolume: z.boolean().default(true),
-    splitTrades: z.boolean().default(false),
-    ...common,
-  }),
-  z.object({
-    type: z.literal("dollar"),
-    dollarThreshold: z.number().positive(),
-    splitTrades: z.boolean().default(false),
-    ...common,
-  }),
-  z.object({ type: z.literal("tick"), tickThreshold: z.number().int().positive(), ...common }),
-  z.object({
-    type: z.literal("hybrid"),
-    volumeThreshold: z.number().positive(),
-    maxTimeMs: z.number().int().positive(),
-    useAbsoluteVolume: z.boolean().default(true),
-    ...common,
-  }),
-]);
-
-/** Spine configuration as accepted from users (defaults optional). */
-export type EventSpineInput = z.input<typeof eventSpineConfigSchema>;
-/** Validated spine configuration (defaults filled). */
-export type EventSpineConfig = z.output<typeof eventSpineConfigSchema>;
-
-/** @throws ConfigError listing every invalid field. */
-export function parseSpineConfig(input: unknown): EventSpineConfig {
-  const r = eventSpineConfigSchema.safeParse(input);
-  if (!r.success) {
-    throw new ConfigError(
-      `invalid spine config: ${r.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ")}`,
-    );
-  }
-  return r.data;
-}
-
-/**
- * Parses the CLI shorthand: `clock:1000`, `trades`, `volume:5`, `dollar:1000000`, `tick:100`,
- * `hybrid:5:60000` (volume threshold, max time ms). @throws ConfigError.
- */
-export function parseSpineShorthand(s: string): EventSpineConfig {
-  const [type, a, b] = s.split(":");
-  const num = (x: string | undefined, what: string): number => {
-    const v = Number(x);
-    if (x === undefined || x === "" || !Number.isFinite(v))
-      throw new ConfigError(`--spine ${s}: ${what} must be a number`);
-    return v;
-  };
-  switch (type) {
-    case "clock":
-      return parseSpineConfig({ type, stepMs: num(a, "stepMs") });
-    case "trades":
-      return parseSpineConfig({ type });
-    case "volume":
-      return parseSpineConfig({ type, volumeThreshold: num(a, "volumeThreshold") });
-    case "dollar":
-      return parseSpineConfig({ type, dollarThreshold: num(a, "dollarThreshold") });
-    case "tick":
-      return parseSpineConfig({ type, tickThreshold: num(a, "tickThreshold") });
-    case "hybrid":
-      return parseSpineConfig({
-        type,
-        volumeThreshold: num(a, "volumeThreshold"),
-        maxTimeMs: num(b, "maxTimeMs"),
-      });
-    default:
-      throw new ConfigError(`--spine ${s}: unknown spine type (clock|trades|volume|dollar|tick|hybrid)`);
-  }
-}
+import type { SpineSpec } from "./spine-spec.js";
 
 /** Mutable spine row, reused for every emission. */
 export class MutableSpineRow implements SpineRow {
@@ -223,59 +140,98 @@ export interface SpineContext {
   readonly amountIncrement: number;
 }
 
-/** Builds the spine of a validated config. @throws ConfigError if a threshold is not representable. */
-export function createSpine(cfg: EventSpineConfig, ctx: SpineContext): Spine {
-  switch (cfg.type) {
+/**
+ * Builds the spine of a validated `SpineSpec` (see spine-spec.ts; parse user input with `parseSpineSpec`,
+ * `parseSpineShorthand` or `spineSpecFromRequest`). Thresholds are converted to integer increments with
+ * the instrument's `ctx` increments (`thresholdInt`).
+ * @throws ConfigError if a threshold is not representable in the instrument's increments.
+ */
+export function createSpine(spec: SpineSpec, ctx: SpineContext): Spine {
+  switch (spec.type) {
     case "clock":
-      return new ClockSpine(cfg.stepMs * US_PER_MS, cfg.maxRows);
+      return new ClockSpine({ stepUs: spec.stepMs * US_PER_MS, maxRows: spec.maxRows });
     case "trades":
-      return new ThresholdSpine("tick", 1, false, true, 0, false, cfg.maxRows, ctx);
+      return new ThresholdSpine({ ...ONE_TRADE_BARS, maxRows: spec.maxRows }, ctx);
     case "tick":
       return new ThresholdSpine(
-        "tick",
-        cfg.tickThreshold,
-        false,
-        true,
-        0,
-        cfg.includePartialLastBar,
-        cfg.maxRows,
+        {
+          ...ONE_TRADE_BARS,
+          thresholdInt: spec.tickThreshold,
+          includePartialLastBar: spec.includePartialLastBar,
+          maxRows: spec.maxRows,
+        },
         ctx,
       );
     case "volume":
       return new ThresholdSpine(
-        "volume",
-        thresholdInt(cfg.volumeThreshold, ctx.amountIncrement, "volumeThreshold"),
-        cfg.splitTrades,
-        cfg.useAbsoluteVolume,
-        0,
-        cfg.includePartialLastBar,
-        cfg.maxRows,
+        {
+          kind: "volume",
+          thresholdInt: thresholdInt(spec.volumeThreshold, ctx.amountIncrement, "volumeThreshold"),
+          splitTrades: spec.splitTrades,
+          useAbsoluteVolume: spec.useAbsoluteVolume,
+          maxTimeUs: 0,
+          includePartialLastBar: spec.includePartialLastBar,
+          maxRows: spec.maxRows,
+        },
         ctx,
       );
     case "dollar":
       return new ThresholdSpine(
-        "dollar",
-        thresholdInt(cfg.dollarThreshold, ctx.amountIncrement * ctx.priceIncrement, "dollarThreshold"),
-        cfg.splitTrades,
-        true,
-        0,
-        cfg.includePartialLastBar,
-        cfg.maxRows,
+        {
+          kind: "dollar",
+          thresholdInt: thresholdInt(
+            spec.dollarThreshold,
+            ctx.amountIncrement * ctx.priceIncrement,
+            "dollarThreshold",
+          ),
+          splitTrades: spec.splitTrades,
+          useAbsoluteVolume: true,
+          maxTimeUs: 0,
+          includePartialLastBar: spec.includePartialLastBar,
+          maxRows: spec.maxRows,
+        },
         ctx,
       );
     case "hybrid":
       return new ThresholdSpine(
-        "volume",
-        thresholdInt(cfg.volumeThreshold, ctx.amountIncrement, "volumeThreshold"),
-        false,
-        cfg.useAbsoluteVolume,
-        cfg.maxTimeMs * US_PER_MS,
-        cfg.includePartialLastBar,
-        cfg.maxRows,
+        {
+          kind: "volume",
+          thresholdInt: thresholdInt(spec.volumeThreshold, ctx.amountIncrement, "volumeThreshold"),
+          splitTrades: false,
+          useAbsoluteVolume: spec.useAbsoluteVolume,
+          maxTimeUs: spec.maxTimeMs * US_PER_MS,
+          includePartialLastBar: spec.includePartialLastBar,
+          maxRows: spec.maxRows,
+        },
         ctx,
       );
   }
 }
+
+/** Options of a `ThresholdSpine`, in engine units (see `createSpine`). */
+interface ThresholdSpineOptions {
+  /** What the threshold counts: qty increments, price×qty increments, or trades. */
+  readonly kind: "volume" | "dollar" | "tick";
+  /** Threshold in integer units of `kind`. */
+  readonly thresholdInt: number;
+  readonly splitTrades: boolean;
+  /** false: signed volume (buy +, sell −), closes on |sum| ≥ threshold. */
+  readonly useAbsoluteVolume: boolean;
+  /** Time close of hybrid bars (µs after the bar's open); 0 = none. */
+  readonly maxTimeUs: number;
+  readonly includePartialLastBar: boolean;
+  readonly maxRows: number;
+}
+
+/** `trades` spine: 1-trade tick bars that are never partial. */
+const ONE_TRADE_BARS = {
+  kind: "tick",
+  thresholdInt: 1,
+  splitTrades: false,
+  useAbsoluteVolume: true,
+  maxTimeUs: 0,
+  includePartialLastBar: false,
+} as const;
 
 /**
  * Threshold in integer units (qty increments, or price×qty increments for notional), rounded up so a bar
@@ -299,10 +255,13 @@ class ClockSpine implements Spine {
   private rows = 0;
   private readonly row = new MutableSpineRow();
 
-  constructor(
-    private readonly stepUs: number,
-    private readonly maxRows: number,
-  ) {}
+  private readonly stepUs: number;
+  private readonly maxRows: number;
+
+  constructor(o: { readonly stepUs: number; readonly maxRows: number }) {
+    this.stepUs = o.stepUs;
+    this.maxRows = o.maxRows;
+  }
 
   replayStartUs(startUs: number, warmupUs: number): number {
     this.startUs = startUs;
@@ -375,16 +334,26 @@ class ThresholdSpine implements Spine {
   private rows = 0;
   private readonly row = new MutableSpineRow();
 
+  private readonly kind: "volume" | "dollar" | "tick";
+  private readonly threshold: number;
+  private readonly split: boolean;
+  private readonly absolute: boolean;
+  private readonly maxTimeUs: number;
+  private readonly includePartial: boolean;
+  private readonly maxRows: number;
+
   constructor(
-    private readonly kind: "volume" | "dollar" | "tick",
-    private readonly threshold: number,
-    private readonly split: boolean,
-    private readonly absolute: boolean,
-    private readonly maxTimeUs: number,
-    private readonly includePartial: boolean,
-    private readonly maxRows: number,
+    o: ThresholdSpineOptions,
     private readonly ctx: SpineContext,
-  ) {}
+  ) {
+    this.kind = o.kind;
+    this.threshold = o.thresholdInt;
+    this.split = o.splitTrades;
+    this.absolute = o.useAbsoluteVolume;
+    this.maxTimeUs = o.maxTimeUs;
+    this.includePartial = o.includePartialLastBar;
+    this.maxRows = o.maxRows;
+  }
 
   replayStartUs(startUs: number, warmupUs: number): number {
     const s = Math.floor((startUs - warmupUs) / US_PER_DAY) * US_PER_DAY;

@@ -6,14 +6,14 @@
  */
 import { z } from "zod";
 import { ConfigError } from "../core/errors.js";
-import { eventSpineConfigSchema } from "../engine/spine.js";
+import { spineSpecSchema } from "../engine/spine-spec.js";
 
 const windowRows = (d: number) => z.number().int().min(2).default(d);
 
 /** zod schema of `FeatureRunConfig` (strict: unknown keys are errors). */
 export const featureRunConfigSchema = z
   .object({
-    spine: eventSpineConfigSchema.default({
+    spine: spineSpecSchema.default({
       type: "clock",
       stepMs: 1000,
       includePartialLastBar: false,

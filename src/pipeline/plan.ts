@@ -1,13 +1,13 @@
 /**
  * Planning a validated request v2: resolves the instrument against the lake's symbol registry, converts
- * the spine, binds each request operator to its aggregation and output columns, and fixes the warm-up and
+ * the spine (`spineSpecFromRequest`), binds each request operator to its aggregation and output columns, and fixes the warm-up and
  * the training split. A plan holds operator factories, not operators: every run (the main run and each
  * gate's re-run) builds fresh operator state.
  */
 import { ConfigError } from "../core/errors.js";
 import { toUs, US_PER_MS } from "../core/time.js";
 import type { Operator } from "../engine/operator.js";
-import { type EventSpineConfig, parseSpineConfig } from "../engine/spine.js";
+import { type SpineSpec, spineSpecFromRequest } from "../engine/spine-spec.js";
 import { clockWarmupUs, SPINE_FRAME_COLUMNS } from "../features/frame.js";
 import { Lake, type LakeRef } from "../lake/lake.js";
 import type { TableName } from "../schema/tables.js";
@@ -42,7 +42,7 @@ export interface PipelinePlan {
   readonly symbol: string;
   readonly startUs: number;
   readonly endUs: number;
-  readonly spine: EventSpineConfig;
+  readonly spine: SpineSpec;
   readonly warmupUs: number;
   readonly operators: readonly PlannedOperator[];
   readonly labels: readonly LabelSpec[];
@@ -50,48 +50,6 @@ export interface PipelinePlan {
   readonly columns: readonly PipelineColumn[];
   readonly featureNames: readonly string[];
   readonly trainFraction: number;
-}
-
-/** Request spine → engine spine config. @throws ConfigError (never for a validated request). */
-export function engineSpine(spine: PipelineRequest["spine"]): EventSpineConfig {
-  const c = (spine.config ?? {}) as Record<string, unknown>;
-  const common = {
-    ...(c.include_partial_last_bar !== undefined
-      ? { includePartialLastBar: c.include_partial_last_bar }
-      : {}),
-    ...(c.max_rows !== undefined ? { maxRows: c.max_rows } : {}),
-  };
-  switch (spine.type) {
-    case "clock":
-      return parseSpineConfig({ type: "clock", stepMs: c.step_ms, ...common });
-    case "trades":
-      return parseSpineConfig({ type: "trades", ...common });
-    case "volume":
-      return parseSpineConfig({
-        type: "volume",
-        volumeThreshold: c.volume_threshold,
-        ...(c.use_absolute_volume !== undefined ? { useAbsoluteVolume: c.use_absolute_volume } : {}),
-        ...(c.split_trades !== undefined ? { splitTrades: c.split_trades } : {}),
-        ...common,
-      });
-    case "dollar":
-      return parseSpineConfig({
-        type: "dollar",
-        dollarThreshold: c.dollar_threshold,
-        ...(c.split_trades !== undefined ? { splitTrades: c.split_trades } : {}),
-        ...common,
-      });
-    case "tick":
-      return parseSpineConfig({ type: "tick", tickThreshold: c.tick_threshold, ...common });
-    case "hybrid":
-      return parseSpineConfig({
-        type: "hybrid",
-        volumeThreshold: c.volume_threshold,
-        maxTimeMs: c.max_time_ms,
-        ...(c.use_absolute_volume !== undefined ? { useAbsoluteVolume: c.use_absolute_volume } : {}),
-        ...common,
-      });
-  }
 }
 
 /**
@@ -114,7 +72,7 @@ export async function planPipeline(
       `the lake at ${lake.root} has no symbol ${exchange}/${symbol} valid at ${String(req.timeline.start)} (see \`pointline symbols\`)`,
     );
   }
-  const spine = engineSpine(req.spine);
+  const spine = spineSpecFromRequest(req.spine);
   const sources = new Map(req.sources.map((s) => [s.name, s]));
   const operators: PlannedOperator[] = req.operators.map((op) => {
     const spec = registry.get(op.agg);

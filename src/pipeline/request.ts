@@ -8,7 +8,7 @@
  * { schema_version: "2.0", request_id, mode: bar_then_feature | tick_then_bar | event_joined, objective?,
  *   timeline: { start, end, ts_col?: "ts_local_us", timezone?: "UTC" },          // [start, end): ISO or µs
  *   sources: [{ name, table, filters: { exchange, symbol } }],
- *   spine: { type: clock|trades|volume|dollar|tick|hybrid, config?: {…snake_case…}, source? },
+ *   spine: { type: clock|trades|volume|dollar|tick|hybrid, config?: {…snake_case…}, source? },  // engine/spine-spec.ts
  *   operators: [{ name, stage?, agg, source, source_column?, config?, join_strategy?, output_name? }],
  *   labels: [LabelSpec], evaluation: { metrics: [MetricSpec], split? },
  *   constraints: { forbid_lookahead, require_pit_ordering, max_unassigned_ratio, check_reproducibility /
@@ -24,6 +24,7 @@
 import { z } from "zod";
 import { ConfigError } from "../core/errors.js";
 import { toUs } from "../core/time.js";
+import { requestSpineSchema } from "../engine/spine-spec.js";
 import { TABLES, type TableName, tableColumns } from "../schema/tables.js";
 import { metricSpecSchema } from "./evaluation.js";
 import { labelOutputNames, labelSpecSchema } from "./labels.js";
@@ -36,80 +37,6 @@ import {
 } from "./registry.js";
 
 const timeInput = z.union([z.string().min(1), z.number().int()]);
-
-const spineCommon = {
-  include_partial_last_bar: z.boolean().optional(),
-  max_rows: z.number().int().positive().optional(),
-};
-
-/** Spine of a request: `type` plus a snake_case `config` per type (see engine/spine.ts for the semantics). */
-export const requestSpineSchema = z.discriminatedUnion("type", [
-  z
-    .object({
-      type: z.literal("clock"),
-      config: z.object({ step_ms: z.number().int().positive(), ...spineCommon }).strict(),
-      source: z.string().optional(),
-    })
-    .strict(),
-  z
-    .object({
-      type: z.literal("trades"),
-      config: z
-        .object({ ...spineCommon })
-        .strict()
-        .optional(),
-      source: z.string().optional(),
-    })
-    .strict(),
-  z
-    .object({
-      type: z.literal("volume"),
-      config: z
-        .object({
-          volume_threshold: z.number().positive(),
-          use_absolute_volume: z.boolean().optional(),
-          split_trades: z.boolean().optional(),
-          ...spineCommon,
-        })
-        .strict(),
-      source: z.string().optional(),
-    })
-    .strict(),
-  z
-    .object({
-      type: z.literal("dollar"),
-      config: z
-        .object({
-          dollar_threshold: z.number().positive(),
-          split_trades: z.boolean().optional(),
-          ...spineCommon,
-        })
-        .strict(),
-      source: z.string().optional(),
-    })
-    .strict(),
-  z
-    .object({
-      type: z.literal("tick"),
-      config: z.object({ tick_threshold: z.number().int().positive(), ...spineCommon }).strict(),
-      source: z.string().optional(),
-    })
-    .strict(),
-  z
-    .object({
-      type: z.literal("hybrid"),
-      config: z
-        .object({
-          volume_threshold: z.number().positive(),
-          max_time_ms: z.number().int().positive(),
-          use_absolute_volume: z.boolean().optional(),
-          ...spineCommon,
-        })
-        .strict(),
-      source: z.string().optional(),
-    })
-    .strict(),
-]);
 
 /** Operator stages: `aggregate` matches any aggregation; the two Pointline stages must match the aggregation's. */
 export const OPERATOR_STAGES = ["aggregate", "aggregate_then_feature", "feature_then_aggregate"] as const;

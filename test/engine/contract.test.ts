@@ -20,7 +20,7 @@ import type { DriverSnapshot } from "../../src/engine/driver.js";
 import type { Operator } from "../../src/engine/operator.js";
 import { type ColumnRows, checkPrefixTruncationColumns } from "../../src/engine/pit.js";
 import { type FeatureBatch, Replay } from "../../src/engine/replay.js";
-import { type EventSpineInput, parseSpineConfig } from "../../src/engine/spine.js";
+import { parseSpineSpec, type SpineSpecInput } from "../../src/engine/spine-spec.js";
 import { clockWarmupUs } from "../../src/features/frame.js";
 import { queryFrame } from "../../src/query/query.js";
 import type { TableName } from "../../src/schema/tables.js";
@@ -39,7 +39,7 @@ interface Run {
   readonly snapshots: DriverSnapshot[];
 }
 
-const SPINES: readonly [string, EventSpineInput][] = [
+const SPINES: readonly [string, SpineSpecInput][] = [
   ["1 s clock", { type: "clock", stepMs: 1000 }],
   ["5 BTC volume bars", { type: "volume", volumeThreshold: 5 }],
 ];
@@ -53,14 +53,14 @@ describe("operator contract over every registered operator", () => {
 
   for (const [label, spine] of SPINES) {
     it(`holds on the ${label}`, async () => {
-      assert.ok(registeredOperators(parseSpineConfig(spine)).length >= 50);
-      await checkContract(lake.lake, spine, registeredOperators(parseSpineConfig(spine)));
+      assert.ok(registeredOperators(parseSpineSpec(spine)).length >= 50);
+      await checkContract(lake.lake, spine, registeredOperators(parseSpineSpec(spine)));
     });
   }
 
   it("fails an operator whose state does not round-trip, naming it", async () => {
     const spine = SPINES[1]![1];
-    const honest = registeredOperators(parseSpineConfig(spine)).find((o) =>
+    const honest = registeredOperators(parseSpineSpec(spine)).find((o) =>
       o.label.startsWith("aggregation trade_count"),
     )!;
     const forgetful: ContractOperator = {
@@ -79,7 +79,7 @@ describe("operator contract over every registered operator", () => {
 /** Runs every check of the module doc over `ops` in one Driver per run. @throws AssertionError naming the operator. */
 async function checkContract(
   lakeRoot: string,
-  spine: EventSpineInput,
+  spine: SpineSpecInput,
   ops: readonly ContractOperator[],
 ): Promise<void> {
   const owner = new Map<string, string>();
@@ -108,7 +108,7 @@ async function checkContract(
       symbol: "BTCUSDT",
       startUs: o.startUs ?? START,
       endUs: o.endUs ?? END,
-      spine: parseSpineConfig(spine),
+      spine: parseSpineSpec(spine),
       operators,
       warmupUs,
       prefetch: o.prefetch ?? false,

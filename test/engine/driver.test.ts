@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import fc from "fast-check";
 import type { DriverSnapshot, FeatureBatch } from "../../src/engine/driver.js";
-import type { EventSpineInput } from "../../src/engine/spine.js";
+import type { SpineSpecInput } from "../../src/engine/spine-spec.js";
 import type { FeatureRunInput } from "../../src/features/config.js";
 import { type FeatureFrameRequest, planFeatureFrame, replayOf } from "../../src/features/frame.js";
 import { captureLake, W2023, W2024 } from "../helpers/lake.js";
@@ -25,7 +25,7 @@ const MIDNIGHT_2023_US = Date.parse("2023-04-05T00:00:00Z") * 1000;
 /** Every family but cross-venue (the 2023 captures have no spot venue), plus the bar aggregations. */
 const FAMILIES_2023: FeatureRunInput = { includeBarAggregations: true };
 
-const SPINES: readonly [string, EventSpineInput][] = [
+const SPINES: readonly [string, SpineSpecInput][] = [
   ["clock 1 s", { type: "clock", stepMs: 1000 }],
   ["trades", { type: "trades" }],
   ["volume 5 BTC, split trades", { type: "volume", volumeThreshold: 5, splitTrades: true }],
@@ -91,7 +91,7 @@ describe("Driver snapshot/restore in a fresh process", () => {
     lake2024?.cleanup();
   });
 
-  const req2023 = (spine: EventSpineInput): FeatureFrameRequest => ({
+  const req2023 = (spine: SpineSpecInput): FeatureFrameRequest => ({
     lake: lake2023.lake,
     exchange: "binance-futures",
     symbol: "BTCUSDT",

@@ -9,13 +9,8 @@ import { describe, it } from "node:test";
 import fc from "fast-check";
 import { US_PER_DAY } from "../../src/core/time.js";
 import type { SpineRow } from "../../src/engine/operator.js";
-import {
-  createSpine,
-  type EventSpineInput,
-  parseSpineConfig,
-  parseSpineShorthand,
-  type SpineSink,
-} from "../../src/engine/spine.js";
+import { createSpine, type SpineSink } from "../../src/engine/spine.js";
+import { parseSpineShorthand, parseSpineSpec, type SpineSpecInput } from "../../src/engine/spine-spec.js";
 
 interface T {
   ts: number;
@@ -34,8 +29,8 @@ interface Bar {
 }
 
 /** Drives a spine over trades (no other events) and records which trade pieces landed in which row. */
-function drive(cfgIn: EventSpineInput, trades: readonly T[], startUs: number, endUs: number, warmupUs = 0) {
-  const cfg = parseSpineConfig(cfgIn);
+function drive(cfgIn: SpineSpecInput, trades: readonly T[], startUs: number, endUs: number, warmupUs = 0) {
+  const cfg = parseSpineSpec(cfgIn);
   const spine = createSpine(cfg, { startUs, priceIncrement: 0.1, amountIncrement: 0.001 });
   const from = spine.replayStartUs(startUs, warmupUs);
   const bars: Bar[] = [];
@@ -356,13 +351,13 @@ describe("clock bars", () => {
 
 describe("spine config", () => {
   it("parses the CLI shorthand and rejects bad input with the field", () => {
-    assert.deepEqual(parseSpineShorthand("clock:1000"), parseSpineConfig({ type: "clock", stepMs: 1000 }));
+    assert.deepEqual(parseSpineShorthand("clock:1000"), parseSpineSpec({ type: "clock", stepMs: 1000 }));
     assert.equal(parseSpineShorthand("hybrid:5:60000").type, "hybrid");
     assert.equal(parseSpineShorthand("dollar:1000000").type, "dollar");
     assert.throws(() => parseSpineShorthand("clock:abc"), /stepMs must be a number/);
     assert.throws(() => parseSpineShorthand("renko:5"), /unknown spine type/);
-    assert.throws(() => parseSpineConfig({ type: "volume", volumeThreshold: -1 }), /volumeThreshold/);
-    assert.throws(() => parseSpineConfig({ type: "clock", stepMs: 0 }), /stepMs/);
+    assert.throws(() => parseSpineSpec({ type: "volume", volumeThreshold: -1 }), /volumeThreshold/);
+    assert.throws(() => parseSpineSpec({ type: "clock", stepMs: 0 }), /stepMs/);
   });
 
   it("maxRows stops a runaway spine with a clear error", () => {

@@ -16,7 +16,7 @@
 import assert from "node:assert/strict";
 import type { Operator } from "../../src/engine/operator.js";
 import { type FeatureBatch, Replay, type ReplaySummary } from "../../src/engine/replay.js";
-import { type EventSpineInput, parseSpineConfig } from "../../src/engine/spine.js";
+import { parseSpineSpec, type SpineSpecInput } from "../../src/engine/spine-spec.js";
 import { type AggregationRegistry, type JoinStrategy, roleOfTable } from "../../src/pipeline/registry.js";
 import type { LevelColumn, TypedRows } from "../../src/query/query.js";
 import { BOOK_DEPTH, type TableName } from "../../src/schema/tables.js";
@@ -143,7 +143,7 @@ export interface RunResult {
 /** Runs a replay (warm-up 0) and concatenates its batches. */
 export async function runReplay(
   lake: string,
-  spine: EventSpineInput,
+  spine: SpineSpecInput,
   start: string,
   end: string,
   operators: readonly Operator[],
@@ -154,7 +154,7 @@ export async function runReplay(
     symbol: "BTCUSDT",
     startUs: Date.parse(start) * 1000,
     endUs: Date.parse(end) * 1000,
-    spine: parseSpineConfig(spine),
+    spine: parseSpineSpec(spine),
     operators,
     warmupUs: 0,
   });
@@ -197,7 +197,7 @@ export async function runReplay(
 export async function assertSnapshotRestoreIdentical(
   registry: AggregationRegistry,
   lake: string,
-  spine: EventSpineInput,
+  spine: SpineSpecInput,
   start: string,
   end: string,
   cases: readonly AggCase[],
