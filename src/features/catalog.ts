@@ -3,6 +3,7 @@
  * warm-up, PIT policy, version and source, under a config (window sizes appear in names).
  * `docs/features.md` is generated from it (`npm run docs`); a test keeps the file current.
  */
+import { frameUnitName } from "../engine/units.js";
 import { type FeatureRunConfig, parseFeatureRunConfig } from "./config.js";
 import { FAMILIES } from "./families.js";
 import type { FeatureMeta } from "./family.js";
@@ -20,6 +21,12 @@ export function featureCatalog(cfg: FeatureRunConfig = catalogConfig()): Feature
   return FAMILIES.flatMap((f) => f.catalog(cfg));
 }
 
+/** Frame unit, with the operator's computation unit when it differs. */
+function formatUnit(m: FeatureMeta): string {
+  const u = frameUnitName(m);
+  return u === m.unit ? u : `${u} (${m.unit})`;
+}
+
 const esc = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
 
 /** Markdown of the catalogue, one section per family, with the default window sizes. */
@@ -32,8 +39,10 @@ export function catalogMarkdown(): string {
     "do not edit by hand. Window sizes are the defaults of `FeatureRunConfig` (Pointline's research API);",
     "other sizes change the numeric suffixes. Time semantics, spines and null conventions: `docs/engine.md`.",
     "",
-    "Units: *price increments* and *qty increments* are the instrument's fixed-point units (multiply by the",
-    "symbol registry's `price_increment` / `amount_increment` for prices and quantities); *rows* are spine rows.",
+    "Units are those of the frame (`src/engine/units.ts`): a column whose name ends in `_int` is in the",
+    "instrument's fixed-point increments (multiply by the symbol registry's `price_increment` /",
+    "`amount_increment`); every other price is in quote currency and every other size in base units,",
+    "converted exactly at the sink from the operator's increments (shown in parentheses). *rows* are spine rows.",
     "",
   ];
   for (const f of FAMILIES) {
@@ -46,7 +55,7 @@ export function catalogMarkdown(): string {
     out.push("|---|---|---|---|---|---|---|---|---|");
     for (const m of metas) {
       out.push(
-        `| \`${m.name}\` | ${esc(m.formula)} | ${esc(m.unit)} | ${esc(m.inputs.join(", "))} | ${esc(m.window)} | ${esc(m.warmup)} | ${esc(m.pitPolicy)} | ${m.version} | ${esc(m.source)} |`,
+        `| \`${m.name}\` | ${esc(m.formula)} | ${esc(formatUnit(m))} | ${esc(m.inputs.join(", "))} | ${esc(m.window)} | ${esc(m.warmup)} | ${esc(m.pitPolicy)} | ${m.version} | ${esc(m.source)} |`,
       );
     }
     out.push("");

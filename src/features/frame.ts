@@ -12,6 +12,7 @@ import { type TimeInput, toUs, US_PER_MS } from "../core/time.js";
 import type { DriverSnapshot } from "../engine/driver.js";
 import type { Operator, OutputSpec } from "../engine/operator.js";
 import { type FeatureBatch, Replay, type ReplaySummary, SPINE_COLUMNS } from "../engine/replay.js";
+import { type FrameUnit, frameUnits, toFrameUnit } from "../engine/units.js";
 import { Lake, type LakeRef } from "../lake/lake.js";
 import { type FeatureRunConfig, type FeatureRunInput, parseFeatureRunConfig } from "./config.js";
 import { FAMILIES } from "./families.js";
@@ -65,7 +66,10 @@ export interface FeaturePlan {
   readonly warmupUs: number;
   readonly families: readonly FamilyDef[];
   readonly operators: readonly Operator[];
+  /** Spine columns, then every operator output in frame units (see engine/units.ts). */
   readonly columns: readonly FrameColumn[];
+  /** Per operator output (aligned with the outputs after the spine columns): its frame unit. */
+  readonly frameUnits: readonly FrameUnit[];
   readonly catalog: readonly FeatureMeta[];
 }
 
@@ -132,12 +136,15 @@ export async function planFeatureFrame(
   const families = (req.families ?? FAMILIES).filter((f) => config[f.flag]);
   const operators = [...families.map((f) => f.create(config)), ...extraOperators];
   const outputs: OutputSpec[] = operators.flatMap((op) => op.outputs);
+  const inst = (await Lake.from(req.lake)).instrument(req.exchange, symbol, startUs);
+  const units = frameUnits(outputs, inst.increments);
   const columns: FrameColumn[] = [
     ...SPINE_FRAME_COLUMNS,
-    ...outputs.map((o) => ({
+    ...outputs.map((o, k) => ({
       name: o.name,
-      dtype: o.dtype === "i64" ? ("Int64" as const) : ("Float64" as const),
-      unit: o.unit,
+      // a value converted to natural units is a float even when the increments were integers
+      dtype: o.dtype === "i64" && units[k]!.scale === null ? ("Int64" as const) : ("Float64" as const),
+      unit: units[k]!.unit,
     })),
   ];
   let warmupUs: number;
@@ -156,6 +163,7 @@ export async function planFeatureFrame(
     families,
     operators,
     columns,
+    frameUnits: units,
     catalog: families.flatMap((f) => f.catalog(config)),
   };
 }
@@ -183,7 +191,10 @@ export function replayOf(plan: FeaturePlan, req: FeatureFrameRequest): Replay {
   });
 }
 
-/** Converts one batch to a DataFrame with the plan's columns (NaN → null). */
+/**
+ * Converts one batch to a DataFrame with the plan's columns (NaN → null): the frame sink, where
+ * operator outputs in increments become natural units (engine/units.ts; `_int` columns stay integers).
+ */
 export function batchToFrame(plan: FeaturePlan, b: FeatureBatch): pl.DataFrame {
   return typedColumnsToFrame(plan.columns, [
     b.tsEventUs,
@@ -191,7 +202,7 @@ export function batchToFrame(plan: FeaturePlan, b: FeatureBatch): pl.DataFrame {
     b.availableAtUs,
     b.barIndex,
     b.barDurationUs,
-    ...b.columns,
+    ...b.columns.map((c, k) => toFrameUnit(c, plan.frameUnits[k]!)),
   ]);
 }
 

@@ -9,7 +9,7 @@
  */
 import { resolve } from "node:path";
 import { ConfigError } from "../core/errors.js";
-import { fixedToNumber } from "../core/fixed.js";
+import { fixedToNumber, type Increment } from "../core/fixed.js";
 import type { TableName } from "../schema/tables.js";
 import { type CoverageRow, coverageOf, loadManifests, partsFor } from "./catalog.js";
 import type { FileManifest, PartInfo } from "./manifest.js";
@@ -27,6 +27,8 @@ export interface LakeInstrument {
   readonly priceIncrement: number;
   /** Quantity of one amount increment, e.g. 0.001 (BTC). */
   readonly amountIncrement: number;
+  /** The same increments as exact decimals (for exact unit conversion, see engine/units.ts). */
+  readonly increments: { readonly price: Increment; readonly amount: Increment };
 }
 
 /** An open lake (see the module doc). */
@@ -79,6 +81,7 @@ export class Lake {
       symbolId: r.entry.symbol_id,
       priceIncrement: fixedToNumber(1, r.priceIncrement),
       amountIncrement: fixedToNumber(1, r.amountIncrement),
+      increments: { price: r.priceIncrement, amount: r.amountIncrement },
     };
   }
 

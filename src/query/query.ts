@@ -10,12 +10,12 @@
 import { resolve } from "node:path";
 import pl from "nodejs-polars";
 import { ConfigError } from "../core/errors.js";
+import { parseIncrement } from "../core/fixed.js";
 import { type TimeInput, toUs } from "../core/time.js";
 import { Lake, type LakeRef } from "../lake/lake.js";
 import { BOOK_DEPTH, type ColumnSpec, TABLES, type TableName, tableColumns } from "../schema/tables.js";
 
 export interface QueryRequest {
-  /** Lake root. */
   /** Lake root or an open handle. */
   readonly lake: LakeRef;
   readonly exchange: string;
@@ -25,6 +25,15 @@ export interface QueryRequest {
   readonly start: TimeInput;
   /** Exclusive end of ts_local_us. */
   readonly end: TimeInput;
+  /**
+   * Also return each fixed-point column decoded to natural units, named without `_int` (`px_int` →
+   * `px` in quote currency, `qty_int` → `qty` in base units, `bid_px_int` → `bid_px` lists, …) — as
+   * Pointline's `decoded=True`. Each row is decoded with the increments of its own `symbol_id` (so rows
+   * of two registry versions decode to one scale): value · m / 10^s for an increment m·10^−s, one
+   * correctly rounded division of exact integers (the double nearest the decimal price) while
+   * |value · m| < 2^53. The `_int` columns stay. Default false.
+   */
+  readonly decoded?: boolean;
 }
 
 /** Book level lists of one column: `BOOK_DEPTH` slots per row. */
@@ -52,12 +61,101 @@ export async function queryFrame(table: TableName, req: QueryRequest): Promise<p
   const lake = await Lake.from(req.lake);
   const parts = lake.parts(table, req.exchange, req.symbol, startUs, endUs);
   const names = tableColumns(table).map((c) => c.name);
-  if (parts.length === 0) return emptyFrame(table);
+  if (parts.length === 0)
+    return req.decoded ? decodeFrame(table, emptyFrame(table), lake) : emptyFrame(table);
   const frames = parts.map((p) => pl.readParquet(resolve(lake.root, p.path)).select(...names));
   const df = frames.length === 1 ? frames[0]! : pl.concat(frames, { how: "vertical" });
-  return df
+  const rows = df
     .filter(pl.col("ts_local_us").gtEq(startUs).and(pl.col("ts_local_us").lt(endUs)))
     .sort(["ts_local_us", "file_id", "file_line_number"]);
+  return req.decoded ? decodeFrame(table, rows, lake) : rows;
+}
+
+/** A column the typed converter reads: a canonical column, or a decoded (float) column or list. */
+export interface ConvertSpec extends Omit<ColumnSpec, "dtype"> {
+  readonly dtype: ColumnSpec["dtype"] | "list_f64";
+}
+
+/** Decoded columns of `table` (see `QueryRequest.decoded`): name without `_int`, natural units. */
+export function decodedColumnSpecs(table: TableName): ConvertSpec[] {
+  return tableColumns(table)
+    .filter((c) => c.unit === "price_increment" || c.unit === "amount_increment")
+    .map((c) => ({
+      name: c.name.replace(/_int$/, ""),
+      dtype: c.dtype === "list_i64" ? ("list_f64" as const) : ("f64" as const),
+      nullable: c.nullable,
+      unit: c.unit === "price_increment" ? "quote currency" : "base units",
+      description: `${c.name} decoded with the row's symbol_id increments`,
+    }));
+}
+
+/**
+ * The decoded columns of typed rows of `table` (every canonical column present), each row with the
+ * increments of its own `symbol_id`: v · m / 10^s in float64, computed here rather than in Polars, whose
+ * float division is not correctly rounded (618131 / 10 gives 61813.100000000006 there).
+ * @throws ConfigError when a row's symbol_id is not in the registry.
+ */
+export function decodeTypedRows(rows: TypedRows, lake: Lake): Record<string, Float64Array | LevelColumn> {
+  const table = rows.table;
+  const n = rows.length;
+  const ids = rows.columns.symbol_id as Float64Array;
+  const incs = new Map<number, { price: [number, number]; amount: [number, number] }>();
+  const incOf = (id: number) => {
+    let x = incs.get(id);
+    if (!x) {
+      const entry = lake.registry.byId(id);
+      if (!entry)
+        throw new ConfigError(`${table} rows carry symbol_id ${id}, which the lake's registry lacks`);
+      const p = parseIncrement(entry.price_increment);
+      const a = parseIncrement(entry.amount_increment);
+      x = { price: [p.mantissa, 10 ** p.scale], amount: [a.mantissa, 10 ** a.scale] };
+      incs.set(id, x);
+    }
+    return x;
+  };
+  const out: Record<string, Float64Array | LevelColumn> = {};
+  for (const c of tableColumns(table)) {
+    if (c.unit !== "price_increment" && c.unit !== "amount_increment") continue;
+    const name = c.name.replace(/_int$/, "");
+    const which = c.unit === "price_increment" ? "price" : "amount";
+    const src = rows.columns[c.name];
+    if (c.dtype === "list_i64") {
+      const lc = src as LevelColumn;
+      const values = new Float64Array(lc.values.length);
+      for (let i = 0; i < n; i++) {
+        const [m, d] = incOf(ids[i]!)[which];
+        for (let k = i * BOOK_DEPTH; k < (i + 1) * BOOK_DEPTH; k++) values[k] = (lc.values[k]! * m) / d;
+      }
+      out[name] = { values, lens: lc.lens };
+    } else {
+      const v = src as Float64Array;
+      const values = new Float64Array(n);
+      for (let i = 0; i < n; i++) {
+        const [m, d] = incOf(ids[i]!)[which];
+        values[i] = (v[i]! * m) / d;
+      }
+      out[name] = values;
+    }
+  }
+  return out;
+}
+
+/** Adds the decoded columns (see `QueryRequest.decoded`) to a frame of `table` with every column. */
+function decodeFrame(table: TableName, df: pl.DataFrame, lake: Lake): pl.DataFrame {
+  const decoded = decodeTypedRows(toTypedRows(table, df), lake);
+  const series = decodedColumnSpecs(table).map((spec) => {
+    const col = decoded[spec.name]!;
+    if (col instanceof Float64Array) return pl.Series(spec.name, col, pl.Float64);
+    const lists: number[][] = [];
+    for (let i = 0; i < df.height; i++) {
+      const row: number[] = [];
+      for (let k = 0; k < col.lens[i]!; k++) row.push(col.values[i * BOOK_DEPTH + k]!);
+      lists.push(row);
+    }
+    return pl.Series(spec.name, lists, pl.List(pl.Float64));
+  });
+  const scalars = decodedColumnSpecs(table).filter((c) => c.dtype === "f64");
+  return df.hstack(pl.DataFrame(series)).withColumns(...scalars.map((c) => pl.col(c.name).fillNan(null)));
 }
 
 const POLARS_DTYPE = {
@@ -66,6 +164,7 @@ const POLARS_DTYPE = {
   i8: pl.Int8,
   str: pl.Utf8,
   list_i64: pl.List(pl.Int64),
+  list_f64: pl.List(pl.Float64),
 } as const;
 
 function emptyFrame(table: TableName): pl.DataFrame {
@@ -89,7 +188,7 @@ export class TypedConverter {
 
   constructor(
     readonly table: TableName,
-    readonly specs: readonly ColumnSpec[] = tableColumns(table),
+    readonly specs: readonly ConvertSpec[] = tableColumns(table),
   ) {
     const nums = specs.filter((c) => c.dtype === "i64" || c.dtype === "f64");
     this.numeric = nums.map((c) => pl.col(c.name).cast(pl.Float64).fillNull(pl.lit(Number.NaN)));
@@ -97,7 +196,7 @@ export class TypedConverter {
     this.int8Names = specs.filter((c) => c.dtype === "i8").map((c) => c.name);
     this.strNames = specs.filter((c) => c.dtype === "str").map((c) => c.name);
     this.lists = specs
-      .filter((c) => c.dtype === "list_i64")
+      .filter((c) => c.dtype === "list_i64" || c.dtype === "list_f64")
       .map((c) => ({ name: c.name, explode: listExplodeExpr(c.name) }));
     this.sideLengths =
       this.lists.length > 0
@@ -201,7 +300,10 @@ export function listLengths(df: pl.DataFrame, name: string): Float64Array {
 }
 
 async function typed(table: TableName, req: QueryRequest): Promise<TypedRows> {
-  return toTypedRows(table, await queryFrame(table, req));
+  const df = await queryFrame(table, { ...req, decoded: false });
+  const rows = toTypedRows(table, df);
+  if (!req.decoded) return rows;
+  return { ...rows, columns: { ...rows.columns, ...decodeTypedRows(rows, await Lake.from(req.lake)) } };
 }
 
 /** Typed-column readers per canonical table (rows in the total order). */

@@ -38,7 +38,16 @@ import { spreadDynamics } from "../../src/features/spread-dynamics.js";
 import { tradeFlow } from "../../src/features/trade-flow.js";
 import { SymbolRegistry } from "../../src/lake/registry.js";
 import type { LevelColumn, TypedRows } from "../../src/query/query.js";
-import { assertColumnClose, assertFramesIdentical, columnValues, probedFamily } from "../helpers/engine.js";
+import {
+  assertColumnClose,
+  assertFramesIdentical,
+  catalogUnitOf,
+  columnValues,
+  type NaturalIncrements,
+  naturalIncrements,
+  probedFamily,
+  refInFrameUnits,
+} from "../helpers/engine.js";
 import { captureLake, rawEvents, W2023, W2024 } from "../helpers/lake.js";
 
 const EX = "binance-futures";
@@ -450,6 +459,7 @@ function assertZClose(
  */
 function compareFrame(
   label: string,
+  INC: NaturalIncrements,
   frame: pl.DataFrame,
   spine: RefSpine,
   ref: Ref,
@@ -483,7 +493,9 @@ function compareFrame(
   const frameCols = new Set(frame.columns);
   for (const name of names) {
     assert.ok(frameCols.has(name), `${label}: frame lacks ${name}`);
-    const e = pick(name);
+    const unit = catalogUnitOf(name);
+    const inFrame = (x: Float64Array) => refInFrameUnits(name, unit, x, INC);
+    const e = inFrame(pick(name));
     const a = columnValues(frame, name);
     const nonNull = e.filter((v) => !Number.isNaN(v));
     assert.ok(
@@ -495,8 +507,10 @@ function compareFrame(
     if (name.startsWith("ls_depth_z_") || name.startsWith("ls_depth_std_")) {
       const m = name.slice(name.lastIndexOf("_") + 1);
       const range = pick(`ls_range_${m}`);
-      if (name.startsWith("ls_depth_std_")) assertStdClose(`${label} ${name}`, a, e, range, Number(m));
+      if (name.startsWith("ls_depth_std_"))
+        assertStdClose(`${label} ${name}`, a, e, inFrame(range), Number(m));
       else {
+        // z is unitless: its ε-bound is evaluated on the reference's own (increment) mean, std and range
         const mean = pick(`ls_depth_mean_${m}`);
         assertZClose(`${label} ${name}`, a, e, mean, pick(`ls_depth_std_${m}`), range, Number(m));
       }
@@ -527,6 +541,8 @@ describe("book and trade families on real captures (naive references)", () => {
   let raw23: Raw;
   /** Volume threshold of 5 BTC in qty increments. */
   let fiveBtc = 0;
+  let inc24: NaturalIncrements;
+  let inc23: NaturalIncrements;
 
   before(async () => {
     const a = await captureLake(["usdm2024"]);
@@ -538,6 +554,8 @@ describe("book and trade families on real captures (naive references)", () => {
     raw23 = rawOf(await rawEvents(lake23, EX, SYM, "2023-04-04T00:00:00Z", W2023.end));
     const inc = (await SymbolRegistry.open(lake24)).lookup(EX, SYM, toUs(W2024.start))!.amountIncrement;
     fiveBtc = (5 * 10 ** inc.scale) / inc.mantissa;
+    inc24 = naturalIncrements(lake24, EX, SYM, toUs(W2024.start));
+    inc23 = naturalIncrements(lake23, EX, SYM, toUs(W2023.start));
     assert.ok(Number.isInteger(fiveBtc), `5 BTC is ${fiveBtc} increments`);
   });
   after(() => {
@@ -550,7 +568,7 @@ describe("book and trade families on real captures (naive references)", () => {
     const endUs = toUs(W2024.end);
     const spine = clockSpine(raw24, summary.replayStartUs, endUs, 1_000_000);
     const ref = reference(raw24, spine, windowsOf(cfg));
-    compareFrame("clock", frame, spine, ref, outputNames(cfg), toUs(W2024.start), endUs, 0.8);
+    compareFrame("clock", inc24, frame, spine, ref, outputNames(cfg), toUs(W2024.start), endUs, 0.8);
     // the first output rows precede the first book row: book features must be null there
     assert.ok(Number.isNaN(columnValues(frame, "ms_mid_px")[0]!), "no book yet at 23:54:00");
   });
@@ -566,7 +584,7 @@ describe("book and trade families on real captures (naive references)", () => {
     const endUs = toUs(W2024.end);
     const spine = eventSpine(raw24, summary.replayStartUs, endUs, fiveBtc);
     const ref = reference(raw24, spine, windowsOf(cfg));
-    compareFrame("volume", frame, spine, ref, outputNames(cfg), toUs(W2024.start), endUs, 0.8);
+    compareFrame("volume", inc24, frame, spine, ref, outputNames(cfg), toUs(W2024.start), endUs, 0.8);
   });
 
   it("trades spine; rolling flow equals Pointline's sum of the last N trades", async () => {
@@ -577,7 +595,7 @@ describe("book and trade families on real captures (naive references)", () => {
     const ref = reference(raw24, spine, windowsOf(cfg));
     // every window holds exactly N trades; within bursts the book often stays unchanged for 50 trades
     // (std 0 → z null), hence the lower non-null bar
-    compareFrame("trades", frame, spine, ref, outputNames(cfg), toUs(W2024.start), endUs, 0.6, [
+    compareFrame("trades", inc24, frame, spine, ref, outputNames(cfg), toUs(W2024.start), endUs, 0.6, [
       "of_trade_count_50",
     ]);
 
@@ -602,8 +620,10 @@ describe("book and trade families on real captures (naive references)", () => {
       count[j] = N;
       imb[j] = a > 0 ? s / a : Number.NaN;
     }
-    assertColumnClose("pointline signed", columnValues(frame, `of_signed_qty_sum_${N}`), signed);
-    assertColumnClose("pointline abs", columnValues(frame, `of_abs_qty_sum_${N}`), abs);
+    // the sums are sizes: base units in the frame
+    const base = (x: Float64Array) => refInFrameUnits("of_abs_qty_sum", "qty increments", x, inc24);
+    assertColumnClose("pointline signed", columnValues(frame, `of_signed_qty_sum_${N}`), base(signed));
+    assertColumnClose("pointline abs", columnValues(frame, `of_abs_qty_sum_${N}`), base(abs));
     assertColumnClose("pointline count", columnValues(frame, `of_trade_count_${N}`), count);
     assertColumnClose("pointline imbalance", columnValues(frame, `of_flow_imbalance_${N}`), imb);
     // and the as-of trade of every row is that row's trade
@@ -628,7 +648,7 @@ describe("book and trade families on real captures (naive references)", () => {
     const firstAfter = spine.rows.find((r) => r.tsEvent >= midnight)!;
     assert.ok(raw23.trades.ts[firstAfter.pieces[0]!.i - 1]! < midnight);
     const ref = reference(raw23, spine, windowsOf(cfg));
-    compareFrame("midnight", frame, spine, ref, outputNames(cfg), toUs(W2023.start), endUs, 0.8);
+    compareFrame("midnight", inc23, frame, spine, ref, outputNames(cfg), toUs(W2023.start), endUs, 0.8);
   });
 
   it("split volume bars (2 BTC): pieces are summed in their own bars, |flow| over N bars = N × threshold", async () => {
@@ -647,14 +667,25 @@ describe("book and trade families on real captures (naive references)", () => {
     const ref = reference(raw24, spine, windowsOf(cfg));
     const names = ["of_signed_qty_sum_10", "of_abs_qty_sum_10", "of_trade_count_10", "of_flow_imbalance_10"];
     // exact bars: |flow| over N bars is N × threshold (checked below)
-    compareFrame("split", frame, spine, ref, [...names, "of_last_qty_int"], toUs(W2024.start), endUs, 0.8, [
-      "of_abs_qty_sum_10",
-    ]);
+    compareFrame(
+      "split",
+      inc24,
+      frame,
+      spine,
+      ref,
+      [...names, "of_last_qty_int"],
+      toUs(W2024.start),
+      endUs,
+      0.8,
+      ["of_abs_qty_sum_10"],
+    );
+    // in base units: 10 bars of exactly 2 BTC (the conversion of an exact integer sum is correctly rounded)
     const abs = columnValues(frame, "of_abs_qty_sum_10");
     let full = 0;
     for (const v of abs) {
       if (Number.isNaN(v)) continue;
-      assert.equal(v, 10 * thr);
+      assert.equal(v, 20);
+      assert.equal(10 * thr, 20 / inc24.amount);
       full++;
     }
     assert.ok(full > 100);

@@ -4,6 +4,8 @@
  * naive references.
  */
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import pl from "nodejs-polars";
 import type {
   EventCursor,
@@ -13,6 +15,7 @@ import type {
   SourceRole,
   SpineRow,
 } from "../../src/engine/operator.js";
+import { featureCatalog } from "../../src/features/catalog.js";
 import type { FeatureRunConfig } from "../../src/features/config.js";
 import type { FamilyDef } from "../../src/features/family.js";
 
@@ -157,4 +160,70 @@ export function nonNullRatio(x: ArrayLike<number>): number {
   let k = 0;
   for (let i = 0; i < x.length; i++) if (!Number.isNaN(x[i]!)) k++;
   return x.length === 0 ? 0 : k / x.length;
+}
+
+/** Natural value of one price / amount increment (e.g. 0.1 USDT, 0.001 BTC), parsed from the registry's decimal text. */
+export interface NaturalIncrements {
+  readonly price: number;
+  readonly amount: number;
+}
+
+/** The increments of `exchange`/`symbol` at `atUs` in the lake's registry file (read directly). */
+export function naturalIncrements(
+  lake: string,
+  exchange: string,
+  symbol: string,
+  atUs: number,
+): NaturalIncrements {
+  const reg = JSON.parse(readFileSync(join(lake, "_meta", "registry.json"), "utf8")) as {
+    symbols: {
+      exchange: string;
+      exchange_symbol: string;
+      valid_from_us: number;
+      valid_until_us: number | null;
+      price_increment: string;
+      amount_increment: string;
+    }[];
+  };
+  const e = reg.symbols.find(
+    (s) =>
+      s.exchange === exchange &&
+      s.exchange_symbol === symbol &&
+      s.valid_from_us <= atUs &&
+      (s.valid_until_us === null || atUs < s.valid_until_us),
+  );
+  assert.ok(e, `no registry entry for ${exchange}/${symbol}`);
+  return { price: Number(e.price_increment), amount: Number(e.amount_increment) };
+}
+
+/**
+ * A reference column computed in increments, expressed in the frame's units (the units rule: names
+ * ending in `_int` stay in increments; price / qty increment units become quote currency / base units):
+ * v × the natural increment — an independent restatement of the rule, compared within a relative
+ * tolerance (the exact rounding of the engine's conversion is tested on its own).
+ */
+export function refInFrameUnits(
+  name: string,
+  operatorUnit: string,
+  values: Float64Array,
+  inc: NaturalIncrements,
+): Float64Array {
+  if (name.endsWith("_int")) return values;
+  const factor =
+    operatorUnit === "price increments"
+      ? inc.price
+      : operatorUnit === "qty increments" || operatorUnit === "qty increments per trade"
+        ? inc.amount
+        : operatorUnit === "price increments per qty increment"
+          ? inc.price / inc.amount
+          : 1;
+  return factor === 1 ? values : values.map((v) => v * factor);
+}
+
+/** The operator unit of a feature column by name (window suffixes ignored), from the feature catalogue. */
+export function catalogUnitOf(name: string): string {
+  const key = (n: string) => n.replace(/_\d+$/, "");
+  const m = featureCatalog().find((e) => key(e.name) === key(name));
+  assert.ok(m, `no catalogue entry for ${name}`);
+  return m.unit;
 }

@@ -372,6 +372,50 @@ describe("query on the 2024-08-08 BTCUSDT capture", () => {
     assert.equal(other.length, 0);
   });
 
+  it("decoded: px / qty are the vendor's decimal strings as numbers, per row, in typed and frame form", async () => {
+    const start = raw.trades[5000]!.ts;
+    const end = raw.trades[9000]!.ts;
+    const expected = raw.trades.filter((t) => t.ts >= start && t.ts < end);
+    const t = await query.trades({ ...req(start, end), decoded: true });
+    assert.equal(t.length, expected.length);
+    const px = f64(t.columns.px);
+    const qty = f64(t.columns.qty);
+    expected.forEach((e, i) => {
+      // Number("61800.30") is the double nearest the decimal: the decoding is exact to that
+      assert.equal(px[i], Number(e.p), `px[${i}] ${e.p}`);
+      assert.equal(qty[i], Number(e.q), `qty[${i}] ${e.q}`);
+    });
+    assert.deepEqual(f64(t.columns.px_int), f64((await query.trades(req(start, end))).columns.px_int));
+    const df = await queryFrame("trades", { ...req(start, end), decoded: true });
+    assert.deepEqual(Float64Array.from(df.getColumn("px").toArray() as number[]), px);
+    assert.equal(String(df.getColumn("qty").dtype), String(pl.Float64));
+    // book levels: every decoded level equals its integer level × the increment (0.1 / 0.001) as the
+    // decimal string a test-local formatter writes, parsed
+    const b = await query.bookSnapshot25({ ...req(start, end), decoded: true });
+    assert.ok(b.length > 0);
+    const bi = b.columns.bid_px_int as LevelColumn;
+    const bd = b.columns.bid_px as LevelColumn;
+    const qi = b.columns.ask_qty_int as LevelColumn;
+    const qd = b.columns.ask_qty as LevelColumn;
+    assert.deepEqual(bd.lens, bi.lens);
+    for (let i = 0; i < b.length; i++) {
+      for (let k = 0; k < bi.lens[i]!; k++) {
+        const o = i * BOOK_DEPTH + k;
+        assert.equal(bd.values[o], Number(formatScaledRef(bi.values[o]!, 1, 0)), `bid_px ${i}/${k}`);
+      }
+      for (let k = 0; k < qi.lens[i]!; k++) {
+        const o = i * BOOK_DEPTH + k;
+        assert.equal(qd.values[o], Number(formatScaledRef(qi.values[o]!, 3, 0)), `ask_qty ${i}/${k}`);
+      }
+    }
+    const bf = await queryFrame("book_snapshot_25", { ...req(start, end), decoded: true });
+    const first = bf.getColumn("bid_px").toArray()[0] as unknown as number[];
+    assert.deepEqual(first, Array.from(bd.values.subarray(0, bd.lens[0]!)));
+    // an empty range has the decoded columns too
+    const none = await queryFrame("trades", { ...req("2020-01-01", "2020-01-02"), decoded: true });
+    assert.deepEqual(none.columns, [...tableColumns("trades").map((c) => c.name), "px", "qty"]);
+  });
+
   it("end ≤ start throws ConfigError", async () => {
     const t = raw.trades[100]!.ts;
     await assert.rejects(query.trades(req(t, t)), ConfigError);
