@@ -67,6 +67,7 @@ export {
   spineSpecFromRequest,
   spineSpecSchema,
 } from "./engine/spine-spec.js";
+export { type FrameUnit, frameUnit, frameUnitName, toFrameUnit } from "./engine/units.js";
 export { catalogMarkdown, featureCatalog } from "./features/catalog.js";
 export { type FeatureRunConfig, type FeatureRunInput, parseFeatureRunConfig } from "./features/config.js";
 export { buildCrossVenueMidFrame } from "./features/cross-venue-frame.js";
@@ -85,6 +86,7 @@ export type { AdapterOptions, SourceAdapter } from "./ingest/adapter.js";
 export { INGEST_KINDS, type IngestKind, type IngestRequest, ingestFiles } from "./ingest/ingest.js";
 export { formatReport, type IngestReport } from "./ingest/report.js";
 export { type CoverageRow, dataCoverage, loadManifests } from "./lake/catalog.js";
+export { Lake, type LakeInstrument, type LakeRef } from "./lake/lake.js";
 export type { FileManifest, PartInfo } from "./lake/manifest.js";
 export { type SymbolEntry, SymbolRegistry } from "./lake/registry.js";
 export { listSymbols } from "./lake/symbols.js";

@@ -304,11 +304,13 @@ const us = (iso: string) => Date.parse(iso) * 1000;
 
 describe("bar aggregations (volume-bar MFT guide)", () => {
   let lake = "";
+  let inc: NaturalIncrements;
   let cleanup = () => {};
   let raw: Raw;
 
   before(async () => {
     ({ lake, cleanup } = await captureLake(["usdm2024"]));
+    inc = naturalIncrements(lake, EX, SYM, us(W2024.start));
     raw = await rawEvents(lake, EX, SYM, "2024-08-08T00:00:00Z", W2024.end);
     assert.ok(raw.trades.length > 10_000 && raw.quotes.length > 10_000 && raw.book.length > 1000, "raw");
   });
@@ -340,15 +342,7 @@ describe("bar aggregations (volume-bar MFT guide)", () => {
   it("volume bars (5 BTC): every column equals the reference recomputed from raw trades / quotes / book", async () => {
     const { frame, summary } = await run(lake, { spine: VOLUME_SPINE }, W2024.start, W2024.end);
     const bars = referenceVolumeBars(raw.trades, THRESHOLD_QTY, false);
-    const { ref } = compareWithReference(
-      naturalIncrements(lake, EX, SYM, us(W2024.start)),
-      frame,
-      raw,
-      bars,
-      us(W2024.start),
-      us(W2024.end),
-      "volume",
-    );
+    const { ref } = compareWithReference(inc, frame, raw, bars, us(W2024.start), us(W2024.end), "volume");
     assert.ok(frame.height > 400, `rows ${frame.height}`);
     // every bar reaches the threshold with its last trade whole
     for (const v of ref.volume!) assert.ok(v >= THRESHOLD_QTY, `bar volume ${v}`);
@@ -364,15 +358,7 @@ describe("bar aggregations (volume-bar MFT guide)", () => {
     const start = "2024-08-08T23:57:00Z";
     const { frame } = await run(lake, { spine: VOLUME_SPINE }, start, W2024.end);
     const bars = referenceVolumeBars(raw.trades, THRESHOLD_QTY, false);
-    const { ref } = compareWithReference(
-      naturalIncrements(lake, EX, SYM, us(W2024.start)),
-      frame,
-      raw,
-      bars,
-      us(start),
-      us(W2024.end),
-      "volume@23:57",
-    );
+    const { ref } = compareWithReference(inc, frame, raw, bars, us(start), us(W2024.end), "volume@23:57");
     // first output row already has its 50-row median / 20-row z-score (history from warm-up bars)
     assert.ok(!Number.isNaN(ref.size_ratio![0]!) && !Number.isNaN(ref.vol_zscore![0]!), "first row warm");
   });
@@ -381,19 +367,10 @@ describe("bar aggregations (volume-bar MFT guide)", () => {
     const spine = { ...VOLUME_SPINE, splitTrades: true };
     const { frame, summary } = await run(lake, { spine }, W2024.start, W2024.end);
     const bars = referenceVolumeBars(raw.trades, THRESHOLD_QTY, true);
-    const { ref } = compareWithReference(
-      naturalIncrements(lake, EX, SYM, us(W2024.start)),
-      frame,
-      raw,
-      bars,
-      us(W2024.start),
-      us(W2024.end),
-      "split",
-    );
+    const { ref } = compareWithReference(inc, frame, raw, bars, us(W2024.start), us(W2024.end), "split");
     // volume in base units: exactly 5 BTC per bar; the exact integer sums are checked in increments
     // (round(v / increment) recovers the integer: every value is far below 2^53 increments)
-    const amount = naturalIncrements(lake, EX, SYM, us(W2024.start)).amount;
-    const volume = columnValues(frame, "volume").map((v) => Math.round(v / amount));
+    const volume = columnValues(frame, "volume").map((v) => Math.round(v / inc.amount));
     for (const v of columnValues(frame, "volume")) assert.equal(v, 5);
     for (const v of volume) assert.equal(v, THRESHOLD_QTY);
     const total = f64(raw.trades, "qty_int").reduce((a, b) => a + b, 0);
@@ -425,22 +402,14 @@ describe("bar aggregations (volume-bar MFT guide)", () => {
     // (warm-up rows with data feed the shift / rolling state)
     for (const start of [W2024.start, "2024-08-08T23:57:00Z"]) {
       const { frame } = await run(lake, { spine }, start, W2024.end);
-      const { ref } = compareWithReference(
-        naturalIncrements(lake, EX, SYM, us(W2024.start)),
-        frame,
-        raw,
-        bars,
-        us(start),
-        us(W2024.end),
-        `clock@${start}`,
-      );
+      const { ref } = compareWithReference(inc, frame, raw, bars, us(start), us(W2024.end), `clock@${start}`);
       assert.equal(frame.height, (us(W2024.end) - us(start)) / US_PER_SECOND);
       // Σ volume = every trade of the range (clock bars assign each trade to exactly one row)
       let total = 0;
       for (let i = 0; i < raw.trades.length; i++) if (ts[i]! >= us(start)) total += qty[i]!;
       assert.equal(
         columnValues(frame, "volume")
-          .map((v) => Math.round(v / naturalIncrements(lake, EX, SYM, us(W2024.start)).amount))
+          .map((v) => Math.round(v / inc.amount))
           .reduce((a, b) => a + b, 0),
         total,
       );
@@ -668,11 +637,13 @@ describe("bar aggregations on synthetic events (edge cases, operator driven dire
 
 describe("bar aggregations across a UTC midnight (discardBar)", () => {
   let lake = "";
+  let inc: NaturalIncrements;
   let cleanup = () => {};
   let raw: Raw;
 
   before(async () => {
     ({ lake, cleanup } = await captureLake(["usdm2023a", "usdm2023b"]));
+    inc = naturalIncrements(lake, EX, SYM, us(W2023.start));
     raw = await rawEvents(lake, EX, SYM, "2023-04-04T00:00:00Z", W2023.end);
   });
   after(() => cleanup());
@@ -682,15 +653,7 @@ describe("bar aggregations across a UTC midnight (discardBar)", () => {
     const bars = referenceVolumeBars(raw.trades, THRESHOLD_QTY, false);
     const midnight = us("2023-04-05T00:00:00Z");
     assert.ok(bars.some((b) => b.tsEvent < midnight) && bars.some((b) => b.tsEvent >= midnight), "two days");
-    compareWithReference(
-      naturalIncrements(lake, EX, SYM, us(W2023.start)),
-      frame,
-      raw,
-      bars,
-      us(W2023.start),
-      us(W2023.end),
-      "2023",
-    );
+    compareWithReference(inc, frame, raw, bars, us(W2023.start), us(W2023.end), "2023");
 
     // the same comparison fails for an operator that ignores discardBar (the test can fail)
     class Leaky extends BarAggregationsOperator {
@@ -700,16 +663,7 @@ describe("bar aggregations across a UTC midnight (discardBar)", () => {
     const leaky: FamilyDef = { ...barAggregations, create: (): Operator => new Leaky() };
     const bad = await run(lake, { spine: VOLUME_SPINE }, W2023.start, W2023.end, leaky);
     assert.throws(
-      () =>
-        compareWithReference(
-          naturalIncrements(lake, EX, SYM, us(W2023.start)),
-          bad.frame,
-          raw,
-          bars,
-          us(W2023.start),
-          us(W2023.end),
-          "leaky",
-        ),
+      () => compareWithReference(inc, bad.frame, raw, bars, us(W2023.start), us(W2023.end), "leaky"),
       /leaky (open|volume|trade_count)/,
     );
   });
