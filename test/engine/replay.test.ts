@@ -24,9 +24,9 @@ class Recorder implements Operator {
   readonly inputs: readonly SourceRole[] = ["trades", "book", "quotes"];
   readonly outputs = [
     { name: "t_trades", dtype: "i64", unit: "1", warmupRows: 0 },
-    { name: "t_qty", dtype: "i64", unit: "qty increments", warmupRows: 0 },
+    { name: "t_qty_int", dtype: "i64", unit: "qty increments", warmupRows: 0 },
     { name: "t_events", dtype: "i64", unit: "1", warmupRows: 0 },
-    { name: "t_last_px", dtype: "i64", unit: "price increments", warmupRows: 0 },
+    { name: "t_last_px_int", dtype: "i64", unit: "price increments", warmupRows: 0 },
     { name: "t_max_ts", dtype: "i64", unit: "µs", warmupRows: 0 },
     { name: "t_order_ok", dtype: "i64", unit: "1", warmupRows: 0 },
   ] as const;
@@ -85,7 +85,7 @@ class Leaky implements Operator {
   readonly id = "leaky";
   readonly inputs: readonly SourceRole[] = ["trades"];
   readonly outputs = [
-    { name: "leak_next_px", dtype: "i64", unit: "price increments", warmupRows: 0 },
+    { name: "leak_next_px_int", dtype: "i64", unit: "price increments", warmupRows: 0 },
   ] as const;
   private next = Number.NaN;
   onEvent(ev: EventCursor): void {
@@ -166,7 +166,7 @@ describe("replay engine on binance-futures BTCUSDT 2024-08-08", () => {
     const qty = raw.columns.qty_int as Float64Array;
     const tsEvent = columnValues(df, "ts_event_us");
     const nTrades = columnValues(df, "t_trades");
-    const q = columnValues(df, "t_qty");
+    const q = columnValues(df, "t_qty_int");
     assert.equal(df.height, 360);
     let j = 0;
     for (let r = 0; r < df.height; r++) {
@@ -194,7 +194,7 @@ describe("replay engine on binance-futures BTCUSDT 2024-08-08", () => {
         { type: "volume", volumeThreshold: 5, splitTrades, includePartialLastBar: true },
         [family("rec", () => new Recorder())],
       );
-      const q = columnValues(df, "t_qty");
+      const q = columnValues(df, "t_qty_int");
       const n = columnValues(df, "t_trades");
       assert.equal(
         q.reduce((s, x) => s + x, 0),
@@ -250,7 +250,7 @@ describe("replay engine on binance-futures BTCUSDT 2024-08-08", () => {
         cuts,
       );
       assert.equal(leaky.passed, false, `${spine.type}: the leaky operator passed the PIT check`);
-      assert.ok(leaky.violations.every((v) => v.column === "leak_next_px"));
+      assert.ok(leaky.violations.every((v) => v.column === "leak_next_px_int"));
     }
   });
 
