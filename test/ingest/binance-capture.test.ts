@@ -1,7 +1,7 @@
 /**
  * Binance WebSocket capture ingest, on the real hftbacktest captures in ../shared/data (in place).
  * References are computed here from the raw gz text: message counts by stream, decimal strings, and a
- * naive order book (string-keyed Map, BigInt price comparisons, full sort per row) that applies
+ * naive order book (string-keyed Map, prices kept sorted with exact decimal checks) that applies
  * Binance's documented sequence rules independently of src/ingest/binance.
  */
 import assert from "node:assert/strict";
@@ -53,14 +53,21 @@ function norm(s: string): string {
   return t.replace(/^0+(?=\d)/, "");
 }
 
-/** Exact comparison of two non-negative decimal strings. */
+/**
+ * Exact comparison of two non-negative decimal strings, digit by digit: integer parts without leading
+ * zeros by length, then (equal length) as digit strings; then the fractions padded to equal length.
+ */
 function cmpDec(a: string, b: string): number {
   const [ai = "0", af = ""] = a.split(".");
   const [bi = "0", bf = ""] = b.split(".");
+  const x = ai.replace(/^0+/, "");
+  const y = bi.replace(/^0+/, "");
+  if (x.length !== y.length) return x.length < y.length ? -1 : 1;
+  if (x !== y) return x < y ? -1 : 1;
   const w = Math.max(af.length, bf.length);
-  const x = BigInt(ai + af.padEnd(w, "0"));
-  const y = BigInt(bi + bf.padEnd(w, "0"));
-  return x < y ? -1 : x > y ? 1 : 0;
+  const xf = af.padEnd(w, "0");
+  const yf = bf.padEnd(w, "0");
+  return xf < yf ? -1 : xf > yf ? 1 : 0;
 }
 
 interface RefRow {
@@ -70,38 +77,76 @@ interface RefRow {
   asks: [string, string][];
 }
 
+/**
+ * One side of the reference book: a Map price → quantity plus all its prices kept sorted best first
+ * (binary-search insert and delete). Distinct decimal prices of ≤ 15 significant digits map to distinct,
+ * equally ordered doubles, so Number() ordering is exact here; every inserted price is checked against
+ * both its neighbours with the exact decimal comparison cmpDec, so the whole side (not only its top) is
+ * always in exact price order.
+ */
+class Side {
+  private readonly qty = new Map<string, string>();
+  /** Prices, best first, and their sort keys (−price for bids, price for asks), ascending. */
+  private readonly prices: string[] = [];
+  private readonly keys: number[] = [];
+  constructor(private readonly desc: boolean) {}
+  /** First index whose key is ≥ k. */
+  private lowerBound(k: number): number {
+    let lo = 0;
+    let hi = this.keys.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.keys[mid]! < k) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+  set(p: string, q: string): void {
+    if (!this.qty.has(p)) {
+      const k = this.desc ? -Number(p) : Number(p);
+      const i = this.lowerBound(k);
+      assert.ok(this.keys[i] !== k, `prices ${p} and ${this.prices[i]} share a double`);
+      const better = this.desc ? 1 : -1;
+      if (i > 0) assert.equal(cmpDec(this.prices[i - 1]!, p), better);
+      if (i < this.prices.length) assert.equal(cmpDec(p, this.prices[i]!), better);
+      this.keys.splice(i, 0, k);
+      this.prices.splice(i, 0, p);
+    }
+    this.qty.set(p, q);
+  }
+  delete(p: string): void {
+    if (!this.qty.delete(p)) return;
+    const i = this.lowerBound(this.desc ? -Number(p) : Number(p));
+    assert.equal(this.prices[i], p);
+    this.keys.splice(i, 1);
+    this.prices.splice(i, 1);
+  }
+  clear(): void {
+    this.qty.clear();
+    this.keys.length = 0;
+    this.prices.length = 0;
+  }
+  top(n: number): [string, string][] {
+    return this.prices.slice(0, n).map((p) => [p, this.qty.get(p)!]);
+  }
+}
+
 /** Naive reference order book over the raw messages (Binance "manage a local order book" rules). */
 function referenceBook(lines: RawLine[], futures: boolean): { rows: RefRow[]; gaps: number } {
-  const bids = new Map<string, string>();
-  const asks = new Map<string, string>();
+  const bids = new Side(true);
+  const asks = new Side(false);
   let synced = false;
   let first = false;
   let L = 0;
   let gaps = 0;
   const buffered: Record<string, unknown>[] = [];
   const rows: RefRow[] = [];
-  // Top 25 by partial selection over all levels. Distinct decimal prices of ≤ 15 significant digits
-  // map to distinct, equally ordered doubles, so Number() ordering is exact here; cmpDec checks it.
-  const top = (m: Map<string, string>, desc: boolean): [string, string][] => {
-    const best: [string, string, number][] = [];
-    for (const [p, q] of m) {
-      const v = desc ? -Number(p) : Number(p);
-      if (best.length === 25 && v >= best[24]![2]) continue;
-      let k = best.length < 25 ? best.length : 24;
-      if (best.length < 25) best.push([p, q, v]);
-      while (k > 0 && best[k - 1]![2] > v) {
-        best[k] = best[k - 1]!;
-        k--;
-      }
-      best[k] = [p, q, v];
-    }
-    for (let k = 1; k < best.length; k++) assert.ok(cmpDec(best[k - 1]![0], best[k]![0]) === (desc ? 1 : -1));
-    return best.map(([p, q]) => [p, q]);
-  };
-  const setLevels = (m: Map<string, string>, lv: [string, string][]): void => {
+  const top = (side: Side): [string, string][] => side.top(25);
+  const setLevels = (side: Side, lv: [string, string][]): void => {
     for (const [p, q] of lv) {
-      if (cmpDec(q, "0") === 0) m.delete(norm(p));
-      else m.set(norm(p), norm(q));
+      // A non-negative decimal string is zero iff it has no non-zero digit.
+      if (!/[1-9]/.test(q)) side.delete(norm(p));
+      else side.set(norm(p), norm(q));
     }
   };
   const apply = (d: Record<string, unknown>): "applied" | "stale" | "gap" => {
@@ -134,7 +179,7 @@ function referenceBook(lines: RawLine[], futures: boolean): { rows: RefRow[]; ga
           break;
         }
       }
-      if (synced) rows.push({ line: r.line, u: L, bids: top(bids, true), asks: top(asks, false) });
+      if (synced) rows.push({ line: r.line, u: L, bids: top(bids), asks: top(asks) });
     } else if (k === "depth") {
       const d = r.msg["data"] as Record<string, unknown>;
       if (!synced) {
@@ -147,8 +192,7 @@ function referenceBook(lines: RawLine[], futures: boolean): { rows: RefRow[]; ga
         gaps++;
         bids.clear();
         asks.clear();
-      } else if (res === "applied")
-        rows.push({ line: r.line, u: L, bids: top(bids, true), asks: top(asks, false) });
+      } else if (res === "applied") rows.push({ line: r.line, u: L, bids: top(bids), asks: top(asks) });
     }
   }
   return { rows, gaps };

@@ -1,6 +1,6 @@
 /**
  * Query API on the real 2024-08-08 BTCUSDT USDⓈ-M capture (hftbacktest example). The capture is
- * ingested once into a temp lake; every expected value is recomputed by brute force from the raw
+ * ingested into a temp lake (a private copy of the shared test lake, see helpers/lake.ts); every expected value is recomputed by brute force from the raw
  * gzip text (zlib.gunzipSync, one message per line, local ts = floor(ns / 1000)).
  */
 import assert from "node:assert/strict";
@@ -11,14 +11,15 @@ import { after, before, describe, it } from "node:test";
 import { gunzipSync } from "node:zlib";
 import pl from "nodejs-polars";
 import { ConfigError } from "../../src/core/errors.js";
-import { ingestFiles } from "../../src/ingest/ingest.js";
 import { dataCoverage } from "../../src/lake/catalog.js";
 import { listSymbols } from "../../src/lake/symbols.js";
 import { type LevelColumn, type QueryRequest, query, queryFrame } from "../../src/query/query.js";
 import { BOOK_DEPTH, type DType, tableColumns } from "../../src/schema/tables.js";
-import { HFT, tempDir } from "../helpers/data.js";
+import { HFT } from "../helpers/data.js";
+import { CAPTURES, captureLake } from "../helpers/lake.js";
 
 const CAPTURE = join(HFT, "usdm", "btcusdt_20240808.gz");
+assert.equal(CAPTURE, CAPTURES.usdm2024);
 const EXCHANGE = "binance-futures";
 const SYMBOL = "BTCUSDT";
 /** 2024-08-08T00:00:00Z in µs (1723075200 s). */
@@ -199,9 +200,8 @@ describe("query on the 2024-08-08 BTCUSDT capture", () => {
   });
 
   before(async () => {
-    ({ dir: lake, cleanup } = tempDir("pointline-query-"));
     raw = readRaw();
-    await ingestFiles("binance-capture", [CAPTURE], { lake });
+    ({ lake, cleanup } = await captureLake(["usdm2024"]));
   });
   after(() => cleanup());
 
