@@ -21,6 +21,7 @@
  * when the bar has none, that carried value (an empty bar opens and closes at the prevailing state).
  */
 import { ConfigError } from "../../core/errors.js";
+import { numeric } from "../../engine/inputs.js";
 import {
   type EventCursor,
   type JsonValue,
@@ -139,12 +140,10 @@ export class ColumnAggOperator extends BarOperator {
     else if (this.kind === "nunique") this.values.push(x);
   }
 
+  /** @throws ConfigError naming table and column if the batch lacks the column or it is not numeric. */
   private bind(rows: TypedRows): void {
-    const c = rows.columns[this.column];
-    if (!(c instanceof Float64Array || c instanceof Int8Array))
-      throw new ConfigError(`${this.id}: column ${this.column} is missing or not numeric in ${rows.table}`);
+    this.col = numeric(rows, this.column);
     this.boundRows = rows;
-    this.col = c;
   }
 
   protected write(outs: readonly Float64Array[], r: number): void {
