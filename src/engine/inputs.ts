@@ -21,6 +21,11 @@
  * (pipeline/execute.ts: proxies of the same typed arrays). Column names are plain strings: the schema's
  * `TABLES` is typed by `TableSpec` (names are `string`), and the declaration check covers what literal
  * types would, once per run.
+ *
+ * Not read through accessors: the Driver's merge keys (ts_local_us, file_id, file_line_number) and the
+ * trade fields it hands the spine (px_int, qty_int, side), cast in driver.ts once per chunk / run of
+ * trades. The Driver is not an operator and those are non-optional columns of the canonical schema every
+ * Source delivers; they were left as casts to keep driver.ts edits minimal while it is edited elsewhere.
  */
 import { ConfigError } from "../core/errors.js";
 import type { LevelColumn, TypedColumn, TypedRows } from "../query/query.js";

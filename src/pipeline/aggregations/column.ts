@@ -21,7 +21,7 @@
  * when the bar has none, that carried value (an empty bar opens and closes at the prevailing state).
  */
 import { ConfigError } from "../../core/errors.js";
-import { numeric } from "../../engine/inputs.js";
+import { numeric, readsOf } from "../../engine/inputs.js";
 import {
   type EventCursor,
   type JsonValue,
@@ -112,6 +112,7 @@ export class ColumnAggOperator extends BarOperator {
     if (NOT_LOADED.has(column))
       throw new ConfigError(`${where}: column ${column} is not loaded by the replay engine`);
     this.column = column;
+    this.reads = { [ctx.role]: readsOf(ctx.role, [column]) };
     this.pieceQty = ctx.table === "trades" && column === "qty_int";
     this.asof = ctx.joinStrategy === "asof_backward";
   }

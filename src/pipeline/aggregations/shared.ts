@@ -143,7 +143,7 @@ export function defineAggregation(def: AggregationDef): AggregationSpec {
     outputs: def.outputs,
     impl: (ctx: AggregationContext): Operator => {
       const op = def.build(ctx, validateContext(def, ctx));
-      op.reads = mergeReads(op.reads, derivedReads(def, ctx));
+      op.reads = mergeReads(op.reads ?? {}, derivedReads(def, ctx));
       return op;
     },
     source: def.source,
@@ -204,10 +204,11 @@ export abstract class BarOperator implements Operator {
   readonly id: string;
   readonly inputs: readonly SourceRole[];
   /**
-   * Declared input columns (see `Operator.reads`): subclasses set the columns they read; for operators
-   * built by `defineAggregation` the aggregation's `requiredColumns` and `source_column` are added.
+   * Declared input columns (see `Operator.reads`): every built-in subclass sets the columns it reads (so
+   * an operator constructed directly is checked too); for operators built by `defineAggregation` the
+   * aggregation's `requiredColumns` and `source_column` are added.
    */
-  reads: OperatorReads = {};
+  reads: OperatorReads | undefined = undefined;
   readonly outputs: readonly OutputSpec[];
   /** Quote currency per price increment (from `init`; NaN before). */
   protected priceIncrement = Number.NaN;
