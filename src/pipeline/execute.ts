@@ -9,11 +9,13 @@
  * - every operator sees its event batches through a read-checked view: reading a row of a batch that the
  *   engine has not fed yet (peeking ahead in the batch) is a violation naming the operator, table, row and
  *   its ts_local_us. Views cost a Proxy lookup per read, so the guard is for gate runs, not production runs.
+ *   An operator that declares its `reads` sees only those columns, so the gate runs also check that the
+ *   declaration covers what the operator reads (an undeclared column is missing: `ConfigError`).
  */
 
 import type pl from "nodejs-polars";
 import { US_PER_HOUR, US_PER_MS } from "../core/time.js";
-import { EMPTY_F64, f64, type OperatorReads } from "../engine/inputs.js";
+import { type ColumnReads, EMPTY_F64, f64, type OperatorReads } from "../engine/inputs.js";
 import type { EventCursor, JsonValue, Operator, SourceRole, SpineRow } from "../engine/operator.js";
 import { ROLE_TABLE } from "../engine/operator.js";
 import { MutableEventCursor, Replay, type ReplaySummary } from "../engine/replay.js";
@@ -131,8 +133,12 @@ export class PitGuard {
     else if (i > s.max) s.max = i;
   }
 
-  /** The read-checked view of `rows` for operator `id`. */
-  view(rows: TypedRows, id: string): TypedRows {
+  /**
+   * The read-checked view of `rows` for operator `id`: every column, or only `declared` ones (the
+   * operator's `reads` of the event's role), so a read of an undeclared column finds no column (the
+   * typed accessors then throw a `ConfigError` naming table and column).
+   */
+  view(rows: TypedRows, id: string, declared?: ColumnReads): TypedRows {
     let perOp = this.views.get(rows);
     if (!perOp) {
       perOp = new Map();
@@ -142,7 +148,8 @@ export class PitGuard {
     if (!v) {
       const columns: Record<string, TypedColumn> = {};
       for (const [name, col] of Object.entries(rows.columns))
-        columns[name] = this.guardColumn(rows, name, col, id);
+        if (declared === undefined || Object.hasOwn(declared, name))
+          columns[name] = this.guardColumn(rows, name, col, id);
       v = { table: rows.table, length: rows.length, columns };
       perOp.set(id, v);
     }
@@ -234,7 +241,7 @@ class GuardedOperator implements Operator {
     this.guard.markFed(ev.rows, ev.i);
     const c = this.cursor;
     c.role = ev.role;
-    c.rows = this.guard.view(ev.rows, this.id);
+    c.rows = this.guard.view(ev.rows, this.id, this.reads?.[ev.role]);
     c.i = ev.i;
     c.tsLocalUs = ev.tsLocalUs;
     c.qtyInt = ev.qtyInt;
