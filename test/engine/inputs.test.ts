@@ -2,10 +2,11 @@
  * Declared input columns (engine/inputs.ts): a misdeclared operator is rejected by name — operator id,
  * role, table and column — by `checkOperatorInputs` and by the Driver constructor; every registered family
  * and every built-in aggregation (on every engine table and source column its `impl` accepts) declares
- * reads that match the schema; the typed accessors return the column or name table and column.
+ * reads that match the schema, and reads nothing else (a PIT-guarded replay shows each operator only its
+ * declared columns); the typed accessors return the column or name table and column.
  */
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { after, before, describe, it } from "node:test";
 import { ConfigError } from "../../src/core/errors.js";
 import { CollectSink, Driver } from "../../src/engine/driver.js";
 import {
@@ -20,14 +21,17 @@ import {
   strs,
 } from "../../src/engine/inputs.js";
 import type { EventCursor, Operator, SourceRole, SpineRow } from "../../src/engine/operator.js";
+import { Replay } from "../../src/engine/replay.js";
 import { createSpine } from "../../src/engine/spine.js";
 import { parseSpineSpec } from "../../src/engine/spine-spec.js";
 import { parseFeatureRunConfig } from "../../src/features/config.js";
 import { FAMILIES } from "../../src/features/families.js";
+import { PitGuard } from "../../src/pipeline/execute.js";
 import { AggregationRegistry, roleOfTable } from "../../src/pipeline/registry.js";
 import type { TypedRows } from "../../src/query/query.js";
 import { type TableName, tableColumns } from "../../src/schema/tables.js";
 import { registeredOperators } from "../helpers/contract.js";
+import { captureLake, W2023 } from "../helpers/lake.js";
 
 class Declared implements Operator {
   readonly id = "misdeclared_op";
@@ -252,5 +256,55 @@ describe("typed accessors", () => {
     assert.throws(() => strs(rows, "px_int"), named(/trades\.px_int/));
     assert.throws(() => numeric(rows, "trade_id"), named(/trades\.trade_id is a string array/));
     assert.throws(() => f64(book, "bid_px_int"), named(/book_snapshot_25\.bid_px_int is a level column/));
+  });
+});
+
+describe("declared reads cover what operators read (PIT guard views)", () => {
+  let lake: Awaited<ReturnType<typeof captureLake>> | undefined;
+  before(async () => {
+    lake = await captureLake(["usdm2023a", "usdm2023b"]);
+  });
+  after(() => lake?.cleanup());
+
+  it("a guard view holds only the declared columns; an undeclared read names table and column", () => {
+    const guard = new PitGuard();
+    const rows: TypedRows = {
+      table: "trades",
+      length: 1,
+      columns: { px_int: new Float64Array([5]), side: new Int8Array([1]) },
+    };
+    guard.markFed(rows, 0);
+    const v = guard.view(rows, "op", { px_int: "f64" });
+    assert.equal(f64(v, "px_int")[0], 5);
+    assert.throws(
+      () => i8(v, "side"),
+      (e: unknown) => e instanceof ConfigError && /trades\.side is missing/.test(e.message),
+    );
+    assert.deepEqual(Object.keys(guard.view(rows, "all").columns), ["px_int", "side"]);
+  });
+
+  it("every operator under contract runs on the 2023 capture seeing only its declared columns", async () => {
+    for (const spine of [
+      parseSpineSpec({ type: "clock", stepMs: 1000 }),
+      parseSpineSpec({ type: "volume", volumeThreshold: 5, splitTrades: true }),
+    ]) {
+      const guard = new PitGuard();
+      const replay = new Replay({
+        lake: lake!.lake,
+        exchange: "binance-futures",
+        symbol: "BTCUSDT",
+        startUs: Date.parse(W2023.start) * 1000 + 60_000_000,
+        endUs: Date.parse(W2023.start) * 1000 + 240_000_000,
+        spine,
+        operators: registeredOperators(spine).map((c) => guard.wrap(c.make())),
+        warmupUs: 0,
+        prefetch: false,
+      });
+      let rows = 0;
+      for await (const b of replay.batches()) rows += b.length;
+      assert.ok(rows > 0, `${spine.type}: no rows`);
+      assert.equal(guard.violationCount, 0, guard.violations.map((x) => x.message).join("; "));
+      assert.ok(guard.readsChecked > 0);
+    }
   });
 });
