@@ -26,6 +26,7 @@
 import { ConfigError } from "../core/errors.js";
 import type { TypedRows } from "../query/query.js";
 import { TABLES } from "../schema/tables.js";
+import { checkOperatorInputs } from "./inputs.js";
 import type { EventCursor, JsonValue, Operator, SourceRole, SpineRow } from "./operator.js";
 import { ROLE_TABLE, stateNumber, stateNumbers, stateObject } from "./operator.js";
 import type { Spine, SpineSink, SpineStats, SpineTrade } from "./spine.js";
@@ -213,6 +214,7 @@ export class Driver {
     if (!(cfg.endUs > cfg.startUs))
       throw new ConfigError(`end (${cfg.endUs}) must be after start (${cfg.startUs})`);
     this.names = outputNames(cfg.operators);
+    for (const op of cfg.operators) checkOperatorInputs(op);
     this.ops = cfg.operators;
     this.spine = cfg.spine;
     this.sink = cfg.sink;

@@ -33,6 +33,7 @@ export class CanonicalHasher {
         .select(pl.col(c.name).isNull().cast(pl.UInt8))
         .getColumn(c.name)
         .toTypedArray() as Uint8Array;
+      // casts: nodejs-polars types toTypedArray() as any typed array; the columns were cast to UInt8/Float64
       const vals = df
         .select(pl.col(c.name).cast(pl.Float64).fillNull(pl.lit(0)))
         .getColumn(c.name)

@@ -1,8 +1,9 @@
 /**
  * The operator contract (DESIGN.md "Computation model"): one contract for batch replay and live feeds.
  *
- * An operator declares the sources it reads (by role, e.g. `trades`, `book`, `ticker`, `spot_book`) and
- * the output columns it writes (name, dtype, unit, warm-up). The engine feeds it every event of its
+ * An operator declares the sources it reads (by role, e.g. `trades`, `book`, `ticker`, `spot_book`), the
+ * columns of each it reads (`reads`, checked against the schema: engine/inputs.ts) and the output columns
+ * it writes (name, dtype, unit, warm-up). The engine feeds it every event of its
  * sources in the total order (`onEvent`, O(1) amortised, no allocation), and at every spine point calls
  * `emit` once, after every event the row may know (the row's knowledge set) and before any later event.
  * `emit` is also called for warm-up rows (which the engine then discards), so rolling state over spine
@@ -14,6 +15,7 @@
  */
 import type { TypedRows } from "../query/query.js";
 import type { TableName } from "../schema/tables.js";
+import type { OperatorReads } from "./inputs.js";
 
 /** Source roles an operator can subscribe to. `spot_*` roles read the cross-venue instrument. */
 export type SourceRole = "trades" | "quotes" | "book" | "ticker" | "liquidations" | "spot_book";
@@ -109,6 +111,14 @@ export interface Operator {
   readonly id: string;
   /** Source roles this operator reads; the engine feeds it events of these roles only. */
   readonly inputs: readonly SourceRole[];
+  /**
+   * The columns this operator reads, per role of `inputs`, with the storage it reads them as (e.g.
+   * `{ trades: { px_int: "f64", side: "i8" } }`; `ts_local_us` and the cursor's `qtyInt` come from the
+   * columns of the same names). Checked against the schema by `checkOperatorInputs` (engine/inputs.ts)
+   * when a Driver is built. Every built-in operator declares it; an operator without it is run unchecked.
+   * Read the columns through the typed accessors of engine/inputs.ts, resolved once per batch.
+   */
+  readonly reads?: OperatorReads;
   readonly outputs: readonly OutputSpec[];
   /** Optional: called once before the first event with the instruments of the run. */
   init?(ctx: OperatorContext): void;

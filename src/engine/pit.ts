@@ -52,6 +52,7 @@ function frameRows(df: pl.DataFrame): ColumnRows {
   const values = new Map<string, Float64Array>();
   for (const name of df.columns) {
     const col = df.select(pl.col(name).cast(pl.Float64).fillNull(pl.lit(Number.NaN))).getColumn(name);
+    // cast: nodejs-polars types toTypedArray() as any typed array; the column was just cast to Float64
     values.set(name, Float64Array.from(col.toTypedArray() as Float64Array));
   }
   return { n: df.height, values };

@@ -44,6 +44,7 @@
  * at the bar's start, which a frame consumer must not do (labels look forward from `available_at_us`).
  */
 import { US_PER_DAY, US_PER_HOUR, US_PER_SECOND } from "../core/time.js";
+import { EMPTY_F64, EMPTY_I8, EMPTY_LEVELS, f64, i8, levels } from "../engine/inputs.js";
 import {
   type EventCursor,
   type JsonValue,
@@ -56,7 +57,7 @@ import {
   stateObject,
 } from "../engine/operator.js";
 import { RollingMedian, RollingStats } from "../engine/rolling.js";
-import type { LevelColumn } from "../query/query.js";
+import type { LevelColumn, TypedRows } from "../query/query.js";
 import { BOOK_DEPTH, SIDE_BUY, SIDE_SELL } from "../schema/tables.js";
 import type { FeatureRunConfig } from "./config.js";
 import type { FamilyDef, FeatureMeta } from "./family.js";
@@ -358,6 +359,11 @@ const INPUTS: readonly SourceRole[] = ["trades", "quotes", "book"];
 export class BarAggregationsOperator implements Operator {
   readonly id = "bar_aggregations";
   readonly inputs = INPUTS;
+  readonly reads = {
+    trades: { px_int: "f64", side: "i8", qty_int: "f64" },
+    quotes: { bid_px_int: "f64", ask_px_int: "f64" },
+    book: { bid_qty_int: "levels", ask_qty_int: "levels" },
+  } as const;
   readonly outputs = OUTPUTS;
 
   // --- per-bar accumulators (cleared at emit and by discardBar) ---
@@ -398,22 +404,43 @@ export class BarAggregationsOperator implements Operator {
   private rvLast = Number.NaN;
   private readonly sizeMedian = new RollingMedian(BAR_SIZE_WINDOW_ROWS);
 
+  // --- columns of the current batch of each role (resolved once per batch; not state) ---
+  private tradeRows: TypedRows | null = null;
+  private pxCol = EMPTY_F64;
+  private sideCol = EMPTY_I8;
+  private quoteRows: TypedRows | null = null;
+  private bidPxCol = EMPTY_F64;
+  private askPxCol = EMPTY_F64;
+  private bookRows: TypedRows | null = null;
+  private bidQtyCol = EMPTY_LEVELS;
+  private askQtyCol = EMPTY_LEVELS;
+
   onEvent(ev: EventCursor): void {
-    const cols = ev.rows.columns;
+    const rows = ev.rows;
     const i = ev.i;
     if (ev.role === "trades") {
-      this.onTrade(
-        (cols.px_int as Float64Array)[i]!,
-        ev.qtyInt,
-        (cols.side as Int8Array)[i]!,
-        ev.continuation,
-      );
+      if (rows !== this.tradeRows) {
+        this.tradeRows = rows;
+        this.pxCol = f64(rows, "px_int");
+        this.sideCol = i8(rows, "side");
+      }
+      this.onTrade(this.pxCol[i]!, ev.qtyInt, this.sideCol[i]!, ev.continuation);
     } else if (ev.role === "quotes") {
-      this.bidPx = (cols.bid_px_int as Float64Array)[i]!;
-      this.askPx = (cols.ask_px_int as Float64Array)[i]!;
+      if (rows !== this.quoteRows) {
+        this.quoteRows = rows;
+        this.bidPxCol = f64(rows, "bid_px_int");
+        this.askPxCol = f64(rows, "ask_px_int");
+      }
+      this.bidPx = this.bidPxCol[i]!;
+      this.askPx = this.askPxCol[i]!;
     } else if (ev.role === "book") {
-      this.bookBid5 = topLevels(cols.bid_qty_int as LevelColumn, i);
-      this.bookAsk5 = topLevels(cols.ask_qty_int as LevelColumn, i);
+      if (rows !== this.bookRows) {
+        this.bookRows = rows;
+        this.bidQtyCol = levels(rows, "bid_qty_int");
+        this.askQtyCol = levels(rows, "ask_qty_int");
+      }
+      this.bookBid5 = topLevels(this.bidQtyCol, i);
+      this.bookAsk5 = topLevels(this.askQtyCol, i);
     }
   }
 

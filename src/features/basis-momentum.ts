@@ -16,6 +16,7 @@
  * row). On a clock spine rows without a new ticker row repeat the as-of basis, so the window is over
  * rows, not over ticker updates (as in Pointline).
  */
+import { EMPTY_F64, f64 } from "../engine/inputs.js";
 import type {
   EventCursor,
   JsonValue,
@@ -26,6 +27,7 @@ import type {
 } from "../engine/operator.js";
 import { numberToJson, stateNumber, stateObject } from "../engine/operator.js";
 import { RollingStats } from "../engine/rolling.js";
+import type { TypedRows } from "../query/query.js";
 import type { FeatureRunConfig } from "./config.js";
 import type { FamilyDef, FeatureMeta } from "./family.js";
 
@@ -38,6 +40,7 @@ const PIT_ROWS = `${PIT_ASOF}; window over the as-of values of past emitted spin
 class BasisMomentumOperator implements Operator {
   readonly id = "basis_momentum";
   readonly inputs: readonly SourceRole[] = ["ticker"];
+  readonly reads = { ticker: { mark_px: "f64", index_px: "f64" } } as const;
   readonly outputs: readonly OutputSpec[];
   private readonly stats: RollingStats;
   /** As-of mark and index price (quote currency); NaN before the first ticker row. */
@@ -45,6 +48,10 @@ class BasisMomentumOperator implements Operator {
   private index = Number.NaN;
   /** Basis at the previous emitted row. */
   private prevBasis = Number.NaN;
+  /** Columns of the current batch (resolved once per batch). */
+  private rows: TypedRows | null = null;
+  private markCol = EMPTY_F64;
+  private indexCol = EMPTY_F64;
 
   constructor(readonly windowRows: number) {
     const n = windowRows;
@@ -60,9 +67,13 @@ class BasisMomentumOperator implements Operator {
   }
 
   onEvent(ev: EventCursor): void {
-    const c = ev.rows.columns;
-    this.mark = (c.mark_px as Float64Array)[ev.i]!;
-    this.index = (c.index_px as Float64Array)[ev.i]!;
+    if (ev.rows !== this.rows) {
+      this.rows = ev.rows;
+      this.markCol = f64(ev.rows, "mark_px");
+      this.indexCol = f64(ev.rows, "index_px");
+    }
+    this.mark = this.markCol[ev.i]!;
+    this.index = this.indexCol[ev.i]!;
   }
 
   emit(row: SpineRow, out: readonly Float64Array[], r: number): void {

@@ -24,7 +24,7 @@ import {
   type SpineRow,
   stateObject,
 } from "../engine/operator.js";
-import { ASOF_BOOK_PIT, AsOfBook, POINTLINE_FAMILIES_SOURCE } from "./book-view.js";
+import { ASOF_BOOK_PIT, ASOF_BOOK_READS, AsOfBook, POINTLINE_FAMILIES_SOURCE } from "./book-view.js";
 import type { FeatureRunConfig } from "./config.js";
 import type { FamilyDef, FeatureMeta } from "./family.js";
 
@@ -47,6 +47,7 @@ export function bookShapeOutputs(d: number): OutputSpec[] {
 export class BookShapeOperator implements Operator {
   readonly id = "book_shape";
   readonly inputs = ["book"] as const;
+  readonly reads = { book: ASOF_BOOK_READS } as const;
   readonly outputs: readonly OutputSpec[];
   private readonly book: AsOfBook;
 

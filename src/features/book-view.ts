@@ -19,6 +19,7 @@
  * (relative error ≤ 25·2^-53), never a silent integer overflow.
  */
 
+import { type ColumnReads, EMPTY_LEVELS, levels } from "../engine/inputs.js";
 import {
   type EventCursor,
   type JsonValue,
@@ -27,8 +28,16 @@ import {
   stateNumbers,
   stateObject,
 } from "../engine/operator.js";
-import type { LevelColumn } from "../query/query.js";
+import type { LevelColumn, TypedRows } from "../query/query.js";
 import { BOOK_DEPTH } from "../schema/tables.js";
+
+/** The book_snapshot_25 columns `AsOfBook` reads (declare them as the `book` role's reads). */
+export const ASOF_BOOK_READS = {
+  bid_px_int: "levels",
+  bid_qty_int: "levels",
+  ask_px_int: "levels",
+  ask_qty_int: "levels",
+} as const satisfies ColumnReads;
 
 /** The as-of top-of-book copy (see module doc). */
 export class AsOfBook {
@@ -49,6 +58,12 @@ export class AsOfBook {
   /** The batch and row of the last book event, not yet copied (lazy as-of). */
   private pending: EventCursor["rows"] | null = null;
   private pendingI = 0;
+  /** Level columns of the batch last copied from (resolved once per batch). */
+  private colsOf: TypedRows | null = null;
+  private bidPxCol = EMPTY_LEVELS;
+  private bidQtyCol = EMPTY_LEVELS;
+  private askPxCol = EMPTY_LEVELS;
+  private askQtyCol = EMPTY_LEVELS;
 
   /** @param depth levels kept per side, 1…25. @throws RangeError otherwise. */
   constructor(readonly depth: number) {
@@ -67,29 +82,24 @@ export class AsOfBook {
     this.has = true;
   }
 
-  /** Copies the recorded row's levels if a book event came since the last read. */
+  /**
+   * Copies the recorded row's levels if a book event came since the last read.
+   * @throws ConfigError if the batch lacks a level column of `ASOF_BOOK_READS`.
+   */
   private sync(): void {
     const rows = this.pending;
     if (rows === null) return;
     this.pending = null;
-    const c = rows.columns;
+    if (rows !== this.colsOf) {
+      this.colsOf = rows;
+      this.bidPxCol = levels(rows, "bid_px_int");
+      this.bidQtyCol = levels(rows, "bid_qty_int");
+      this.askPxCol = levels(rows, "ask_px_int");
+      this.askQtyCol = levels(rows, "ask_qty_int");
+    }
     const i = this.pendingI;
-    this.nBid = copySide(
-      c.bid_px_int as LevelColumn,
-      c.bid_qty_int as LevelColumn,
-      i,
-      this.bidPx,
-      this.bidQty,
-      this.depth,
-    );
-    this.nAsk = copySide(
-      c.ask_px_int as LevelColumn,
-      c.ask_qty_int as LevelColumn,
-      i,
-      this.askPx,
-      this.askQty,
-      this.depth,
-    );
+    this.nBid = copySide(this.bidPxCol, this.bidQtyCol, i, this.bidPx, this.bidQty, this.depth);
+    this.nAsk = copySide(this.askPxCol, this.askQtyCol, i, this.askPx, this.askQty, this.depth);
   }
 
   /** Best bid price (price increments); NaN if no book or an empty bid side. */

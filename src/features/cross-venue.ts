@@ -24,6 +24,7 @@
  * rank, file_id, file_line_number), so each row sees exactly the events of both venues before its cut.
  */
 import { ConfigError } from "../core/errors.js";
+import { EMPTY_LEVELS, levels } from "../engine/inputs.js";
 import type {
   EventCursor,
   JsonValue,
@@ -34,7 +35,7 @@ import type {
   SpineRow,
 } from "../engine/operator.js";
 import { numberToJson, stateNumber, stateObject } from "../engine/operator.js";
-import type { LevelColumn } from "../query/query.js";
+import type { TypedRows } from "../query/query.js";
 import { BOOK_DEPTH } from "../schema/tables.js";
 import type { FeatureRunConfig } from "./config.js";
 import type { FamilyDef, FeatureMeta } from "./family.js";
@@ -44,15 +45,32 @@ const SOURCE =
 const PIT_ASOF =
   "as-of backward on each venue: last book_snapshot_25 row of the perp and of the spot instrument in the row's knowledge set (ts_local_us < available_at for clock rows; up to the closing trade e* in the total order for event rows)";
 
-/** Mid of the book row under the cursor in price increments; NaN if a side is empty. */
-function midInt(ev: EventCursor): number {
-  const c = ev.rows.columns;
-  const bid = c.bid_px_int as LevelColumn;
-  const ask = c.ask_px_int as LevelColumn;
-  const i = ev.i;
-  return bid.lens[i]! > 0 && ask.lens[i]! > 0
-    ? (bid.values[i * BOOK_DEPTH]! + ask.values[i * BOOK_DEPTH]!) / 2
-    : Number.NaN;
+/** The book_snapshot_25 columns read on each venue. */
+const MID_READS = { bid_px_int: "levels", ask_px_int: "levels" } as const;
+
+/** Best bid/ask level columns of one role's current batch (resolved once per batch). */
+class MidReader {
+  private rows: TypedRows | null = null;
+  private bid = EMPTY_LEVELS;
+  private ask = EMPTY_LEVELS;
+
+  /**
+   * Mid of the book row under the cursor in price increments; NaN if a side is empty.
+   * @throws ConfigError if the batch lacks a level column of `MID_READS`.
+   */
+  midInt(ev: EventCursor): number {
+    if (ev.rows !== this.rows) {
+      this.rows = ev.rows;
+      this.bid = levels(ev.rows, "bid_px_int");
+      this.ask = levels(ev.rows, "ask_px_int");
+    }
+    const bid = this.bid;
+    const ask = this.ask;
+    const i = ev.i;
+    return bid.lens[i]! > 0 && ask.lens[i]! > 0
+      ? (bid.values[i * BOOK_DEPTH]! + ask.values[i * BOOK_DEPTH]!) / 2
+      : Number.NaN;
+  }
 }
 
 /**
@@ -62,6 +80,7 @@ function midInt(ev: EventCursor): number {
 class CrossVenueOperator implements Operator {
   readonly id: string;
   readonly inputs: readonly SourceRole[] = ["book", "spot_book"];
+  readonly reads = { book: MID_READS, spot_book: MID_READS } as const;
   readonly outputs: readonly OutputSpec[];
   /** Price increments (quote currency per increment) from `init`; NaN until then. */
   private perpInc = Number.NaN;
@@ -69,6 +88,9 @@ class CrossVenueOperator implements Operator {
   /** As-of mids in each instrument's price increments (NaN = none yet or an empty side). */
   private perpMidInt = Number.NaN;
   private spotMidInt = Number.NaN;
+  /** Column readers of each venue's batches (not state). */
+  private readonly perpMid = new MidReader();
+  private readonly spotMid = new MidReader();
 
   constructor(private readonly mode: "basis" | "mids") {
     const px = "quote currency (price units)";
@@ -95,8 +117,8 @@ class CrossVenueOperator implements Operator {
   }
 
   onEvent(ev: EventCursor): void {
-    if (ev.role === "spot_book") this.spotMidInt = midInt(ev);
-    else this.perpMidInt = midInt(ev);
+    if (ev.role === "spot_book") this.spotMidInt = this.spotMid.midInt(ev);
+    else this.perpMidInt = this.perpMid.midInt(ev);
   }
 
   emit(_row: SpineRow, out: readonly Float64Array[], r: number): void {

@@ -17,7 +17,7 @@ import {
   type SpineRow,
   stateObject,
 } from "../engine/operator.js";
-import { ASOF_BOOK_PIT, AsOfBook, POINTLINE_FAMILIES_SOURCE } from "./book-view.js";
+import { ASOF_BOOK_PIT, ASOF_BOOK_READS, AsOfBook, POINTLINE_FAMILIES_SOURCE } from "./book-view.js";
 import type { FeatureRunConfig } from "./config.js";
 import type { FamilyDef, FeatureMeta } from "./family.js";
 
@@ -34,6 +34,7 @@ export const EX_OUTPUTS: readonly OutputSpec[] = [
 export class ExecutionCostOperator implements Operator {
   readonly id = "execution_cost";
   readonly inputs = ["book"] as const;
+  readonly reads = { book: ASOF_BOOK_READS } as const;
   readonly outputs = EX_OUTPUTS;
   private readonly book = new AsOfBook(1);
 

@@ -24,6 +24,7 @@
  * increments (RollingStats sums integers exactly in that range), so the outputs do not depend on where the
  * replay started once N rows were emitted (partition safety).
  */
+import { EMPTY_I8, i8 } from "../engine/inputs.js";
 import {
   type EventCursor,
   type JsonValue,
@@ -34,6 +35,7 @@ import {
   stateObject,
 } from "../engine/operator.js";
 import { RollingStats } from "../engine/rolling.js";
+import type { TypedRows } from "../query/query.js";
 import { SIDE_BUY, SIDE_SELL } from "../schema/tables.js";
 import { POINTLINE_FAMILIES_SOURCE } from "./book-view.js";
 import type { FeatureRunConfig } from "./config.js";
@@ -58,6 +60,7 @@ export function flowRollingOutputs(n: number): OutputSpec[] {
 export class FlowRollingOperator implements Operator {
   readonly id = "flow_rolling";
   readonly inputs = ["trades"] as const;
+  readonly reads = { trades: { side: "i8", qty_int: "f64" } } as const;
   readonly outputs: readonly OutputSpec[];
   private readonly signed: RollingStats;
   private readonly abs: RollingStats;
@@ -66,6 +69,9 @@ export class FlowRollingOperator implements Operator {
   private barSigned = 0;
   private barAbs = 0;
   private barCount = 0;
+  /** `side` of the current batch (resolved once per batch). */
+  private rows: TypedRows | null = null;
+  private sideCol = EMPTY_I8;
 
   /** @param windowRows N ≥ 1 spine rows. */
   constructor(readonly windowRows: number) {
@@ -76,7 +82,11 @@ export class FlowRollingOperator implements Operator {
   }
 
   onEvent(ev: EventCursor): void {
-    const side = (ev.rows.columns.side as Int8Array)[ev.i]!;
+    if (ev.rows !== this.rows) {
+      this.rows = ev.rows;
+      this.sideCol = i8(ev.rows, "side");
+    }
+    const side = this.sideCol[ev.i]!;
     const q = ev.qtyInt;
     if (side === SIDE_BUY) this.barSigned += q;
     else if (side === SIDE_SELL) this.barSigned -= q;

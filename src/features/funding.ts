@@ -18,6 +18,7 @@
  * ticker row since the replay start. Warm-up: 0 rows for the as-of values, 1 row for the deltas (the
  * first emitted row has no previous row). Deltas of a clock spine are 0 on rows without a new value.
  */
+import { EMPTY_F64, f64 } from "../engine/inputs.js";
 import type {
   EventCursor,
   JsonValue,
@@ -27,6 +28,7 @@ import type {
   SpineRow,
 } from "../engine/operator.js";
 import { numberToJson, stateNumber, stateObject } from "../engine/operator.js";
+import type { TypedRows } from "../query/query.js";
 import type { FeatureRunConfig } from "./config.js";
 import type { FamilyDef, FeatureMeta } from "./family.js";
 
@@ -39,6 +41,9 @@ const PIT_DIFF = `${PIT_ASOF}; differenced against the previous emitted spine ro
 class FundingOperator implements Operator {
   readonly id = "funding";
   readonly inputs: readonly SourceRole[] = ["ticker"];
+  readonly reads = {
+    ticker: { mark_px: "f64", index_px: "f64", funding_rate: "f64", open_interest: "f64" },
+  } as const;
   readonly outputs: readonly OutputSpec[] = [
     { name: "fr_basis", dtype: "f64", unit: "quote currency (price units)", warmupRows: 0 },
     { name: "fr_basis_bps", dtype: "f64", unit: "bps", warmupRows: 0 },
@@ -53,14 +58,26 @@ class FundingOperator implements Operator {
   /** As-of funding rate and open interest at the previous emitted row. */
   private prevFunding = Number.NaN;
   private prevOi = Number.NaN;
+  /** Columns of the current batch (resolved once per batch). */
+  private rows: TypedRows | null = null;
+  private markCol = EMPTY_F64;
+  private indexCol = EMPTY_F64;
+  private fundingCol = EMPTY_F64;
+  private oiCol = EMPTY_F64;
 
   onEvent(ev: EventCursor): void {
-    const c = ev.rows.columns;
+    if (ev.rows !== this.rows) {
+      this.rows = ev.rows;
+      this.markCol = f64(ev.rows, "mark_px");
+      this.indexCol = f64(ev.rows, "index_px");
+      this.fundingCol = f64(ev.rows, "funding_rate");
+      this.oiCol = f64(ev.rows, "open_interest");
+    }
     const i = ev.i;
-    this.mark = (c.mark_px as Float64Array)[i]!;
-    this.index = (c.index_px as Float64Array)[i]!;
-    this.funding = (c.funding_rate as Float64Array)[i]!;
-    this.oi = (c.open_interest as Float64Array)[i]!;
+    this.mark = this.markCol[i]!;
+    this.index = this.indexCol[i]!;
+    this.funding = this.fundingCol[i]!;
+    this.oi = this.oiCol[i]!;
   }
 
   emit(_row: SpineRow, out: readonly Float64Array[], r: number): void {

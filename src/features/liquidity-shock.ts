@@ -28,7 +28,7 @@ import {
   stateObject,
 } from "../engine/operator.js";
 import { RollingStats } from "../engine/rolling.js";
-import { ASOF_BOOK_PIT, AsOfBook, POINTLINE_FAMILIES_SOURCE } from "./book-view.js";
+import { ASOF_BOOK_PIT, ASOF_BOOK_READS, AsOfBook, POINTLINE_FAMILIES_SOURCE } from "./book-view.js";
 import type { FeatureRunConfig } from "./config.js";
 import type { FamilyDef, FeatureMeta } from "./family.js";
 
@@ -51,6 +51,7 @@ export function liquidityShockOutputs(n: number): OutputSpec[] {
 export class LiquidityShockOperator implements Operator {
   readonly id = "liquidity_shock";
   readonly inputs = ["book"] as const;
+  readonly reads = { book: ASOF_BOOK_READS } as const;
   readonly outputs: readonly OutputSpec[];
   private readonly book = new AsOfBook(1);
   private readonly depth: RollingStats;

@@ -22,7 +22,7 @@ import {
   type SpineRow,
   stateObject,
 } from "../engine/operator.js";
-import { ASOF_BOOK_PIT, AsOfBook, POINTLINE_FAMILIES_SOURCE } from "./book-view.js";
+import { ASOF_BOOK_PIT, ASOF_BOOK_READS, AsOfBook, POINTLINE_FAMILIES_SOURCE } from "./book-view.js";
 import type { FeatureRunConfig } from "./config.js";
 import type { FamilyDef, FeatureMeta } from "./family.js";
 
@@ -53,6 +53,7 @@ export const MS_OUTPUTS: readonly OutputSpec[] = [
 export class MicrostructureOperator implements Operator {
   readonly id = "microstructure";
   readonly inputs = ["book"] as const;
+  readonly reads = { book: ASOF_BOOK_READS } as const;
   readonly outputs = MS_OUTPUTS;
   private readonly book = new AsOfBook(25);
 

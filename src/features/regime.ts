@@ -20,6 +20,7 @@
  * with an empty side, which the Binance captures never contain.
  */
 
+import { EMPTY_LEVELS, levels } from "../engine/inputs.js";
 import type {
   EventCursor,
   JsonValue,
@@ -30,7 +31,7 @@ import type {
 } from "../engine/operator.js";
 import { numberToJson, stateNumber, stateObject } from "../engine/operator.js";
 import { RollingStats } from "../engine/rolling.js";
-import type { LevelColumn } from "../query/query.js";
+import type { TypedRows } from "../query/query.js";
 import { BOOK_DEPTH } from "../schema/tables.js";
 import { ASOF_BOOK_PIT } from "./book-view.js";
 import type { FeatureRunConfig } from "./config.js";
@@ -43,12 +44,17 @@ const PIT_ROWS = `${ASOF_BOOK_PIT}; computed from the current and past emitted s
 class RegimeOperator implements Operator {
   readonly id = "regime";
   readonly inputs: readonly SourceRole[] = ["book"];
+  readonly reads = { book: { bid_px_int: "levels", ask_px_int: "levels" } } as const;
   readonly outputs: readonly OutputSpec[];
   private readonly stats: RollingStats;
   /** As-of mid (price increments; NaN = none or an empty side). */
   private mid = Number.NaN;
   /** Mid at the previous emitted row. */
   private prevMid = Number.NaN;
+  /** Columns of the current batch (resolved once per batch). */
+  private rows: TypedRows | null = null;
+  private bidCol = EMPTY_LEVELS;
+  private askCol = EMPTY_LEVELS;
 
   constructor(readonly windowRows: number) {
     const n = windowRows;
@@ -60,9 +66,13 @@ class RegimeOperator implements Operator {
   }
 
   onEvent(ev: EventCursor): void {
-    const c = ev.rows.columns;
-    const bid = c.bid_px_int as LevelColumn;
-    const ask = c.ask_px_int as LevelColumn;
+    if (ev.rows !== this.rows) {
+      this.rows = ev.rows;
+      this.bidCol = levels(ev.rows, "bid_px_int");
+      this.askCol = levels(ev.rows, "ask_px_int");
+    }
+    const bid = this.bidCol;
+    const ask = this.askCol;
     const i = ev.i;
     this.mid =
       bid.lens[i]! > 0 && ask.lens[i]! > 0

@@ -22,7 +22,7 @@ import {
   stateNumber,
   stateObject,
 } from "../engine/operator.js";
-import { ASOF_BOOK_PIT, AsOfBook, POINTLINE_FAMILIES_SOURCE } from "./book-view.js";
+import { ASOF_BOOK_PIT, ASOF_BOOK_READS, AsOfBook, POINTLINE_FAMILIES_SOURCE } from "./book-view.js";
 import type { FeatureRunConfig } from "./config.js";
 import type { FamilyDef, FeatureMeta } from "./family.js";
 
@@ -42,6 +42,7 @@ export const SD_OUTPUTS: readonly OutputSpec[] = [
 export class SpreadDynamicsOperator implements Operator {
   readonly id = "spread_dynamics";
   readonly inputs = ["book"] as const;
+  readonly reads = { book: ASOF_BOOK_READS } as const;
   readonly outputs = SD_OUTPUTS;
   private readonly book = new AsOfBook(1);
   /** Values of the previous emitted row (NaN before the first row or when null there). */

@@ -50,6 +50,8 @@ const PIT_ROWS = `${PIT_ASOF}; window over the values of past emitted spine rows
 class TradeBurstOperator implements Operator {
   readonly id = "trade_burst";
   readonly inputs: readonly SourceRole[] = ["trades"];
+  /** Only the cursor's `tsLocalUs` (the trade's ts_local_us). */
+  readonly reads = { trades: { ts_local_us: "f64" } } as const;
   readonly outputs: readonly OutputSpec[];
   private readonly stats: RollingStats;
   /** ts_local_us of the last trade and of the trade before it (NaN = none yet). */

@@ -12,6 +12,7 @@
  * records the whole row (its qty_int, not the piece's) and continuation pieces are ignored, so the value
  * does not depend on the spine. On the `trades` spine the as-of trade of a row is the row's own trade.
  */
+import { EMPTY_F64, EMPTY_I8, f64, i8 } from "../engine/inputs.js";
 import {
   type EventCursor,
   type JsonValue,
@@ -21,6 +22,7 @@ import {
   stateNumber,
   stateObject,
 } from "../engine/operator.js";
+import type { TypedRows } from "../query/query.js";
 import { SIDE_BUY, SIDE_SELL } from "../schema/tables.js";
 import { POINTLINE_FAMILIES_SOURCE } from "./book-view.js";
 import type { FeatureRunConfig } from "./config.js";
@@ -41,18 +43,29 @@ export const OF_OUTPUTS: readonly OutputSpec[] = [
 export class TradeFlowOperator implements Operator {
   readonly id = "trade_flow";
   readonly inputs = ["trades"] as const;
+  readonly reads = { trades: { side: "i8", px_int: "f64", qty_int: "f64" } } as const;
   readonly outputs = OF_OUTPUTS;
   /** Last trade's px_int, qty_int and signed direction (+1/−1/0); NaN before the first trade. */
   private px = Number.NaN;
   private qty = Number.NaN;
   private sign = Number.NaN;
+  /** Columns of the current batch (resolved once per batch). */
+  private rows: TypedRows | null = null;
+  private sideCol = EMPTY_I8;
+  private pxCol = EMPTY_F64;
+  private qtyCol = EMPTY_F64;
 
   onEvent(ev: EventCursor): void {
     if (ev.continuation) return;
-    const c = ev.rows.columns;
-    const side = (c.side as Int8Array)[ev.i]!;
-    this.px = (c.px_int as Float64Array)[ev.i]!;
-    this.qty = (c.qty_int as Float64Array)[ev.i]!;
+    if (ev.rows !== this.rows) {
+      this.rows = ev.rows;
+      this.sideCol = i8(ev.rows, "side");
+      this.pxCol = f64(ev.rows, "px_int");
+      this.qtyCol = f64(ev.rows, "qty_int");
+    }
+    const side = this.sideCol[ev.i]!;
+    this.px = this.pxCol[ev.i]!;
+    this.qty = this.qtyCol[ev.i]!;
     this.sign = side === SIDE_BUY ? 1 : side === SIDE_SELL ? -1 : 0;
   }
 

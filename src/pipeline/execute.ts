@@ -9,16 +9,19 @@
  * - every operator sees its event batches through a read-checked view: reading a row of a batch that the
  *   engine has not fed yet (peeking ahead in the batch) is a violation naming the operator, table, row and
  *   its ts_local_us. Views cost a Proxy lookup per read, so the guard is for gate runs, not production runs.
+ *   An operator that declares its `reads` sees only those columns, so the gate runs also check that the
+ *   declaration covers what the operator reads (an undeclared column is missing: `ConfigError`).
  */
 
 import type pl from "nodejs-polars";
 import { US_PER_HOUR, US_PER_MS } from "../core/time.js";
+import { type ColumnReads, EMPTY_F64, f64, type OperatorReads } from "../engine/inputs.js";
 import type { EventCursor, JsonValue, Operator, SourceRole, SpineRow } from "../engine/operator.js";
 import { ROLE_TABLE } from "../engine/operator.js";
 import { MutableEventCursor, Replay, type ReplaySummary } from "../engine/replay.js";
 import { typedColumnsToFrame } from "../features/frame.js";
 import type { LakeRef } from "../lake/lake.js";
-import type { LevelColumn, TypedColumn, TypedRows } from "../query/query.js";
+import type { TypedColumn, TypedRows } from "../query/query.js";
 import { BOOK_DEPTH, TABLES } from "../schema/tables.js";
 import type { PipelinePlan } from "./plan.js";
 
@@ -130,8 +133,12 @@ export class PitGuard {
     else if (i > s.max) s.max = i;
   }
 
-  /** The read-checked view of `rows` for operator `id`. */
-  view(rows: TypedRows, id: string): TypedRows {
+  /**
+   * The read-checked view of `rows` for operator `id`: every column, or only `declared` ones (the
+   * operator's `reads` of the event's role), so a read of an undeclared column finds no column (the
+   * typed accessors then throw a `ConfigError` naming table and column).
+   */
+  view(rows: TypedRows, id: string, declared?: ColumnReads): TypedRows {
     let perOp = this.views.get(rows);
     if (!perOp) {
       perOp = new Map();
@@ -141,7 +148,8 @@ export class PitGuard {
     if (!v) {
       const columns: Record<string, TypedColumn> = {};
       for (const [name, col] of Object.entries(rows.columns))
-        columns[name] = this.guardColumn(rows, name, col, id);
+        if (declared === undefined || Object.hasOwn(declared, name))
+          columns[name] = this.guardColumn(rows, name, col, id);
       v = { table: rows.table, length: rows.length, columns };
       perOp.set(id, v);
     }
@@ -152,7 +160,8 @@ export class PitGuard {
     this.readsChecked++;
     const max = this.fed.get(rows)?.max ?? -1;
     if (row > max) {
-      const ts = (rows.columns.ts_local_us as Float64Array | undefined)?.[row];
+      const tsCol = rows.columns.ts_local_us;
+      const ts = tsCol instanceof Float64Array ? tsCol[row] : undefined;
       this.record({
         kind: "peek",
         operator: id,
@@ -190,10 +199,9 @@ export class PitGuard {
     if (col instanceof Float64Array || col instanceof Int8Array)
       return this.guardArray(col, rows, name, id, 1);
     if (Array.isArray(col)) return col;
-    const lc = col as LevelColumn;
     return {
-      values: this.guardArray(lc.values, rows, name, id, BOOK_DEPTH),
-      lens: this.guardArray(lc.lens, rows, name, id, 1),
+      values: this.guardArray(col.values, rows, name, id, BOOK_DEPTH),
+      lens: this.guardArray(col.lens, rows, name, id, 1),
     };
   }
 
@@ -211,6 +219,7 @@ export class PitGuard {
 class GuardedOperator implements Operator {
   readonly id: string;
   readonly inputs: readonly SourceRole[];
+  readonly reads: OperatorReads | undefined;
   readonly outputs: Operator["outputs"];
   private readonly cursor = new MutableEventCursor();
 
@@ -220,6 +229,7 @@ class GuardedOperator implements Operator {
   ) {
     this.id = inner.id;
     this.inputs = inner.inputs;
+    this.reads = inner.reads;
     this.outputs = inner.outputs;
   }
 
@@ -231,7 +241,7 @@ class GuardedOperator implements Operator {
     this.guard.markFed(ev.rows, ev.i);
     const c = this.cursor;
     c.role = ev.role;
-    c.rows = this.guard.view(ev.rows, this.id);
+    c.rows = this.guard.view(ev.rows, this.id, this.reads?.[ev.role]);
     c.i = ev.i;
     c.tsLocalUs = ev.tsLocalUs;
     c.qtyInt = ev.qtyInt;
@@ -263,20 +273,34 @@ class OrderObserver implements Operator {
   private lastRank = -1;
   private lastFile = -1;
   private lastLine = -1;
+  /** The order keys it reads, on every role it observes. */
+  readonly reads: OperatorReads;
+  /** Order-key columns of the current batch (resolved when the batch changes; not state). */
+  private rows: TypedRows | null = null;
+  private fileCol = EMPTY_F64;
+  private lineCol = EMPTY_F64;
 
   constructor(
     readonly inputs: readonly SourceRole[],
     private readonly halfOpen: boolean,
     private readonly guard: PitGuard,
-  ) {}
+  ) {
+    const keys = { ts_local_us: "f64", file_id: "f64", file_line_number: "f64" } as const;
+    this.reads = Object.fromEntries(inputs.map((r) => [r, keys]));
+  }
 
   onEvent(ev: EventCursor): void {
     if (ev.continuation) return;
     const g = this.guard;
     g.eventsChecked++;
     const rank = TABLES[ROLE_TABLE[ev.role]].rank;
-    const file = (ev.rows.columns.file_id as Float64Array)[ev.i]!;
-    const line = (ev.rows.columns.file_line_number as Float64Array)[ev.i]!;
+    if (ev.rows !== this.rows) {
+      this.rows = ev.rows;
+      this.fileCol = f64(ev.rows, "file_id");
+      this.lineCol = f64(ev.rows, "file_line_number");
+    }
+    const file = this.fileCol[ev.i]!;
+    const line = this.lineCol[ev.i]!;
     const t = ev.tsLocalUs;
     const after =
       t > this.lastTs ||

@@ -205,6 +205,9 @@ export class TypedConverter {
   }
 
   convert(df: pl.DataFrame): TypedRows {
+    // The casts below are where TypedRows are made, from frames whose columns were cast to Float64 (or are
+    // Int8 as stored): nodejs-polars types toTypedArray() as any typed array. Readers use the typed
+    // accessors of engine/inputs.ts instead.
     const n = df.height;
     if (n === 0) return this.empty();
     const columns: Record<string, TypedColumn> = {};
@@ -259,7 +262,7 @@ export function levelColumn(
 ): LevelColumn {
   const lengths = lengthsOf ?? listLengths(df, name);
   if (n === 0) return { values: new Float64Array(0), lens: new Uint8Array(0) };
-  const flat = df.select(explode).getColumn(name).toTypedArray() as Float64Array;
+  const flat = df.select(explode).getColumn(name).toTypedArray() as Float64Array; // cast to Float64 by `explode`
   const lens = new Uint8Array(n);
   if (flat.length === n * BOOK_DEPTH) {
     // every row holds exactly 25 levels (full books): the exploded values already are the slot layout
@@ -296,7 +299,7 @@ export function listLengthsExpr(name: string): pl.Expr {
 
 /** Lengths of the lists of one list column (null list = 0). */
 export function listLengths(df: pl.DataFrame, name: string): Float64Array {
-  return df.select(listLengthsExpr(name)).getColumn(name).toTypedArray() as Float64Array;
+  return df.select(listLengthsExpr(name)).getColumn(name).toTypedArray() as Float64Array; // Float64 expr
 }
 
 async function typed(table: TableName, req: QueryRequest): Promise<TypedRows> {

@@ -19,6 +19,8 @@
  * Cont, Kukanov & Stoikov (2014), "The price impact of order book events", J. Financial Econometrics
  * 12(1), eq. (2) for e_n.
  */
+
+import { EMPTY_LEVELS, levels, type OperatorReads, readsOf } from "../../engine/inputs.js";
 import {
   type EventCursor,
   type JsonValue,
@@ -26,7 +28,7 @@ import {
   type OutputSpec,
   stateNumber,
 } from "../../engine/operator.js";
-import type { LevelColumn } from "../../query/query.js";
+import type { TypedRows } from "../../query/query.js";
 import type { TableName } from "../../schema/tables.js";
 import type { AggregationContext, AggregationSpec } from "../aggregation-types.js";
 import {
@@ -35,11 +37,12 @@ import {
   defineAggregation,
   inBarWindow,
   type L1,
+  L1_READ_COLUMNS,
+  L1Reader,
   levelSum,
   MODES_PATTERN_B,
   MODES_SNAPSHOT,
   out,
-  readL1,
   ShiftedMoments,
   spreadBps,
   stateBool,
@@ -118,9 +121,12 @@ export abstract class SnapshotOperator extends BarOperator {
 
 /** `spread_bps` = 1e4·(ask − bid)/mid, mid = (ask + bid)/2, of the last quote (or book level 0). */
 export class SpreadBpsOperator extends SnapshotOperator {
+  /** L1 columns of the current batch; the operator reads the four L1 columns of its role. */
+  private readonly l1r = new L1Reader();
+  override reads: OperatorReads = { [this.inputs[0]!]: readsOf(this.inputs[0]!, L1_READ_COLUMNS) };
   private readonly l1 = newL1();
   protected capture(ev: EventCursor): void {
-    readL1(ev.rows, ev.i, this.l1);
+    this.l1r.read(ev.rows, ev.i, this.l1);
   }
   protected value(): number {
     return spreadBps(this.l1.bidPx, this.l1.askPx);
@@ -139,12 +145,23 @@ export class SpreadBpsOperator extends SnapshotOperator {
  * "balanced") or before the first row.
  */
 export class BookImbalanceOperator extends SnapshotOperator {
+  override reads: OperatorReads = {
+    [this.inputs[0]!]: { bid_qty_int: "levels", ask_qty_int: "levels" },
+  };
+  /** Level columns of the current batch (resolved once per batch; not state). */
+  private rows: TypedRows | null = null;
+  private bidQty = EMPTY_LEVELS;
+  private askQty = EMPTY_LEVELS;
   private bid = Number.NaN;
   private ask = Number.NaN;
   protected capture(ev: EventCursor): void {
-    const c = ev.rows.columns;
-    this.bid = levelSum(c.bid_qty_int as LevelColumn, ev.i, TOP_LEVELS);
-    this.ask = levelSum(c.ask_qty_int as LevelColumn, ev.i, TOP_LEVELS);
+    if (ev.rows !== this.rows) {
+      this.rows = ev.rows;
+      this.bidQty = levels(ev.rows, "bid_qty_int");
+      this.askQty = levels(ev.rows, "ask_qty_int");
+    }
+    this.bid = levelSum(this.bidQty, ev.i, TOP_LEVELS);
+    this.ask = levelSum(this.askQty, ev.i, TOP_LEVELS);
   }
   protected value(): number {
     const den = this.bid + this.ask;
@@ -166,9 +183,12 @@ export class BookImbalanceOperator extends SnapshotOperator {
  * increment); null if a side is missing or bidQty + askQty = 0 (Pointline: `when(denom > 0)`).
  */
 export class MicropriceOperator extends SnapshotOperator {
+  /** L1 columns of the current batch; the operator reads the four L1 columns of its role. */
+  private readonly l1r = new L1Reader();
+  override reads: OperatorReads = { [this.inputs[0]!]: readsOf(this.inputs[0]!, L1_READ_COLUMNS) };
   private readonly l1 = newL1();
   protected capture(ev: EventCursor): void {
-    readL1(ev.rows, ev.i, this.l1);
+    this.l1r.read(ev.rows, ev.i, this.l1);
   }
   protected value(): number {
     const { bidPx, bidQty, askPx, askQty } = this.l1;
@@ -191,6 +211,9 @@ export class MicropriceOperator extends SnapshotOperator {
  * version divides by the bid; we use the mid, as `spread_bps`.
  */
 export class SpreadDistributionOperator extends BarOperator {
+  /** L1 columns of the current batch; the operator reads the four L1 columns of its role. */
+  private readonly l1r = new L1Reader();
+  override reads: OperatorReads = { [this.inputs[0]!]: readsOf(this.inputs[0]!, L1_READ_COLUMNS) };
   private readonly l1 = newL1();
   private n = 0;
   private sum = 0;
@@ -199,7 +222,7 @@ export class SpreadDistributionOperator extends BarOperator {
   private readonly moments = new ShiftedMoments();
 
   onEvent(ev: EventCursor): void {
-    readL1(ev.rows, ev.i, this.l1);
+    this.l1r.read(ev.rows, ev.i, this.l1);
     const s = spreadBps(this.l1.bidPx, this.l1.askPx);
     if (Number.isNaN(s)) return;
     if (this.n++ === 0) {
@@ -259,6 +282,9 @@ export class SpreadDistributionOperator extends BarOperator {
  * × amount_increment.
  */
 export class OfiContOperator extends BarOperator {
+  /** L1 columns of the current batch; the operator reads the four L1 columns of its role. */
+  private readonly l1r = new L1Reader();
+  override reads: OperatorReads = { [this.inputs[0]!]: readsOf(this.inputs[0]!, L1_READ_COLUMNS) };
   private readonly cur = newL1();
   private readonly prev = newL1();
   private hasPrev = false;
@@ -266,7 +292,7 @@ export class OfiContOperator extends BarOperator {
   private sum = 0;
 
   onEvent(ev: EventCursor): void {
-    readL1(ev.rows, ev.i, this.cur);
+    this.l1r.read(ev.rows, ev.i, this.cur);
     if (this.hasPrev) this.sum += this.increment(this.cur, this.prev);
     this.hasPrev = true;
     const p = this.prev;

@@ -21,6 +21,7 @@
  * when the bar has none, that carried value (an empty bar opens and closes at the prevailing state).
  */
 import { ConfigError } from "../../core/errors.js";
+import { numeric, readsOf } from "../../engine/inputs.js";
 import {
   type EventCursor,
   type JsonValue,
@@ -111,6 +112,7 @@ export class ColumnAggOperator extends BarOperator {
     if (NOT_LOADED.has(column))
       throw new ConfigError(`${where}: column ${column} is not loaded by the replay engine`);
     this.column = column;
+    this.reads = { [ctx.role]: readsOf(ctx.role, [column]) };
     this.pieceQty = ctx.table === "trades" && column === "qty_int";
     this.asof = ctx.joinStrategy === "asof_backward";
   }
@@ -139,12 +141,10 @@ export class ColumnAggOperator extends BarOperator {
     else if (this.kind === "nunique") this.values.push(x);
   }
 
+  /** @throws ConfigError naming table and column if the batch lacks the column or it is not numeric. */
   private bind(rows: TypedRows): void {
-    const c = rows.columns[this.column];
-    if (!(c instanceof Float64Array || c instanceof Int8Array))
-      throw new ConfigError(`${this.id}: column ${this.column} is missing or not numeric in ${rows.table}`);
+    this.col = numeric(rows, this.column);
     this.boundRows = rows;
-    this.col = c;
   }
 
   protected write(outs: readonly Float64Array[], r: number): void {

@@ -33,6 +33,7 @@
  * oi_last); oi_open, oi_high, oi_low, oi_range, oi_pct_change and oi_pressure complete the OI set in the
  * same style (issue #4 catalogue).
  */
+import { EMPTY_F64, f64, type OperatorReads } from "../../engine/inputs.js";
 import {
   type EventCursor,
   type JsonValue,
@@ -40,6 +41,7 @@ import {
   type OutputSpec,
   stateNumber,
 } from "../../engine/operator.js";
+import type { TypedRows } from "../../query/query.js";
 import type { AggregationContext, AggregationSpec, JoinStrategy } from "../aggregation-types.js";
 import { BarOperator, defineAggregation, inBarWindow, MODES_BAR, out } from "./shared.js";
 
@@ -86,6 +88,16 @@ export class TickerAggOperator extends BarOperator {
   // carried across bars (as-of)
   protected fCarry = Number.NaN;
   protected oiCarry = Number.NaN;
+  /** Every kind reads the same four ticker columns. */
+  override reads: OperatorReads = {
+    ticker: { funding_rate: "f64", predicted_funding_rate: "f64", open_interest: "f64", mark_px: "f64" },
+  };
+  /** Columns of the current batch (resolved once per batch; not state). */
+  private rows: TypedRows | null = null;
+  private fundingCol = EMPTY_F64;
+  private predictedCol = EMPTY_F64;
+  private oiCol = EMPTY_F64;
+  private markCol = EMPTY_F64;
 
   constructor(
     readonly kind: TickerKind,
@@ -97,18 +109,24 @@ export class TickerAggOperator extends BarOperator {
   }
 
   onEvent(ev: EventCursor): void {
-    const c = ev.rows.columns;
+    if (ev.rows !== this.rows) {
+      this.rows = ev.rows;
+      this.fundingCol = f64(ev.rows, "funding_rate");
+      this.predictedCol = f64(ev.rows, "predicted_funding_rate");
+      this.oiCol = f64(ev.rows, "open_interest");
+      this.markCol = f64(ev.rows, "mark_px");
+    }
     const i = ev.i;
-    const f = (c.funding_rate as Float64Array)[i]!;
+    const f = this.fundingCol[i]!;
     if (!Number.isNaN(f)) {
       if (this.fN++ === 0) this.fFirst = f;
       this.fSum += f;
       this.fLast = f;
       this.fCarry = f;
     }
-    const pf = (c.predicted_funding_rate as Float64Array)[i]!;
+    const pf = this.predictedCol[i]!;
     if (!Number.isNaN(pf)) this.pfLast = pf;
-    const oi = (c.open_interest as Float64Array)[i]!;
+    const oi = this.oiCol[i]!;
     if (!Number.isNaN(oi)) {
       if (Number.isNaN(this.oiFirst)) {
         this.oiFirst = oi;
@@ -121,7 +139,7 @@ export class TickerAggOperator extends BarOperator {
       this.oiLast = oi;
       this.oiCarry = oi;
     }
-    const m = (c.mark_px as Float64Array)[i]!;
+    const m = this.markCol[i]!;
     if (!Number.isNaN(m)) {
       if (Number.isNaN(this.mFirst)) this.mFirst = m;
       this.mLast = m;

@@ -8,7 +8,7 @@
  *   and on `discardBar`; as-of state (join `asof_backward`, previous-update state of OFI, the as-of quote
  *   of `aggressive_ratio`) is kept across bars. Increments for decoding come from `init`.
  * - Numeric helpers: `ShiftedMoments` (sample std, ddof 1), `GrowableBuffer` (median / n-unique),
- *   `readL1` (level 0 of a quotes or book_snapshot_25 row).
+ *   `L1Reader` (level 0 of a quotes or book_snapshot_25 row).
  *
  * Window semantics shared by every `in_bar` aggregation: a spine row's bar holds the events of its source
  * fed after the previous spine row (emitted or warm-up) or the last dropped partial bar, up to the row's
@@ -29,6 +29,15 @@
  */
 import { z } from "zod";
 import { ConfigError } from "../../core/errors.js";
+import {
+  EMPTY_F64,
+  EMPTY_LEVELS,
+  f64,
+  levels,
+  mergeReads,
+  type OperatorReads,
+  readsOf,
+} from "../../engine/inputs.js";
 import {
   type EventCursor,
   type JsonValue,
@@ -101,8 +110,12 @@ export interface AggregationDef
   readonly window: string;
   /** Source tables the operator can read (the contract has no such field: checked in `impl`). */
   readonly tables: readonly TableName[];
-  /** Builds the operator once the context is validated; `outputs` carry the final column names. */
-  readonly build: (ctx: AggregationContext, outputs: readonly OutputSpec[]) => Operator;
+  /**
+   * Builds the operator once the context is validated; `outputs` carry the final column names. The
+   * operator declares the columns it reads beyond `requiredColumns` and `source_column` (e.g. of an extra
+   * table) in its `reads`; `defineAggregation` adds those two.
+   */
+  readonly build: (ctx: AggregationContext, outputs: readonly OutputSpec[]) => BarOperator;
   readonly source: string;
 }
 
@@ -128,10 +141,21 @@ export function defineAggregation(def: AggregationDef): AggregationSpec {
     ...(def.extraTables ? { extraTables: def.extraTables } : {}),
     params: NO_PARAMS,
     outputs: def.outputs,
-    impl: (ctx: AggregationContext): Operator => def.build(ctx, validateContext(def, ctx)),
+    impl: (ctx: AggregationContext): Operator => {
+      const op = def.build(ctx, validateContext(def, ctx));
+      op.reads = mergeReads(op.reads ?? {}, derivedReads(def, ctx));
+      return op;
+    },
     source: def.source,
   };
   return spec;
+}
+
+/** `requiredColumns` and the `source_column` as reads of the context's role (storage from the schema). */
+function derivedReads(def: AggregationDef, ctx: AggregationContext): OperatorReads {
+  const cols = [...def.requiredColumns];
+  if (ctx.sourceColumn !== undefined && !cols.includes(ctx.sourceColumn)) cols.push(ctx.sourceColumn);
+  return { [ctx.role]: readsOf(ctx.role, cols) };
 }
 
 function validateContext(def: AggregationDef, ctx: AggregationContext): OutputSpec[] {
@@ -179,6 +203,12 @@ export function out(name: string, dtype: "f64" | "i64", unit: string): Aggregati
 export abstract class BarOperator implements Operator {
   readonly id: string;
   readonly inputs: readonly SourceRole[];
+  /**
+   * Declared input columns (see `Operator.reads`): every built-in subclass sets the columns it reads (so
+   * an operator constructed directly is checked too); for operators built by `defineAggregation` the
+   * aggregation's `requiredColumns` and `source_column` are added.
+   */
+  reads: OperatorReads | undefined = undefined;
   readonly outputs: readonly OutputSpec[];
   /** Quote currency per price increment (from `init`; NaN before). */
   protected priceIncrement = Number.NaN;
@@ -354,22 +384,59 @@ export interface L1 {
   askQty: number;
 }
 
+/** The L1 columns `L1Reader` reads (quotes as stored, book_snapshot_25 level 0). */
+export const L1_READ_COLUMNS: readonly string[] = ["bid_px_int", "bid_qty_int", "ask_px_int", "ask_qty_int"];
+
 /**
- * Reads the best bid/ask of row `i` into `out`: the quotes columns as stored, or level 0 of the
- * book_snapshot_25 lists (NaN for an empty side). No allocation.
+ * Reads the best bid/ask of a quotes or book_snapshot_25 row; its columns are resolved once per batch.
+ * Declare `readsOf(role, L1_READ_COLUMNS)` as the role's reads.
  */
-export function readL1(rows: TypedRows, i: number, out: L1): void {
-  const c = rows.columns;
-  if (rows.table === "book_snapshot_25") {
-    out.bidPx = level0(c.bid_px_int as LevelColumn, i);
-    out.bidQty = level0(c.bid_qty_int as LevelColumn, i);
-    out.askPx = level0(c.ask_px_int as LevelColumn, i);
-    out.askQty = level0(c.ask_qty_int as LevelColumn, i);
-  } else {
-    out.bidPx = (c.bid_px_int as Float64Array)[i]!;
-    out.bidQty = (c.bid_qty_int as Float64Array)[i]!;
-    out.askPx = (c.ask_px_int as Float64Array)[i]!;
-    out.askQty = (c.ask_qty_int as Float64Array)[i]!;
+export class L1Reader {
+  private rows: TypedRows | null = null;
+  private book = false;
+  private bidPx = EMPTY_F64;
+  private bidQty = EMPTY_F64;
+  private askPx = EMPTY_F64;
+  private askQty = EMPTY_F64;
+  private bidPxL = EMPTY_LEVELS;
+  private bidQtyL = EMPTY_LEVELS;
+  private askPxL = EMPTY_LEVELS;
+  private askQtyL = EMPTY_LEVELS;
+
+  /**
+   * Reads row `i` of `rows` into `out`: the quotes columns as stored, or level 0 of the book_snapshot_25
+   * lists (NaN for an empty side); price and qty increments. No allocation.
+   * @throws ConfigError if the batch lacks an L1 column or stores it otherwise.
+   */
+  read(rows: TypedRows, i: number, out: L1): void {
+    if (rows !== this.rows) this.bind(rows);
+    if (this.book) {
+      out.bidPx = level0(this.bidPxL, i);
+      out.bidQty = level0(this.bidQtyL, i);
+      out.askPx = level0(this.askPxL, i);
+      out.askQty = level0(this.askQtyL, i);
+    } else {
+      out.bidPx = this.bidPx[i]!;
+      out.bidQty = this.bidQty[i]!;
+      out.askPx = this.askPx[i]!;
+      out.askQty = this.askQty[i]!;
+    }
+  }
+
+  private bind(rows: TypedRows): void {
+    this.rows = rows;
+    this.book = rows.table === "book_snapshot_25";
+    if (this.book) {
+      this.bidPxL = levels(rows, "bid_px_int");
+      this.bidQtyL = levels(rows, "bid_qty_int");
+      this.askPxL = levels(rows, "ask_px_int");
+      this.askQtyL = levels(rows, "ask_qty_int");
+    } else {
+      this.bidPx = f64(rows, "bid_px_int");
+      this.bidQty = f64(rows, "bid_qty_int");
+      this.askPx = f64(rows, "ask_px_int");
+      this.askQty = f64(rows, "ask_qty_int");
+    }
   }
 }
 

@@ -25,6 +25,7 @@
  * (signed_trade_imbalance), and the per-bar aggregations of Pointline's volume-bar guide
  * (`docs/guides/volume-bar-features-crypto-mft.md`: ohlcv, trade_vwap, trade_count).
  */
+import { EMPTY_F64, EMPTY_I8, f64, i8, type OperatorReads } from "../../engine/inputs.js";
 import {
   type EventCursor,
   type JsonValue,
@@ -32,6 +33,7 @@ import {
   type OutputSpec,
   stateNumber,
 } from "../../engine/operator.js";
+import type { TypedRows } from "../../query/query.js";
 import { SIDE_BUY, SIDE_SELL } from "../../schema/tables.js";
 import type { AggregationContext, AggregationSpec } from "../aggregation-types.js";
 import {
@@ -48,20 +50,29 @@ const CRYPTO_MFT = "Pointline pointline/research/resample/aggregations/crypto_mf
 const GUIDE = "Pointline docs/guides/volume-bar-features-crypto-mft.md (per-bar aggregations)";
 const TRADE_WINDOW = inBarWindow("trades (trade pieces)");
 
+/** The trades columns every trade operator reads. */
+const TRADE_READS = { px_int: "f64", side: "i8", qty_int: "f64" } as const;
+
 /**
  * Base of the trade operators: decodes each trade event (px_int, piece quantity, side, continuation)
  * and hands it to `onTrade`; events of other roles go to `onOther`.
  */
 export abstract class TradeOperator extends BarOperator {
+  /** Every trade operator reads px_int, side and the piece quantity (from qty_int). */
+  override reads: OperatorReads = { trades: TRADE_READS };
+  /** Columns of the current trades batch (resolved once per batch; not state). */
+  private tradeRows: TypedRows | null = null;
+  private pxCol = EMPTY_F64;
+  private sideCol = EMPTY_I8;
+
   onEvent(ev: EventCursor): void {
     if (ev.role === "trades") {
-      const c = ev.rows.columns;
-      this.onTrade(
-        (c.px_int as Float64Array)[ev.i]!,
-        ev.qtyInt,
-        (c.side as Int8Array)[ev.i]!,
-        ev.continuation,
-      );
+      if (ev.rows !== this.tradeRows) {
+        this.tradeRows = ev.rows;
+        this.pxCol = f64(ev.rows, "px_int");
+        this.sideCol = i8(ev.rows, "side");
+      }
+      this.onTrade(this.pxCol[ev.i]!, ev.qtyInt, this.sideCol[ev.i]!, ev.continuation);
     } else this.onOther(ev);
   }
 
@@ -309,15 +320,27 @@ export class TradeSizeOperator extends TradeOperator {
  * (the quote is carried across bars).
  */
 export class AggressiveRatioOperator extends TradeOperator {
+  override reads: OperatorReads = {
+    trades: TRADE_READS,
+    quotes: { bid_px_int: "f64", ask_px_int: "f64" },
+  };
   private v = 0;
   private aggressive = 0;
   private bid = Number.NaN;
   private ask = Number.NaN;
+  /** Columns of the current quotes batch (resolved once per batch; not state). */
+  private quoteRows: TypedRows | null = null;
+  private bidCol = EMPTY_F64;
+  private askCol = EMPTY_F64;
 
   protected override onOther(ev: EventCursor): void {
-    const c = ev.rows.columns;
-    this.bid = (c.bid_px_int as Float64Array)[ev.i]!;
-    this.ask = (c.ask_px_int as Float64Array)[ev.i]!;
+    if (ev.rows !== this.quoteRows) {
+      this.quoteRows = ev.rows;
+      this.bidCol = f64(ev.rows, "bid_px_int");
+      this.askCol = f64(ev.rows, "ask_px_int");
+    }
+    this.bid = this.bidCol[ev.i]!;
+    this.ask = this.askCol[ev.i]!;
   }
 
   protected onTrade(px: number, qty: number, side: number): void {
