@@ -214,7 +214,7 @@ export class Driver {
     if (!(cfg.endUs > cfg.startUs))
       throw new ConfigError(`end (${cfg.endUs}) must be after start (${cfg.startUs})`);
     this.names = outputNames(cfg.operators);
-    for (const op of cfg.operators) checkOperatorInputs(op);
+    for (const op of cfg.operators) checkOperatorInputs(op, { requireReads: true });
     this.ops = cfg.operators;
     this.spine = cfg.spine;
     this.sink = cfg.sink;

@@ -58,9 +58,8 @@ export const STORAGE_OF_DTYPE: Readonly<Record<DType, ColumnStorage>> = {
 /** Options of `checkOperatorInputs`. */
 export interface CheckInputsOptions {
   /**
-   * Reject an operator without a `reads` declaration (default false: such an operator, e.g. an ad-hoc
-   * test double, is accepted unchecked). Every built-in operator declares its reads; the registry tests
-   * check them with `requireReads`.
+   * Reject an operator without a `reads` declaration (default false). The Driver checks every operator
+   * with `requireReads: true`: an operator that does not say what it reads cannot run.
    */
   readonly requireReads?: boolean;
 }

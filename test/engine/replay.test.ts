@@ -4,11 +4,13 @@
  * on a deliberately leaky one), determinism (canonical hash), bar invariants on real trades, unassigned
  * accounting, and maxRows.
  */
+
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import fc from "fast-check";
 import { toUs } from "../../src/core/time.js";
 import { canonicalFrameHash } from "../../src/engine/hash.js";
+import type { OperatorReads } from "../../src/engine/inputs.js";
 import type { EventCursor, Operator, SourceRole, SpineRow } from "../../src/engine/operator.js";
 import { checkPrefixTruncation } from "../../src/engine/pit.js";
 import type { FeatureRunInput } from "../../src/features/config.js";
@@ -22,6 +24,11 @@ import { captureLake, rawEvents, W2024 } from "../helpers/lake.js";
 class Recorder implements Operator {
   readonly id = "recorder";
   readonly inputs: readonly SourceRole[] = ["trades", "book", "quotes"];
+  readonly reads: OperatorReads = {
+    trades: { px_int: "f64", file_id: "f64", file_line_number: "f64" },
+    book: { file_id: "f64", file_line_number: "f64" },
+    quotes: { file_id: "f64", file_line_number: "f64" },
+  };
   readonly outputs = [
     { name: "t_trades", dtype: "i64", unit: "1", warmupRows: 0 },
     { name: "t_qty_int", dtype: "i64", unit: "qty increments", warmupRows: 0 },
@@ -84,6 +91,7 @@ class Recorder implements Operator {
 class Leaky implements Operator {
   readonly id = "leaky";
   readonly inputs: readonly SourceRole[] = ["trades"];
+  readonly reads: OperatorReads = { trades: { px_int: "f64" } };
   readonly outputs = [
     { name: "leak_next_px_int", dtype: "i64", unit: "price increments", warmupRows: 0 },
   ] as const;

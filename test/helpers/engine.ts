@@ -3,10 +3,12 @@
  * mid-run (its output must be bitwise identical to an uninterrupted run), and value comparisons for
  * naive references.
  */
+
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import pl from "nodejs-polars";
+import type { OperatorReads } from "../../src/engine/inputs.js";
 import type {
   EventCursor,
   Operator,
@@ -27,6 +29,7 @@ import type { FamilyDef } from "../../src/features/family.js";
 export class SnapshotProbe implements Operator {
   readonly id: string;
   readonly inputs: readonly SourceRole[];
+  readonly reads: OperatorReads | undefined;
   readonly outputs: readonly OutputSpec[];
   swaps = 0;
   private inner: Operator;
@@ -42,6 +45,7 @@ export class SnapshotProbe implements Operator {
     this.inner = make();
     this.id = `probe(${this.inner.id})`;
     this.inputs = this.inner.inputs;
+    this.reads = this.inner.reads;
     this.outputs = this.inner.outputs;
   }
 

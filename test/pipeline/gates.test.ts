@@ -12,9 +12,11 @@
  * - a spine threshold so large that every trade stays unassigned → fails max_unassigned_ratio.
  * Reference counts (the honest aggregation's trade counts per 1 s bar) are recomputed from the raw trades.
  */
+
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { z } from "zod";
+import type { OperatorReads } from "../../src/engine/inputs.js";
 import type { EventCursor, JsonValue, Operator, SpineRow } from "../../src/engine/operator.js";
 import { stateNumber, stateObject } from "../../src/engine/operator.js";
 import { runFeatures } from "../../src/pipeline/execute.js";
@@ -36,6 +38,7 @@ const SHARED = { counter: 0 };
 
 class CountOp implements Operator {
   readonly inputs = ["trades"] as const;
+  readonly reads: OperatorReads = { trades: { qty_int: "f64" } };
   readonly outputs;
   private n = 0;
   private total = 0;
