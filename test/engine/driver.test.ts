@@ -126,12 +126,11 @@ describe("Driver snapshot/restore in a fresh process", () => {
         at,
         `${label}: a snapshot at each requested event count`,
       );
-      const before = probed.snapshots.filter((s) => s.position.tsUs < MIDNIGHT_2023_US).length;
-      assert.ok(
-        before >= 1 && before < probed.snapshots.length,
-        `${label}: snapshots on both sides of midnight`,
-      );
-      for (const s of probed.snapshots) {
+      // restored in the child: one seeded snapshot before the UTC midnight (its run crosses it), two after
+      const early = probed.snapshots.filter((s) => s.position.tsUs < MIDNIGHT_2023_US);
+      const late = probed.snapshots.filter((s) => s.position.tsUs >= MIDNIGHT_2023_US);
+      assert.ok(early.length >= 1 && late.length >= 2, `${label}: snapshots on both sides of midnight`);
+      for (const s of [...pick(early, 1, seed++), ...pick(late, 2, seed++)]) {
         const from = (s.counters as { rows: number }).rows;
         tasks.push({
           label: `${label} @ event ${s.events}/${plain.events}`,
