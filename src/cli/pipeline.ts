@@ -77,7 +77,11 @@ export function aggregationsMarkdown(registry: AggregationRegistry): string {
         joinStrategy: s.joinStrategies[0]!,
         ...(s.needsSourceColumn ? { sourceColumn: "<col>" } : {}),
       })
-      .map((o) => `\`${o.name}\` (${o.unit})`)
+      .map((o) =>
+        s.needsSourceColumn
+          ? `\`${o.name}\` (${o.unit}; \`<col>\` without a trailing \`_int\`, fixed-point values converted to quote currency / base units by the sink)`
+          : `\`${o.name}\` (${o.unit})`,
+      )
       .join(", ");
     lines.push(
       `| \`${s.name}\` | ${esc(outs)} | ${esc(s.needsSourceColumn ? "source_column" : s.requiredColumns.join(", ") || "—")}${s.extraTables ? esc(`; also ${s.extraTables.join(", ")}`) : ""} | ${s.modeAllowlist.join(", ")} | ${s.stage} | ${s.joinStrategies.join(", ")} | ${esc(s.semanticType)} | ${esc(s.pitPolicy.window)} | ${esc(s.version)} | ${esc(s.description)} | ${esc(s.source ?? "")} |`,

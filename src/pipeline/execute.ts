@@ -18,7 +18,8 @@ import { US_PER_HOUR, US_PER_MS } from "../core/time.js";
 import { type ColumnReads, EMPTY_F64, f64, type OperatorReads } from "../engine/inputs.js";
 import type { EventCursor, JsonValue, Operator, SourceRole, SpineRow } from "../engine/operator.js";
 import { ROLE_TABLE } from "../engine/operator.js";
-import { MutableEventCursor, Replay, type ReplaySummary } from "../engine/replay.js";
+import { MutableEventCursor, Replay, type ReplaySummary, SPINE_COLUMNS } from "../engine/replay.js";
+import { frameUnits, toFrameUnit } from "../engine/units.js";
 import { typedColumnsToFrame } from "../features/frame.js";
 import type { LakeRef } from "../lake/lake.js";
 import type { TypedColumn, TypedRows } from "../query/query.js";
@@ -76,6 +77,14 @@ export async function runFeatures(
     ...(opts.batchRows !== undefined ? { batchRows: opts.batchRows } : {}),
   });
   const names = plan.columns.filter((c) => c.role !== "label").map((c) => c.name);
+  // the sink: fixed-point outputs become natural units (engine/units.ts), spine columns are kept
+  const units = [
+    ...SPINE_COLUMNS.map(() => null),
+    ...frameUnits(
+      ops.flatMap((o) => o.outputs),
+      plan.increments,
+    ),
+  ];
   const parts: Float64Array[][] = names.map(() => []);
   let n = 0;
   for await (const b of replay.batches()) {
@@ -87,7 +96,11 @@ export async function runFeatures(
     n += b.length;
   }
   const values = new Map<string, Float64Array>();
-  for (let k = 0; k < names.length; k++) values.set(names[k]!, concat(parts[k]!, n));
+  for (let k = 0; k < names.length; k++) {
+    const u = units[k];
+    const v = concat(parts[k]!, n);
+    values.set(names[k]!, u ? toFrameUnit(v, u) : v);
+  }
   return { n, values, summary: replay.summary };
 }
 

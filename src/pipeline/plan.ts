@@ -8,6 +8,7 @@ import { ConfigError } from "../core/errors.js";
 import { toUs, US_PER_MS } from "../core/time.js";
 import type { Operator } from "../engine/operator.js";
 import { type SpineSpec, spineSpecFromRequest } from "../engine/spine-spec.js";
+import { type FrameIncrements, frameUnit } from "../engine/units.js";
 import { clockWarmupUs, SPINE_FRAME_COLUMNS } from "../features/frame.js";
 import { Lake, type LakeRef } from "../lake/lake.js";
 import type { TableName } from "../schema/tables.js";
@@ -46,8 +47,10 @@ export interface PipelinePlan {
   readonly warmupUs: number;
   readonly operators: readonly PlannedOperator[];
   readonly labels: readonly LabelSpec[];
-  /** Spine columns, then feature columns in operator order (labels are appended after the run). */
+  /** Spine columns, then feature columns in operator order (labels are appended after the run), in frame units. */
   readonly columns: readonly PipelineColumn[];
+  /** The instrument's increments at the range start (the sink's unit conversion). */
+  readonly increments: FrameIncrements;
   readonly featureNames: readonly string[];
   readonly trainFraction: number;
 }
@@ -110,14 +113,19 @@ export async function planPipeline(
       },
     };
   });
+  const increments = lake.instrument(exchange, symbol, startUs).increments;
   const columns: PipelineColumn[] = [
     ...SPINE_FRAME_COLUMNS.map((c) => ({ ...c, role: "spine" as const })),
     ...operators.flatMap((o) =>
       o.outputs.map((x) => ({
         name: x.name,
         role: "feature" as const,
-        dtype: x.dtype === "i64" ? ("Int64" as const) : ("Float64" as const),
-        unit: x.unit,
+        // the sink converts fixed-point outputs to natural units (floats; engine/units.ts)
+        dtype:
+          x.dtype === "i64" && frameUnit(x, increments).scale === null
+            ? ("Int64" as const)
+            : ("Float64" as const),
+        unit: frameUnit(x, increments).unit,
         operator: o.name,
         aggregation: o.agg,
         aggregationVersion: o.spec.version,
@@ -143,6 +151,7 @@ export async function planPipeline(
     operators,
     labels: req.labels,
     columns,
+    increments,
     featureNames: columns.filter((c) => c.role === "feature").map((c) => c.name),
     trainFraction: req.evaluation.split?.train_fraction ?? DEFAULT_TRAIN_FRACTION,
   };

@@ -17,7 +17,9 @@
  *
  * Units: aggregations over trades/quotes/books output decoded prices (quote currency, px_int ×
  * price_increment) and sizes (base units, qty_int × amount_increment) unless their outputs say otherwise;
- * the generic column aggregations (`sum`, `mean`, …) keep the source column's stored unit.
+ * the generic column aggregations (`sum`, `mean`, …) compute in the source column's stored unit and
+ * declare it (`price increments`, `qty increments`, …); the run's sink then applies the units rule
+ * (engine/units.ts): outputs whose name does not end in `_int` are converted to natural units.
  */
 import { z } from "zod";
 import { ConfigError } from "../core/errors.js";

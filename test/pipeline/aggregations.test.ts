@@ -177,8 +177,10 @@ describe("built-in aggregations: registry", () => {
         const o = s.outputs({ sourceColumn: "px_int", config: {}, joinStrategy: "in_bar" });
         assert.deepEqual(
           o.map((x) => x.name),
-          [`px_int_${n}`],
+          [`px_${n}`],
         );
+        // computed in increments, declared so: the sink converts them (count / nunique are counts)
+        assert.equal(o[0]!.unit, n === "count" || n === "nunique" ? "count" : "price increments", n);
         assert.equal(o[0]!.dtype, n === "count" || n === "nunique" ? "i64" : "f64");
         assert.deepEqual(
           s.joinStrategies,
@@ -380,7 +382,7 @@ describe("built-in aggregations on the usdm2024 capture (naive reference)", () =
     ] as const) {
       const gaps = [
         ...c(
-          `count@${table === "quotes" ? "quotes.ask_qty_int" : "book_snapshot_25.update_id"}/in_bar:${table === "quotes" ? "ask_qty_int" : "update_id"}_count`,
+          `count@${table === "quotes" ? "quotes.ask_qty_int" : "book_snapshot_25.update_id"}/in_bar:${table === "quotes" ? "ask_qty" : "update_id"}_count`,
         ).entries(),
       ]
         .filter(([, k]) => k === 0)
@@ -397,8 +399,8 @@ describe("built-in aggregations on the usdm2024 capture (naive reference)", () =
         );
         assert.equal(c(`ofi_cont@${table}/in_bar:ofi_cont`)[j], 0, `${table} ofi 0 at ${j}`);
         assert.equal(
-          c(`first@${table}.${col}/asof_backward:${col}_first`)[j],
-          c(`last@${table}.${col}/asof_backward:${col}_last`)[j],
+          c(`first@${table}.${col}/asof_backward:${col.replace(/_int$/, "")}_first`)[j],
+          c(`last@${table}.${col}/asof_backward:${col.replace(/_int$/, "")}_last`)[j],
           `${table} empty bar opens at the carried state (${j})`,
         );
       }
@@ -422,10 +424,10 @@ describe("built-in aggregations on the usdm2024 capture (naive reference)", () =
       aggCase("spread_distribution", "quotes", "in_bar"),
     ];
     const { refs } = await check(spine, bars, us(DAY_START), cases, "split");
-    const vol = refs.get("sum@trades.qty_int/in_bar:qty_int_sum")!;
+    const vol = refs.get("sum@trades.qty_int/in_bar:qty_sum")!;
     for (const v of vol) assert.equal(v, THRESHOLD_QTY, "exact-volume bars");
     const tc = refs.get("trade_count@trades/in_bar:trade_count")!;
-    const pieces = refs.get("count@trades.px_int/in_bar:px_int_count")!;
+    const pieces = refs.get("count@trades.px_int/in_bar:px_count")!;
     assert.ok(
       tc.some((x, j) => x < pieces[j]!),
       "a bar holds a continuation piece (trade_count < pieces)",
@@ -443,14 +445,14 @@ describe("built-in aggregations on the usdm2024 capture (naive reference)", () =
       assert.ok(Number.isNaN(c("trade_vwap@trades/in_bar:vwap_px")[j]!), `empty bar ${j}`);
       assert.equal(c("ohlcv@trades/in_bar:volume")[j], 0);
       assert.equal(c("trade_count@trades/in_bar:trade_count")[j], 0);
-      assert.equal(c("count@quotes.ask_qty_int/in_bar:ask_qty_int_count")[j], 0);
+      assert.equal(c("count@quotes.ask_qty_int/in_bar:ask_qty_count")[j], 0);
       assert.ok(Number.isNaN(c("spread_bps@quotes/asof_backward:spread_bps")[j]!), "no quote yet");
       assert.ok(Number.isNaN(c("ofi_cont@quotes/in_bar:ofi_cont")[j]!), "no OFI state yet");
     }
     // Σ volume of the rows = every trade of the range (clock bars assign each trade to one row)
     const tq = raw.trades!.columns.qty_int as Float64Array;
     const total = tq.reduce((a, b) => a + b, 0);
-    const vol = c("sum@trades.qty_int/in_bar:qty_int_sum").reduce((a, b) => a + (Number.isNaN(b) ? 0 : b), 0);
+    const vol = c("sum@trades.qty_int/in_bar:qty_sum").reduce((a, b) => a + (Number.isNaN(b) ? 0 : b), 0);
     assert.equal(vol, total);
   });
 

@@ -170,6 +170,49 @@ describe("pipeline v2 end to end on the 2024 capture", () => {
     assert.equal(written.decision.status, "accept");
   });
 
+  it("the sink's units rule: a generic aggregation of px_int is in quote currency unless its output ends in _int", async () => {
+    const r = example();
+    r.request_id = "units_rule";
+    r.spine.config.volume_threshold = 5;
+    r.operators.push(
+      { name: "px_last", stage: "aggregate", agg: "last", source: "trades_src", source_column: "px_int" },
+      {
+        name: "px_last_raw",
+        stage: "aggregate",
+        agg: "last",
+        source: "trades_src",
+        source_column: "px_int",
+        output_name: "px_last_int",
+      },
+    );
+    r.artifacts.output_dir = "runs/units";
+    const o = await runPipeline(r, { lake, outRoot: out.dir });
+    assert.equal(o.decision.status, "accept", o.decision.reasons.join("; "));
+    const df = pl.readParquet(o.artifacts.paths[0]!);
+    const natural = df.getColumn("px_last").toArray() as (number | null)[];
+    const ints = df.getColumn("px_last_int").cast(pl.Float64).toArray() as (number | null)[];
+    assert.ok(ints.every((v) => v === null || Number.isInteger(v)));
+    let n = 0;
+    for (let i = 0; i < df.height; i++) {
+      if (ints[i] === null) {
+        assert.equal(natural[i], null);
+        continue;
+      }
+      // increments of 0.1 USDT: the decimal text of the integer, parsed by JavaScript (the nearest double)
+      const v = ints[i]!;
+      const text = `${Math.trunc(v / 10)}.${Math.abs(v % 10)}`;
+      assert.equal(natural[i], Number(text), `row ${i}: ${v} increments`);
+      n++;
+    }
+    assert.ok(n > 400);
+    const schema = JSON.parse(readFileSync(o.artifacts.paths[2]!, "utf8")) as {
+      columns: { name: string; unit: string }[];
+    };
+    const unit = (name: string) => schema.columns.find((c) => c.name === name)?.unit;
+    assert.equal(unit("px_last"), "quote currency");
+    assert.equal(unit("px_last_int"), "price increments");
+  });
+
   it("output_dir must stay inside the output root", async () => {
     for (const dir of ["/data/research_outputs/btc_mft_volbar", "../escape", "a/../../escape"]) {
       const r = example();

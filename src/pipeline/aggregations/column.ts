@@ -6,9 +6,12 @@
  * Sources: any numeric column the engine loads (Float64Array: i64 / f64 columns, NaN = null; Int8Array:
  * `side`) of trades, quotes, book_snapshot_25 (scalar columns such as `update_id`), derivative_ticker or
  * liquidations. String and book-list columns, and `symbol_id` / `ts_exch_us` (not loaded by the engine,
- * engine/source.ts), are rejected with a `ConfigError` by `impl`. Values keep the column's stored unit
- * (increments for `*_px_int` / `*_qty_int`, floats for ticker columns): output unit "source column unit".
- * For trades, `qty_int` is the piece quantity of a split trade (see shared.ts), so `qty_int_sum`
+ * engine/source.ts), are rejected with a `ConfigError` by `impl`. Values are computed in the column's stored
+ * unit (increments for `*_px_int` / `*_qty_int`, floats for ticker columns) and declared as such
+ * (`price increments`, `qty increments`, or the schema's unit); the default output name drops a trailing
+ * `_int` (`px_int` → `px_mean`), so under the units rule the pipeline's sink converts fixed-point
+ * results to quote currency / base units (engine/units.ts; name an output `…_int` to keep increments).
+ * For trades, `qty_int` is the piece quantity of a split trade (see shared.ts), so `qty_sum`
  * partitions traded volume exactly across bars.
  *
  * Nulls: only non-null values count. Every output is null when the bar has no non-null value, except
@@ -30,7 +33,7 @@ import {
   stateNumber,
 } from "../../engine/operator.js";
 import type { TypedRows } from "../../query/query.js";
-import { type TableName, tableColumns } from "../../schema/tables.js";
+import { TABLES, type TableName, tableColumns } from "../../schema/tables.js";
 import type { AggregationContext, AggregationParams, AggregationSpec } from "../aggregation-types.js";
 import {
   BarOperator,
@@ -288,12 +291,31 @@ const DOCS: Readonly<Record<ColumnKind, ColumnDoc>> = {
   },
 };
 
-/** Default output name of a generic aggregation: `${source_column}_${agg}`. @throws ConfigError without a column. */
+/**
+ * Unit of a source column's values as computed (schema unit; fixed-point units in operator terms).
+ * Columns are looked up by name across the canonical tables (a name means the same in every table).
+ */
+function sourceUnit(column: string): string {
+  for (const t of Object.values(TABLES)) {
+    const c = t.columns.find((x) => x.name === column);
+    if (!c) continue;
+    if (c.unit === "price_increment") return "price increments";
+    if (c.unit === "amount_increment") return "qty increments";
+    return c.unit;
+  }
+  return "source column unit";
+}
+
+/**
+ * Default output of a generic aggregation: `${source_column without _int}_${agg}`, in the source
+ * column's unit (counts for count / nunique). @throws ConfigError without a column.
+ */
 function columnOutputs(kind: ColumnKind) {
   return (p: AggregationParams) => {
     if (!p.sourceColumn) throw new ConfigError(`aggregation ${kind} needs source_column`);
     const d = DOCS[kind];
-    return [out(`${p.sourceColumn}_${kind}`, d.dtype, d.unit)];
+    const unit = d.unit === "source column unit" ? sourceUnit(p.sourceColumn) : d.unit;
+    return [out(`${p.sourceColumn.replace(/_int$/, "")}_${kind}`, d.dtype, unit)];
   };
 }
 
