@@ -56,6 +56,12 @@ export interface PeerRequest {
   readonly windows: PeerWindows;
   /** Add the volume-bar MFT guide's aggregations (needs quotes). */
   readonly barAggregations: boolean;
+  /**
+   * Natural-unit columns of the frame (the units rule, engine/units.ts): name → multiplier of the value
+   * in increments (e.g. 0.1 for a price, 0.001 for a size). The peer computes in increments like the
+   * engine's operators and converts these columns last, in Polars.
+   */
+  readonly naturalScale?: ReadonlyMap<string, { readonly mul: number; readonly div: number }>;
 }
 
 export interface PeerResult {
@@ -645,9 +651,11 @@ export async function polarsPeer(
       col("available_at_us"),
       col("bar_index"),
       col("ts_end_us").sub(col("ts_event_us")).alias("bar_duration_us"),
-      ...familyCols.map((c) =>
-        ints.has(c) ? col(c).cast(pl.Int64) : col(c).cast(pl.Float64).fillNan(null).alias(c),
-      ),
+      ...familyCols.map((c) => {
+        const scale = req.naturalScale?.get(c);
+        if (scale) return col(c).cast(pl.Float64).mul(scale.mul).div(scale.div).fillNan(null).alias(c);
+        return ints.has(c) ? col(c).cast(pl.Int64) : col(c).cast(pl.Float64).fillNan(null).alias(c);
+      }),
     );
   await lap("features");
   return { frame, events, stages };

@@ -27,15 +27,19 @@
  * --no-probe, --workaround (force the consumer-side workaround), --spines clock,volume, --tol 1e-9.
  * Children: --child pointline|polars … (internal).
  */
+
 import { spawn } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import pl from "nodejs-polars";
 import { US_PER_DAY, US_PER_SECOND } from "../../src/core/time.js";
+import { frameUnit } from "../../src/engine/units.js";
 import { type FeatureRunInput, parseFeatureRunConfig } from "../../src/features/config.js";
+import { FAMILIES } from "../../src/features/families.js";
 import { streamFeatureFrame } from "../../src/features/frame.js";
 import { loadManifests } from "../../src/lake/catalog.js";
+import { Lake } from "../../src/lake/lake.js";
 import { type ColumnAgreement, comparatorSelfTest, compareFrames, type FrameAgreement } from "./compare.js";
 import { DATA_DIR, DEFAULT_SEED, DEFAULT_TRADES, EXCHANGE, ensureLake, flag, SYMBOL } from "./generate.js";
 import { type PeerSpine, polarsPeer } from "./polars-peer.js";
@@ -199,6 +203,7 @@ async function childPolars(args: readonly string[]): Promise<ChildResult> {
         bookDepth: cfg.bookShapeDepth,
       },
       barAggregations: cfg.includeBarAggregations,
+      naturalScale: await naturalScales(lake, cfg, startUs),
     },
     manifests,
   );
@@ -255,6 +260,25 @@ function runChild(
       });
     });
   });
+}
+
+/**
+ * Which frame columns the units rule converts, and by how much (the operators' declared units and the
+ * instrument's increments): the peer applies the same conversion to its increment values.
+ */
+async function naturalScales(
+  lake: string,
+  cfg: ReturnType<typeof parseFeatureRunConfig>,
+  startUs: number,
+): Promise<Map<string, { mul: number; div: number }>> {
+  const inc = (await Lake.open(lake)).instrument(EXCHANGE, SYMBOL, startUs).increments;
+  const out = new Map<string, { mul: number; div: number }>();
+  for (const f of FAMILIES.filter((x) => cfg[x.flag]))
+    for (const o of f.create(cfg).outputs) {
+      const u = frameUnit(o, inc);
+      if (u.scale) out.set(o.name, u.scale);
+    }
+  return out;
 }
 
 function readOutput(dir: string): pl.DataFrame {
