@@ -24,12 +24,18 @@ import { parseSpineSpec, type SpineSpecInput } from "../../src/engine/spine-spec
 import { clockWarmupUs } from "../../src/features/frame.js";
 import { queryFrame } from "../../src/query/query.js";
 import type { TableName } from "../../src/schema/tables.js";
-import { type ContractOperator, registeredOperators } from "../helpers/contract.js";
-import { captureLake, W2023 } from "../helpers/lake.js";
+import { type ContractOperator, crossVenueOperator, registeredOperators } from "../helpers/contract.js";
+import { captureLake, W2023, W2024 } from "../helpers/lake.js";
 import { concatBatches } from "../helpers/restore.js";
 
-const START = toUs(W2023.start);
-const END = toUs(W2023.end);
+/** A capture window to run the contract on (the 2023 capture crosses a UTC midnight). */
+interface Window {
+  readonly startUs: number;
+  readonly endUs: number;
+  readonly crossVenue?: { readonly exchange: string; readonly symbol: string };
+}
+const W_2023: Window = { startUs: toUs(W2023.start), endUs: toUs(W2023.end) };
+const SPOT = { exchange: "binance", symbol: "BTCUSDT" };
 const SPINE_NAMES = ["ts_event_us", "ts_end_us", "available_at_us", "bar_index", "bar_duration_us"];
 
 interface Run {
@@ -74,6 +80,20 @@ describe("operator contract over every registered operator", () => {
     };
     await assert.rejects(checkContract(lake.lake, spine, [forgetful]), /restored at event .*forgetful_count/);
   });
+
+  it("holds for the cross-venue family (binance-futures vs binance spot BTCUSDT, 2024-08-08, 1 s clock)", async () => {
+    const pair = await captureLake(["usdm2024", "spot2024"]);
+    try {
+      const spine = SPINES[0]![1];
+      await checkContract(pair.lake, spine, [crossVenueOperator(parseSpineSpec(spine), SPOT)], {
+        startUs: toUs(W2024.start),
+        endUs: toUs(W2024.end),
+        crossVenue: SPOT,
+      });
+    } finally {
+      pair.cleanup();
+    }
+  });
 });
 
 /** Runs every check of the module doc over `ops` in one Driver per run. @throws AssertionError naming the operator. */
@@ -81,7 +101,10 @@ async function checkContract(
   lakeRoot: string,
   spine: SpineSpecInput,
   ops: readonly ContractOperator[],
+  w: Window = W_2023,
 ): Promise<void> {
+  const START = w.startUs;
+  const END = w.endUs;
   const owner = new Map<string, string>();
   for (const o of ops) for (const d of o.declared) owner.set(d.name, o.label);
   const who = (col: string) => `${owner.get(col) ?? "spine"} column ${col}`;
@@ -106,6 +129,7 @@ async function checkContract(
       lake: lakeRoot,
       exchange: "binance-futures",
       symbol: "BTCUSDT",
+      ...(w.crossVenue ? { crossVenue: w.crossVenue } : {}),
       startUs: o.startUs ?? START,
       endUs: o.endUs ?? END,
       spine: parseSpineSpec(spine),

@@ -32,7 +32,7 @@ export interface ContractOperator {
 const ENGINE_TABLES: readonly TableName[] = ["trades", "quotes", "book_snapshot_25", "derivative_ticker"];
 
 function families(cfg: FeatureRunConfig): ContractOperator[] {
-  return FAMILIES.filter((f) => f.id !== "cv").map((f) => {
+  return FAMILIES.filter((f) => cfg[f.flag]).map((f) => {
     const dtype = new Map(f.create(cfg).outputs.map((o) => [o.name, o.dtype]));
     return {
       label: `family ${f.id}`,
@@ -83,10 +83,21 @@ function aggregation(spec: AggregationSpec): ContractOperator {
 }
 
 /**
- * Every registered operator (cross-venue excluded: it needs a second venue, covered by the Driver
- * restore test), under the default feature config with `spine`.
+ * Every registered operator but cross-venue (it needs a second venue: `crossVenueOperator`), under the
+ * default feature config with `spine`.
  */
 export function registeredOperators(spine: FeatureRunConfig["spine"]): ContractOperator[] {
   const cfg = parseFeatureRunConfig({ spine, includeBarAggregations: true });
   return [...families(cfg), ...AggregationRegistry.withBuiltins().list().map(aggregation)];
+}
+
+/** The cross-venue family against `spot` (the one registered operator that reads a second instrument). */
+export function crossVenueOperator(
+  spine: FeatureRunConfig["spine"],
+  spot: { readonly exchange: string; readonly symbol: string },
+): ContractOperator {
+  const cfg = parseFeatureRunConfig({ spine, includeCrossVenue: true, crossVenue: spot });
+  const cv = families(cfg).find((o) => o.label === "family cv");
+  assert.ok(cv, "the cross-venue family is registered");
+  return cv;
 }
