@@ -3,8 +3,10 @@
  * [--out-root DIR] [--json]`. Exit codes: 0 valid / accept, 2 invalid / reject, 1 error (unreadable file,
  * IO failure). The human summary goes to stderr; `--json` prints the full output JSON on stdout.
  */
+
 import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
+import { frameUnitName } from "../engine/units.js";
 import { AggregationRegistry } from "../pipeline/registry.js";
 import { type RequestProblem, requestJsonSchema, validateRequest } from "../pipeline/request.js";
 import { type PipelineOutput, rejectedOutput, runPipeline } from "../pipeline/run.js";
@@ -78,9 +80,9 @@ export function aggregationsMarkdown(registry: AggregationRegistry): string {
         ...(s.needsSourceColumn ? { sourceColumn: "<col>" } : {}),
       })
       .map((o) =>
-        s.needsSourceColumn
-          ? `\`${o.name}\` (${o.unit}; \`<col>\` without a trailing \`_int\`, fixed-point values converted to quote currency / base units by the sink)`
-          : `\`${o.name}\` (${o.unit})`,
+        s.needsSourceColumn && o.unit !== "count"
+          ? `\`${o.name}\` (source column unit; \`<col>\` without a trailing \`_int\`, fixed-point values converted to quote currency / base units by the sink)`
+          : `\`${o.name}\` (${unitText(o)})`,
       )
       .join(", ");
     lines.push(
@@ -88,6 +90,12 @@ export function aggregationsMarkdown(registry: AggregationRegistry): string {
     );
   }
   return `${lines.join("\n")}\n`;
+}
+
+/** An output's unit as the run's frame shows it, with the operator's computation unit when it differs. */
+function unitText(o: { readonly name: string; readonly unit: string }): string {
+  const u = frameUnitName(o);
+  return u === o.unit ? u : `${u}; computed in ${o.unit}`;
 }
 
 /** Adds the `pipeline` command group to the CLI. */

@@ -17,6 +17,8 @@ import assert from "node:assert/strict";
 import type { Operator } from "../../src/engine/operator.js";
 import { type FeatureBatch, Replay, type ReplaySummary } from "../../src/engine/replay.js";
 import { parseSpineSpec, type SpineSpecInput } from "../../src/engine/spine-spec.js";
+import { frameUnits, toFrameUnit } from "../../src/engine/units.js";
+import { Lake } from "../../src/lake/lake.js";
 import { type AggregationRegistry, type JoinStrategy, roleOfTable } from "../../src/pipeline/registry.js";
 import type { LevelColumn, TypedRows } from "../../src/query/query.js";
 import { BOOK_DEPTH, type TableName } from "../../src/schema/tables.js";
@@ -140,7 +142,7 @@ export interface RunResult {
   readonly summary: ReplaySummary;
 }
 
-/** Runs a replay (warm-up 0) and concatenates its batches. */
+/** Runs a replay (warm-up 0), concatenates its batches and applies the pipeline sink's units rule. */
 export async function runReplay(
   lake: string,
   spine: SpineSpecInput,
@@ -170,11 +172,24 @@ export async function runReplay(
     }
     return out;
   };
+  // the pipeline's sink: operator outputs in increments become quote currency / base units
+  const inc = (await Lake.open(lake)).instrument(
+    "binance-futures",
+    "BTCUSDT",
+    Date.parse(start) * 1000,
+  ).increments;
+  const units = frameUnits(
+    operators.flatMap((o) => o.outputs),
+    inc,
+  );
   const cols = new Map<string, Float64Array>();
   replay.columnNames.forEach((name, k) => {
     cols.set(
       name,
-      cat((b) => b.columns[k]!),
+      toFrameUnit(
+        cat((b) => b.columns[k]!),
+        units[k]!,
+      ),
     );
   });
   return {
@@ -350,7 +365,18 @@ export function reference(c: AggCase, env: RefEnv): Float64Array[] {
     return outs;
   };
   const generic = ["sum", "mean", "std", "min", "max", "first", "last", "count", "nunique"];
-  if (generic.includes(c.agg)) return per(1, (j) => [genericRef(c, env, j)]);
+  if (generic.includes(c.agg)) {
+    // fixed-point source columns come out of the sink in natural units (counts stay counts)
+    const counted = c.agg === "count" || c.agg === "nunique";
+    const scale = counted
+      ? 1
+      : c.column!.endsWith("px_int")
+        ? env.priceIncrement
+        : c.column!.endsWith("qty_int")
+          ? env.amountIncrement
+          : 1;
+    return per(1, (j) => [genericRef(c, env, j) * scale]);
+  }
   if (c.table === "trades") return per(tradeOutputs(c.agg), (j) => tradeRef(c.agg, env, j));
   if (c.table === "derivative_ticker") return per(1, (j) => [tickerRef(c, env, j)]);
   return per(c.agg === "spread_distribution" ? 4 : 1, (j) => bookRef(c, env, j));

@@ -30,7 +30,7 @@ import {
 } from "../../src/pipeline/registry.js";
 import type { LevelColumn, TypedRows } from "../../src/query/query.js";
 import { BOOK_DEPTH, type TableName } from "../../src/schema/tables.js";
-import { nonNullRatio } from "../helpers/engine.js";
+import { naturalIncrements, nonNullRatio } from "../helpers/engine.js";
 import { captureLake, rawEvents, W2024 } from "../helpers/lake.js";
 import { type RefBar, referenceClockBars, referenceVolumeBars } from "../helpers/reference-bars.js";
 import {
@@ -424,7 +424,9 @@ describe("built-in aggregations on the usdm2024 capture (naive reference)", () =
       aggCase("spread_distribution", "quotes", "in_bar"),
     ];
     const { refs } = await check(spine, bars, us(DAY_START), cases, "split");
-    const vol = refs.get("sum@trades.qty_int/in_bar:qty_sum")!;
+    // qty_sum is in base units after the sink: back to exact integer increments for the accounting
+    const amount = naturalIncrements(lake, "binance-futures", "BTCUSDT", us(W2024.start)).amount;
+    const vol = refs.get("sum@trades.qty_int/in_bar:qty_sum")!.map((v) => Math.round(v / amount));
     for (const v of vol) assert.equal(v, THRESHOLD_QTY, "exact-volume bars");
     const tc = refs.get("trade_count@trades/in_bar:trade_count")!;
     const pieces = refs.get("count@trades.px_int/in_bar:px_count")!;
@@ -452,7 +454,11 @@ describe("built-in aggregations on the usdm2024 capture (naive reference)", () =
     // Σ volume of the rows = every trade of the range (clock bars assign each trade to one row)
     const tq = raw.trades!.columns.qty_int as Float64Array;
     const total = tq.reduce((a, b) => a + b, 0);
-    const vol = c("sum@trades.qty_int/in_bar:qty_sum").reduce((a, b) => a + (Number.isNaN(b) ? 0 : b), 0);
+    const amount = naturalIncrements(lake, "binance-futures", "BTCUSDT", us(W2024.start)).amount;
+    const vol = c("sum@trades.qty_int/in_bar:qty_sum").reduce(
+      (a, b) => a + (Number.isNaN(b) ? 0 : Math.round(b / amount)),
+      0,
+    );
     assert.equal(vol, total);
   });
 
@@ -581,8 +587,9 @@ describe("hand-checked examples (operators driven directly)", () => {
     feed(0);
     feed(1);
     assert.deepEqual([emit(flow)[0], emit(signed)[0]], [0, NAN]);
-    // vwap of (100 × 5 + 102 × 3) / 8 = 100.75 increments × 0.5
-    assert.equal(emit(vwap)[0], 50.375);
+    // vwap of (100 × 5 + 102 × 3) / 8 = 100.75 price increments (the operator's unit; the sink converts)
+    assert.equal(emit(vwap)[0], 100.75);
+    assert.equal(vwap.outputs[0]!.unit, "price increments");
     // vw_return = 3·ln(102/100) / 8; realized_vol null with one return
     assert.ok(Math.abs(emit(vwr)[0]! - (3 * Math.log(1.02)) / 8) < 1e-15);
     assert.ok(Number.isNaN(emit(rv)[0]!));
@@ -631,18 +638,16 @@ describe("hand-checked examples (operators driven directly)", () => {
       for (const op of [ofi, micro, imb]) op.onEvent(cur);
     };
     feed(0);
-    // microprice (100·7 + 101·10) / 17 increments × 0.5; imbalance (10 − 7) / 17
-    assert.deepEqual(
-      [emit(ofi)[0], emit(micro)[0], emit(imb)[0]],
-      [0, ((100 * 7 + 101 * 10) / 17) * 0.5, 3 / 17],
-    );
+    // microprice (100·7 + 101·10) / 17 price increments (as 100 + 1·10/17); imbalance (10 − 7) / 17
+    assert.deepEqual([emit(ofi)[0], emit(micro)[0], emit(imb)[0]], [0, 100 + 10 / 17, 3 / 17]);
+    assert.deepEqual([micro.outputs[0]!.unit, ofi.outputs[0]!.unit], ["price increments", "qty increments"]);
     assert.deepEqual([emit(ofi)[0], emit(imb)[0]], [0, NAN], "empty bar: ofi 0, in_bar imbalance null");
     feed(1);
     feed(2);
-    assert.ok(Math.abs(emit(ofi)[0]! - 12 * 0.01) < 1e-15, "5 + 7 qty increments");
+    assert.equal(emit(ofi)[0], 12, "5 + 7 qty increments");
     feed(3);
     feed(4);
-    assert.ok(Math.abs(emit(ofi)[0]! - -8 * 0.01) < 1e-15, "−5 − 3 qty increments");
+    assert.equal(emit(ofi)[0], -8, "−5 − 3 qty increments");
     assert.ok(Number.isNaN(emit(micro)[0]!), "microprice null with a missing side");
   });
 

@@ -12,7 +12,8 @@
  * knowledge set (null before the first row since the replay start — as-of state older than the replay
  * start is not carried: choose `warmupUs`); `in_bar` = the value of the last row inside the bar, null if
  * the bar has none. Ratios and spreads are computed on the integers (increments cancel); the microprice
- * is decoded to quote currency (× price_increment) and `ofi_cont` to base units (× amount_increment).
+ * (price increments) and `ofi_cont` (qty increments) are converted to quote currency / base units by the
+ * run's sink (engine/units.ts).
  *
  * Sources: Pointline `pointline/research/resample/aggregations/crypto_mft.py` (SpreadBPS,
  * BookImbalanceTop5), `.../microstructure.py` (microprice_close, spread_distribution, ofi_cont), and
@@ -179,8 +180,8 @@ export class BookImbalanceOperator extends SnapshotOperator {
 
 /**
  * `microprice_close` = (bid·askQty + ask·bidQty)/(bidQty + askQty) of the last book row's level 0 (or
- * quote), in quote currency (computed as bid + (ask − bid)·bidQty/(bidQty + askQty), then × price
- * increment); null if a side is missing or bidQty + askQty = 0 (Pointline: `when(denom > 0)`).
+ * quote), in price increments (computed as bid + (ask − bid)·bidQty/(bidQty + askQty); quote currency
+ * after the sink); null if a side is missing or bidQty + askQty = 0 (Pointline: `when(denom > 0)`).
  */
 export class MicropriceOperator extends SnapshotOperator {
   /** L1 columns of the current batch; the operator reads the four L1 columns of its role. */
@@ -194,7 +195,7 @@ export class MicropriceOperator extends SnapshotOperator {
     const { bidPx, bidQty, askPx, askQty } = this.l1;
     const den = bidQty + askQty;
     if (!(den > 0)) return Number.NaN;
-    return (bidPx + ((askPx - bidPx) * bidQty) / den) * this.priceIncrement;
+    return bidPx + ((askPx - bidPx) * bidQty) / den;
   }
   protected saveCaptured(): JsonValue {
     return l1Json(this.l1);
@@ -321,7 +322,7 @@ export class OfiContOperator extends BarOperator {
   }
 
   protected write(outs: readonly Float64Array[], r: number): void {
-    outs[0]![r] = this.hasPrev ? this.sum * this.amountIncrement : Number.NaN;
+    outs[0]![r] = this.hasPrev ? this.sum : Number.NaN;
   }
 
   protected resetBar(): void {
@@ -399,7 +400,7 @@ export const BOOK_AGGREGATIONS: readonly AggregationSpec[] = [
     "book_top",
     "book_snapshot_25 row (or quotes row)",
     L1_TABLES,
-    out("microprice_close", "f64", "quote currency"),
+    out("microprice_close", "f64", "price increments"),
     (ctx, o) => new MicropriceOperator(ctx, o),
     `${MICRO} (microprice_close)`,
   ),
@@ -434,7 +435,7 @@ export const BOOK_AGGREGATIONS: readonly AggregationSpec[] = [
     window: `${inBarWindow("L1 updates (quotes rows, or book_snapshot_25 level 0)")}; e_n also uses the update before (carried across bars)`,
     joinStrategies: ["in_bar"],
     tables: L1_TABLES,
-    outputs: () => [out("ofi_cont", "f64", "base units")],
+    outputs: () => [out("ofi_cont", "f64", "qty increments")],
     build: (ctx, o) => new OfiContOperator(ctx.operatorName, [ctx.role], o),
     source: `${CKS}; ${MICRO} (ofi_cont)`,
   }),

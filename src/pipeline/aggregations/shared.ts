@@ -43,7 +43,6 @@ import {
   type JsonValue,
   numbersToJson,
   type Operator,
-  type OperatorContext,
   type OutputSpec,
   ROLE_TABLE,
   type SourceRole,
@@ -210,21 +209,11 @@ export abstract class BarOperator implements Operator {
    */
   reads: OperatorReads | undefined = undefined;
   readonly outputs: readonly OutputSpec[];
-  /** Quote currency per price increment (from `init`; NaN before). */
-  protected priceIncrement = Number.NaN;
-  /** Base units per amount increment (from `init`; NaN before). */
-  protected amountIncrement = Number.NaN;
 
   constructor(id: string, inputs: readonly SourceRole[], outputs: readonly OutputSpec[]) {
     this.id = id;
     this.inputs = inputs;
     this.outputs = outputs;
-  }
-
-  /** Takes the primary instrument's increments (decoded prices / sizes are NaN without `init`). */
-  init(ctx: OperatorContext): void {
-    this.priceIncrement = ctx.primary.priceIncrement;
-    this.amountIncrement = ctx.primary.amountIncrement;
   }
 
   abstract onEvent(ev: EventCursor): void;

@@ -5,10 +5,10 @@
  *
  * Events: the bar's trade pieces (shared.ts): one per trade, or with a `splitTrades` spine one per part
  * of a trade in this bar, with `qty_int` = the part's quantity. Sizes are per event; `trade_count`
- * counts trades (a split trade once, in the bar of its first piece). Decoded units: prices in quote
- * currency (px_int × price_increment), sizes in base units (qty_int × amount_increment), increments from
- * `Operator.init` (the symbol registry at the range start). Ratios and returns are computed on the
- * integers (the increments cancel).
+ * counts trades (a split trade once, in the bar of its first piece). Units: prices and sizes are
+ * computed and declared in increments (`price increments`, `qty increments`); the run's sink converts
+ * them exactly to quote currency / base units (engine/units.ts), as it does for every operator. Ratios
+ * and returns are computed on the integers (the increments cancel).
  *
  * Empty bars (clock spines): prices, ratios, returns and sizes are null; `volume` and `trade_count` are 0.
  *
@@ -101,7 +101,7 @@ export class TradeVwapOperator extends TradeOperator {
   }
 
   protected write(outs: readonly Float64Array[], r: number): void {
-    outs[0]![r] = this.v !== 0 ? (this.open + this.s / this.v) * this.priceIncrement : Number.NaN;
+    outs[0]![r] = this.v !== 0 ? this.open + this.s / this.v : Number.NaN;
   }
 
   protected resetBar(): void {
@@ -146,12 +146,11 @@ export class OhlcvOperator extends TradeOperator {
   }
 
   protected write(outs: readonly Float64Array[], r: number): void {
-    const p = this.priceIncrement;
-    outs[0]![r] = this.open * p;
-    outs[1]![r] = this.high * p;
-    outs[2]![r] = this.low * p;
-    outs[3]![r] = this.close * p;
-    outs[4]![r] = this.v * this.amountIncrement;
+    outs[0]![r] = this.open;
+    outs[1]![r] = this.high;
+    outs[2]![r] = this.low;
+    outs[3]![r] = this.close;
+    outs[4]![r] = this.v;
   }
 
   protected resetBar(): void {
@@ -283,12 +282,11 @@ export class TradeSizeOperator extends TradeOperator {
   }
 
   protected write(outs: readonly Float64Array[], r: number): void {
-    const a = this.amountIncrement;
     let v: number;
     if (this.n === 0) v = Number.NaN;
-    else if (this.kind === "avg") v = (this.v / this.n) * a;
-    else if (this.kind === "median") v = this.sizes.median() * a;
-    else v = this.max * a;
+    else if (this.kind === "avg") v = this.v / this.n;
+    else if (this.kind === "median") v = this.sizes.median();
+    else v = this.max;
     outs[0]![r] = v;
   }
 
@@ -477,8 +475,9 @@ function tradeSpec(
   });
 }
 
-const PRICE = "quote currency";
-const BASE = "base units";
+/** Operator units (increments); the run's sink converts them to quote currency / base units (engine/units.ts). */
+const PRICE = "price increments";
+const BASE = "qty increments";
 
 /** The trade aggregations, in catalogue order. */
 export const TRADE_AGGREGATIONS: readonly AggregationSpec[] = [
