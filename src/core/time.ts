@@ -17,6 +17,24 @@ const ISO_RE =
   /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?(Z|[+-]\d{2}:?\d{2})?$/;
 
 /**
+ * UTC calendar fields (month 1–12) → ms since the epoch, or NaN when a field is out of range: calendar-
+ * invalid fields are rejected instead of rolled over as `Date.UTC` would (Feb 30, 23:59:75).
+ */
+export function utcCalendarMs(y: number, mo: number, d: number, hh: number, mi: number, ss: number): number {
+  const ms = Date.UTC(y, mo - 1, d, hh, mi, ss);
+  const back = new Date(ms);
+  return !Number.isNaN(ms) &&
+    back.getUTCFullYear() === y &&
+    back.getUTCMonth() === mo - 1 &&
+    back.getUTCDate() === d &&
+    back.getUTCHours() === hh &&
+    back.getUTCMinutes() === mi &&
+    back.getUTCSeconds() === ss
+    ? ms
+    : Number.NaN;
+}
+
+/**
  * Converts a TimeInput to µs since epoch.
  * - ISO strings keep sub-millisecond digits ("2024-08-08T23:54:00.123456Z"); a string without zone is UTC;
  *   a date alone ("2024-08-08") is its UTC midnight; "24:00" is accepted as the next midnight.
@@ -52,20 +70,11 @@ export function toUs(t: TimeInput): number {
     number,
     number,
   ];
-  const ms = Date.UTC(Y, M - 1, D, H, MI, S);
-  // Reject calendar-invalid fields instead of letting Date.UTC roll them over (Feb 30, 23:59:75);
-  // hour 24 is accepted only as 24:00:00 (the next midnight).
-  const check = new Date(Date.UTC(Y, M - 1, D, H === 24 ? 0 : H, MI, S));
-  const valid =
-    !Number.isNaN(ms) &&
-    check.getUTCFullYear() === Y &&
-    check.getUTCMonth() === M - 1 &&
-    check.getUTCDate() === D &&
-    check.getUTCHours() === (H === 24 ? 0 : H) &&
-    check.getUTCMinutes() === MI &&
-    check.getUTCSeconds() === S &&
-    (H !== 24 || (MI === 0 && S === 0 && /^0*$/.test(frac)));
+  // hour 24 is accepted only as 24:00:00 (the next midnight)
+  const day = utcCalendarMs(Y, M, D, H === 24 ? 0 : H, MI, S);
+  const valid = !Number.isNaN(day) && (H !== 24 || (MI === 0 && S === 0 && /^0*$/.test(frac)));
   if (!valid) throw new ConfigError(`invalid time '${t}': a field is out of range`);
+  const ms = H === 24 ? day + 24 * 3_600_000 : day;
   let us = ms * US_PER_MS + Number(frac.padEnd(6, "0").slice(0, 6));
   if (zone !== "Z") {
     const sign = zone[0] === "-" ? -1 : 1;

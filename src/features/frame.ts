@@ -123,10 +123,11 @@ export async function planFeatureFrame(
   const startUs = toUs(req.start);
   const endUs = toUs(req.end);
   if (!(endUs > startUs)) throw new ConfigError(`end (${endUs}) must be after start (${startUs})`);
+  const lake = await Lake.from(req.lake);
   let symbol = req.symbol;
   if (symbol === undefined) {
     if (req.symbolId === undefined) throw new ConfigError("give symbol or symbolId");
-    const entry = (await Lake.from(req.lake)).registry.byId(req.symbolId);
+    const entry = lake.registry.byId(req.symbolId);
     if (!entry) throw new ConfigError(`symbol_id ${req.symbolId} is not in the lake's registry`);
     if (entry.exchange !== req.exchange) {
       throw new ConfigError(`symbol_id ${req.symbolId} belongs to ${entry.exchange}, not ${req.exchange}`);
@@ -136,7 +137,7 @@ export async function planFeatureFrame(
   const families = (req.families ?? FAMILIES).filter((f) => config[f.flag]);
   const operators = [...families.map((f) => f.create(config)), ...extraOperators];
   const outputs: OutputSpec[] = operators.flatMap((op) => op.outputs);
-  const inst = (await Lake.from(req.lake)).instrument(req.exchange, symbol, startUs);
+  const inst = lake.instrument(req.exchange, symbol, startUs);
   const units = frameUnits(outputs, inst.increments);
   const columns: FrameColumn[] = [
     ...SPINE_FRAME_COLUMNS,

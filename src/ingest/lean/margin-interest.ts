@@ -22,7 +22,7 @@
  * Throws nothing of its own beyond the read errors of `readLines` (IngestError on a corrupt gzip).
  */
 import { basename, dirname } from "node:path";
-import { US_PER_HOUR, US_PER_MS } from "../../core/time.js";
+import { US_PER_HOUR, US_PER_MS, utcCalendarMs } from "../../core/time.js";
 import type { AdapterOptions, FileFormat } from "../adapter.js";
 import { readLines } from "../lines.js";
 import type { DecimalScanner, FileIngest } from "../session.js";
@@ -69,19 +69,7 @@ export function parseLeanTimeUs(s: string): number {
     number,
     number,
   ];
-  const ms = Date.UTC(y, mo - 1, d, hh, mi, ss);
-  const back = new Date(ms);
-  if (
-    back.getUTCFullYear() !== y ||
-    back.getUTCMonth() !== mo - 1 ||
-    back.getUTCDate() !== d ||
-    back.getUTCHours() !== hh ||
-    back.getUTCMinutes() !== mi ||
-    back.getUTCSeconds() !== ss
-  ) {
-    return Number.NaN;
-  }
-  return ms * US_PER_MS;
+  return utcCalendarMs(y, mo, d, hh, mi, ss) * US_PER_MS;
 }
 
 async function scanLeanFunding(path: string, file: LeanFundingFile, scanner: DecimalScanner): Promise<void> {
