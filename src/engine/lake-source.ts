@@ -14,7 +14,7 @@ import type { EventChunk, StreamSpec } from "./driver.js";
 import { type EngineSource, type InputPartition, SourceReader } from "./source.js";
 
 /** One stream of a lake replay: role and instrument. */
-export interface LakeStream extends EngineSource {}
+export type LakeStream = EngineSource;
 
 /** What a `LakeSource` reads. */
 export interface LakeSourceConfig {
