@@ -15,6 +15,7 @@ import { type TimeInput, toUs } from "../core/time.js";
 import { Lake, type LakeRef } from "../lake/lake.js";
 import { BOOK_DEPTH, type ColumnSpec, TABLES, type TableName, tableColumns } from "../schema/tables.js";
 
+/** Rows of one table for one exchange/symbol over [start, end) of ts_local_us (see the module doc). */
 export interface QueryRequest {
   /** Lake root or an open handle. */
   readonly lake: LakeRef;
@@ -42,8 +43,10 @@ export interface LevelColumn {
   readonly lens: Uint8Array;
 }
 
+/** One typed column: numbers (Float64Array, NaN = null), `side` (Int8Array), strings, or book levels. */
 export type TypedColumn = Float64Array | Int8Array | (string | null)[] | LevelColumn;
 
+/** Rows of one table as typed columns by name, in the total order; `length` rows. */
 export interface TypedRows {
   readonly table: TableName;
   readonly length: number;
