@@ -214,7 +214,13 @@ export class Driver {
     if (!(cfg.endUs > cfg.startUs))
       throw new ConfigError(`end (${cfg.endUs}) must be after start (${cfg.startUs})`);
     this.names = outputNames(cfg.operators);
-    for (const op of cfg.operators) checkOperatorInputs(op, { requireReads: true });
+    for (const op of cfg.operators) {
+      checkOperatorInputs(op, { requireReads: true });
+      if ((op.rowInputs?.length ?? 0) > 0)
+        throw new ConfigError(
+          `operator ${op.id} reads row outputs (${op.rowInputs!.join(", ")}): run it in a GroupOperator (engine/group.ts) after the operators that write them`,
+        );
+    }
     this.ops = cfg.operators;
     this.spine = cfg.spine;
     this.sink = cfg.sink;

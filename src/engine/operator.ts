@@ -30,6 +30,24 @@ export const ROLE_TABLE: Readonly<Record<SourceRole, TableName>> = {
   spot_book: "book_snapshot_25",
 };
 
+/** Engine role of a table of the primary instrument, or undefined when the engine cannot replay that table. */
+export function roleOfTable(table: string): SourceRole | undefined {
+  switch (table) {
+    case "trades":
+      return "trades";
+    case "quotes":
+      return "quotes";
+    case "book_snapshot_25":
+      return "book";
+    case "derivative_ticker":
+      return "ticker";
+    case "liquidations":
+      return "liquidations";
+    default:
+      return undefined;
+  }
+}
+
 /** Frame dtype of an output: Float64, or Int64 (values exact below 2^53). */
 export type OutputDtype = "f64" | "i64";
 
@@ -120,15 +138,23 @@ export interface Operator {
    */
   readonly reads?: OperatorReads;
   readonly outputs: readonly OutputSpec[];
+  /**
+   * Optional: output columns of earlier operators this one reads at every row (e.g. a derived column
+   * `ret_1bar` reads `close`). Resolved by name by the `GroupOperator` that runs it (engine/group.ts),
+   * which passes those columns to `emit` as `rowInputs`, aligned with this list; their value at row `r` is
+   * already written when `emit` runs. The Driver refuses an operator with row inputs outside a group.
+   */
+  readonly rowInputs?: readonly string[];
   /** Optional: called once before the first event with the instruments of the run. */
   init?(ctx: OperatorContext): void;
   /** Feeds one event (O(1) amortised, no allocation). */
   onEvent(ev: EventCursor): void;
   /**
    * Writes this operator's outputs for one spine row: `out[k][r]` for `outputs[k]`. Must not read any
-   * event not yet fed. Called exactly once per spine row, in row order.
+   * event not yet fed. Called exactly once per spine row, in row order. `rowInputs[j][r]` is the value
+   * of `this.rowInputs[j]` at this row (only for operators that declare `rowInputs`).
    */
-  emit(row: SpineRow, out: readonly Float64Array[], r: number): void;
+  emit(row: SpineRow, out: readonly Float64Array[], r: number, rowInputs?: readonly Float64Array[]): void;
   /**
    * Optional: the spine dropped the open bar (a partial bar at a UTC day boundary or the range end, see
    * spine.ts). Per-bar accumulations must be cleared; rolling state over emitted rows is kept.

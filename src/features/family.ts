@@ -1,31 +1,31 @@
 /**
- * A feature family: a named group of features (Pointline prefix), switched on by one `include*` flag of
- * `FeatureRunConfig`, computed by one streaming operator, and documented by one catalogue entry per
- * output (DESIGN.md "Naming": name, family, formula, units, inputs, window, warm-up, PIT policy, version,
- * source). `docs/features.md` is generated from these entries (`npm run docs`).
+ * A feature family: a named group of registered operators (engine/registry.ts), switched on by one
+ * `include*` flag of `FeatureRunConfig`, with the settings (window sizes, source table, output names) a
+ * config gives each member. The family's catalogue is its members' declared outputs (`OutputMeta`,
+ * declared once in each operator's definition) tagged with the family id; `docs/features.md` is
+ * generated from it (`npm run docs`).
+ *
+ * A family of one operator runs that operator; a family of several runs them as one `GroupOperator`
+ * (engine/group.ts), in member order, so later members may read earlier members' row outputs (the `bar`
+ * family's derived columns read its aggregations' values).
  */
-import type { Operator } from "../engine/operator.js";
+import { z } from "zod";
+import { ConfigError } from "../core/errors.js";
+import { GroupOperator } from "../engine/group.js";
+import { type Operator, roleOfTable } from "../engine/operator.js";
+import {
+  completeOutputs,
+  type JoinStrategy,
+  type OperatorDef,
+  type OperatorParams,
+  type OutputMeta,
+} from "../engine/registry.js";
+import type { TableName } from "../schema/tables.js";
 import type { FeatureRunConfig } from "./config.js";
 
-/** Catalogue entry of one output column. */
-export interface FeatureMeta {
-  readonly name: string;
+/** Catalogue entry of one output column: its `OutputMeta` and the id of the family that computes it. */
+export interface FeatureMeta extends OutputMeta {
   readonly family: string;
-  /** Formula in plain text, e.g. "(ask_px_int[0] − bid_px_int[0]) / 2". */
-  readonly formula: string;
-  /** Unit: "price increments", "qty increments", "bps", "µs", "ratio", "1", "return", … */
-  readonly unit: string;
-  /** Input tables and columns, e.g. ["book_snapshot_25.bid_px_int"]. */
-  readonly inputs: readonly string[];
-  /** Window, e.g. "50 spine rows", "as-of (last event)", "current bar". */
-  readonly window: string;
-  /** Warm-up before the first non-null value, e.g. "49 rows after first trade". */
-  readonly warmup: string;
-  /** How the value stays point-in-time, e.g. "as-of backward over the row's knowledge set". */
-  readonly pitPolicy: string;
-  readonly version: number;
-  /** Paper, vendor doc or reference implementation. */
-  readonly source: string;
 }
 
 /** The `FeatureRunConfig` flag that switches a family on. */
@@ -44,16 +44,137 @@ export type FamilyFlag =
   | "includeRegime"
   | "includeBarAggregations";
 
-/** A feature family: catalogue plus operator factory (see the module doc). */
-export interface FamilyDef {
-  /** Short id used by the CLI's `--families` (e.g. "ms", "of", "flow", "bar"). */
+/** One member of a family: a registered operator with its settings under a config. */
+export interface FamilyMember {
+  /** The operator's definition (registered in the built-in registry, features/registry.ts). */
+  readonly def: OperatorDef;
+  /** Operator settings, checked by the definition's `params` schema. */
+  readonly config?: Readonly<Record<string, unknown>>;
+  /** Source table, for single-source (request) operators: `trades`, `quotes`, `book_snapshot_25`, … */
+  readonly table?: TableName;
+  /** Output names in the frame (default: the definition's names). */
+  readonly outputNames?: readonly string[];
+  /** Join strategy (default: the definition's first, else `asof_backward`). */
+  readonly joinStrategy?: JoinStrategy;
+}
+
+/** What a family declares (see the module doc). */
+export interface FamilySpec {
+  /** Short id used by the CLI's `--families` (e.g. "ms", "of", "flow", "bar") and in the catalogue. */
   readonly id: string;
   /** Column prefix ("ms_") or "" for the bar aggregations. */
   readonly prefix: string;
   readonly title: string;
   readonly flag: FamilyFlag;
-  /** Catalogue entries for the outputs under `cfg` (window sizes appear in names). */
+  /** Members under `cfg`, in column order. */
+  members(cfg: FeatureRunConfig): readonly FamilyMember[];
+}
+
+/** A feature family with its catalogue and operator factory (built by `defineFamily`). */
+export interface FamilyDef extends FamilySpec {
+  /** Catalogue entries of the outputs under `cfg` (window sizes appear in names). */
   catalog(cfg: FeatureRunConfig): FeatureMeta[];
-  /** A fresh operator computing the family under `cfg`. */
+  /** A fresh operator computing the family under `cfg` (a `GroupOperator` when it has several members). */
   create(cfg: FeatureRunConfig): Operator;
+}
+
+function memberParams(m: FamilyMember): OperatorParams {
+  return {
+    config: m.config ?? {},
+    joinStrategy: m.joinStrategy ?? m.def.joinStrategies?.[0] ?? "asof_backward",
+  };
+}
+
+/** Outputs of a member, renamed by its `outputNames`. @throws ConfigError on a count mismatch. */
+function memberOutputs(m: FamilyMember): OutputMeta[] {
+  const outs = completeOutputs(m.def, memberParams(m));
+  if (!m.outputNames) return outs;
+  if (m.outputNames.length !== outs.length)
+    throw new ConfigError(
+      `family member ${m.def.name}: ${outs.length} output names expected, got ${m.outputNames.length}`,
+    );
+  return outs.map((o, k) => ({ ...o, name: m.outputNames![k]! }));
+}
+
+/** A fresh operator of one member. */
+function memberOperator(m: FamilyMember): Operator {
+  const outs = memberOutputs(m);
+  const role = m.table === undefined ? undefined : roleOfTable(m.table);
+  if (m.table !== undefined && role === undefined)
+    throw new ConfigError(`family member ${m.def.name}: the engine cannot replay table ${m.table}`);
+  return m.def.impl({
+    ...memberParams(m),
+    operatorName: m.def.name,
+    outputNames: outs.map((o) => o.name),
+    ...(m.table !== undefined ? { table: m.table } : {}),
+    ...(role !== undefined ? { role } : {}),
+  });
+}
+
+/** A family from its spec: catalogue = members' outputs, operator = the member or a group of them. */
+export function defineFamily(spec: FamilySpec): FamilyDef {
+  return {
+    ...spec,
+    members: spec.members,
+    catalog(cfg: FeatureRunConfig): FeatureMeta[] {
+      return spec.members(cfg).flatMap((m) => memberOutputs(m).map((o) => ({ ...o, family: spec.id })));
+    },
+    create(cfg: FeatureRunConfig): Operator {
+      const ops = spec.members(cfg).map(memberOperator);
+      if (ops.length === 1) return ops[0]!;
+      return new GroupOperator(`family_${spec.id}`, ops);
+    },
+  };
+}
+
+/** A family operator's definition as `familyOperator` takes it. */
+export interface FamilyOperatorSpec<C extends Record<string, unknown>> {
+  /** Registry name, e.g. `microstructure`. */
+  readonly name: string;
+  readonly description: string;
+  /** Paper, vendor doc or reference implementation. */
+  readonly source: string;
+  /** Definition version (default "1"). */
+  readonly version?: string;
+  /** Schema of the operator's settings (default: none), e.g. `z.object({ windowRows: … }).strict()`. */
+  readonly params?: z.ZodType<C>;
+  /** Every output with its full metadata, under the settings (declared once: the operator's `outputs` are these). */
+  outputs(config: C): readonly OutputMeta[];
+  /** A fresh operator under the settings. */
+  create(config: C): Operator;
+}
+
+const NO_SETTINGS = z.object({}).strict();
+
+/**
+ * The registry definition of a family operator (one that reads several sources and runs in its family,
+ * not addressable by a pipeline request). `impl` validates `config` against `params` and refuses
+ * renamed outputs (family column names are fixed by the family's prefix). @throws ConfigError on both.
+ */
+export function familyOperator<C extends Record<string, unknown>>(spec: FamilyOperatorSpec<C>): OperatorDef {
+  const schema = (spec.params ?? NO_SETTINGS) as z.ZodType<C>;
+  const parse = (config: Readonly<Record<string, unknown>>): C => {
+    const r = schema.safeParse(config);
+    if (!r.success)
+      throw new ConfigError(
+        `${spec.name}: config: ${r.error.issues.map((i) => `${i.path.join(".") || "(config)"}: ${i.message}`).join("; ")}`,
+      );
+    return r.data;
+  };
+  return {
+    name: spec.name,
+    description: spec.description,
+    version: spec.version ?? "1",
+    source: spec.source,
+    params: schema,
+    outputs: (p) => spec.outputs(parse(p.config)),
+    impl(ctx) {
+      const config = parse(ctx.config);
+      const op = spec.create(config);
+      const names = op.outputs.map((o) => o.name);
+      if (ctx.outputNames.length !== names.length || ctx.outputNames.some((n, k) => n !== names[k]))
+        throw new ConfigError(`${spec.name}: output names are fixed (${names.join(", ")})`);
+      return op;
+    },
+  };
 }

@@ -17,26 +17,55 @@ import {
   type EventCursor,
   type JsonValue,
   type Operator,
-  type OutputSpec,
+  type OutputDtype,
   type SpineRow,
   stateNumber,
   stateObject,
 } from "../engine/operator.js";
+import type { OutputMeta } from "../engine/registry.js";
 import { ASOF_BOOK_PIT, ASOF_BOOK_READS, AsOfBook, POINTLINE_FAMILIES_SOURCE } from "./book-view.js";
-import type { FeatureRunConfig } from "./config.js";
-import type { FamilyDef, FeatureMeta } from "./family.js";
+import { defineFamily, type FamilyDef, familyOperator } from "./family.js";
 
 const PX = "price increments";
 
-/** Output columns of the spread-dynamics operator, in order. */
-export const SD_OUTPUTS: readonly OutputSpec[] = [
-  { name: "sd_mid_px", dtype: "f64", unit: PX, warmupRows: 0 },
-  { name: "sd_spread_int", dtype: "i64", unit: PX, warmupRows: 0 },
-  { name: "sd_mid_chg", dtype: "f64", unit: PX, warmupRows: 1 },
-  { name: "sd_spread_chg", dtype: "i64", unit: PX, warmupRows: 1 },
-  { name: "sd_mid_abs_chg", dtype: "f64", unit: PX, warmupRows: 1 },
-  { name: "sd_spread_abs_chg", dtype: "i64", unit: PX, warmupRows: 1 },
-];
+/**
+ * Output columns of the spread-dynamics operator, in order, each declared once with its catalogue
+ * metadata (the operator's `outputs` and the family catalogue are this list).
+ */
+export const SD_OUTPUTS: readonly OutputMeta[] = (() => {
+  const asof = "as-of (last book row)";
+  const diff = "current and previous spine row";
+  const w0 = "0 rows (null before the first book row)";
+  const w1 = "1 row (null on the first row and while either value is null)";
+  const col = (
+    name: string,
+    dtype: OutputDtype,
+    warmupRows: number,
+    formula: string,
+    window: string,
+    warmup: string,
+  ): OutputMeta => ({
+    name,
+    dtype,
+    unit: PX,
+    warmupRows,
+    formula,
+    inputs: ["book_snapshot_25.bid_px_int", "book_snapshot_25.ask_px_int"],
+    window,
+    warmup,
+    pitPolicy: `${ASOF_BOOK_PIT}; changes use the previous emitted row's value`,
+    version: 1,
+    source: `${POINTLINE_FAMILIES_SOURCE} (add_spread_dynamics_features)`,
+  });
+  return [
+    col("sd_mid_px", "f64", 0, "(ask_px_int[0] + bid_px_int[0]) / 2", asof, w0),
+    col("sd_spread_int", "i64", 0, "ask_px_int[0] − bid_px_int[0]", asof, w0),
+    col("sd_mid_chg", "f64", 1, "sd_mid_px[r] − sd_mid_px[r−1]", diff, w1),
+    col("sd_spread_chg", "i64", 1, "sd_spread_int[r] − sd_spread_int[r−1]", diff, w1),
+    col("sd_mid_abs_chg", "f64", 1, "|sd_mid_px[r] − sd_mid_px[r−1]|", diff, w1),
+    col("sd_spread_abs_chg", "i64", 1, "|sd_spread_int[r] − sd_spread_int[r−1]|", diff, w1),
+  ];
+})();
 
 /** Streaming operator of the spread-dynamics family: O(1) per book event and per emit, no allocation. */
 export class SpreadDynamicsOperator implements Operator {
@@ -86,39 +115,21 @@ export class SpreadDynamicsOperator implements Operator {
   }
 }
 
-function catalog(_cfg: FeatureRunConfig): FeatureMeta[] {
-  const meta = (name: string, formula: string, window: string, warmup: string): FeatureMeta => ({
-    name,
-    family: "spread_dynamics",
-    formula,
-    unit: PX,
-    inputs: ["book_snapshot_25.bid_px_int", "book_snapshot_25.ask_px_int"],
-    window,
-    warmup,
-    pitPolicy: `${ASOF_BOOK_PIT}; changes use the previous emitted row's value`,
-    version: 1,
-    source: `${POINTLINE_FAMILIES_SOURCE} (add_spread_dynamics_features)`,
-  });
-  const asof = "as-of (last book row)";
-  const diff = "current and previous spine row";
-  const w0 = "0 rows (null before the first book row)";
-  const w1 = "1 row (null on the first row and while either value is null)";
-  return [
-    meta("sd_mid_px", "(ask_px_int[0] + bid_px_int[0]) / 2", asof, w0),
-    meta("sd_spread_int", "ask_px_int[0] − bid_px_int[0]", asof, w0),
-    meta("sd_mid_chg", "sd_mid_px[r] − sd_mid_px[r−1]", diff, w1),
-    meta("sd_spread_chg", "sd_spread_int[r] − sd_spread_int[r−1]", diff, w1),
-    meta("sd_mid_abs_chg", "|sd_mid_px[r] − sd_mid_px[r−1]|", diff, w1),
-    meta("sd_spread_abs_chg", "|sd_spread_int[r] − sd_spread_int[r−1]|", diff, w1),
-  ];
-}
+/** Registered operator of the spread-dynamics family (features/registry.ts). */
+export const spreadDynamicsOperator = familyOperator({
+  name: "spread_dynamics",
+  description:
+    "mid and spread of the as-of book_snapshot_25 row and their changes from the previous spine row",
+  source: `${POINTLINE_FAMILIES_SOURCE} (add_spread_dynamics_features)`,
+  outputs: () => SD_OUTPUTS,
+  create: () => new SpreadDynamicsOperator(),
+});
 
 /** Spread-dynamics family (`sd_`, CLI id "sd", flag `includeSpreadDynamics`). */
-export const spreadDynamics: FamilyDef = {
+export const spreadDynamics: FamilyDef = defineFamily({
   id: "sd",
   prefix: "sd_",
   title: "Spread dynamics: mid and spread and their row-to-row changes",
   flag: "includeSpreadDynamics",
-  catalog,
-  create: () => new SpreadDynamicsOperator(),
-};
+  members: () => [{ def: spreadDynamicsOperator }],
+});

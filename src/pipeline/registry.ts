@@ -109,20 +109,5 @@ export class AggregationRegistry {
   }
 }
 
-/** Engine role of a request source table, or undefined when the engine cannot replay that table. */
-export function roleOfTable(table: string): SourceRole | undefined {
-  switch (table) {
-    case "trades":
-      return "trades";
-    case "quotes":
-      return "quotes";
-    case "book_snapshot_25":
-      return "book";
-    case "derivative_ticker":
-      return "ticker";
-    case "liquidations":
-      return "liquidations";
-    default:
-      return undefined;
-  }
-}
+/** Engine role of a request source table (engine/operator.ts). */
+export { roleOfTable } from "../engine/operator.js";

@@ -52,9 +52,11 @@ import {
 } from "../../engine/operator.js";
 import type { LevelColumn, TypedRows } from "../../query/query.js";
 import { BOOK_DEPTH, type TableName } from "../../schema/tables.js";
+import type { OperatorBuildContext } from "../../engine/registry.js";
 import type {
   AggregationContext,
   AggregationOutput,
+  AggregationParams,
   AggregationSpec,
   PipelineMode,
 } from "../aggregation-types.js";
@@ -109,6 +111,8 @@ export interface AggregationDef
   readonly window: string;
   /** Source tables the operator can read (the contract has no such field: checked in `impl`). */
   readonly tables: readonly TableName[];
+  /** Schema of `config` (default: no keys). Its parsed value is what `build` sees as `ctx.config`. */
+  readonly params?: z.ZodType<Record<string, unknown>>;
   /**
    * Builds the operator once the context is validated; `outputs` carry the final column names. The
    * operator declares the columns it reads beyond `requiredColumns` and `source_column` (e.g. of an extra
@@ -119,12 +123,33 @@ export interface AggregationDef
 }
 
 /**
- * An `AggregationSpec` from a definition. Its `impl` throws `ConfigError` when the source table is not
- * one of `def.tables` or the role is not the primary instrument's role of that table, the join strategy is not supported, `config` fails the (empty) params schema, a
- * non-generic aggregation is given a `source_column` it does not read (one of `requiredColumns` is
- * accepted, as Pointline requests name it), or `outputNames` does not match the outputs.
+ * An `AggregationSpec` from a definition. Its outputs carry the full catalogue metadata (formula =
+ * the output's own or the description; inputs = the required columns of the source table; window and
+ * PIT policy = the definition's window; version; source). Its `impl` throws `ConfigError` when the source
+ * table is not one of `def.tables` or the role is not the primary instrument's role of that table, the
+ * join strategy is not supported, `config` fails the params schema (default: no keys), a non-generic
+ * aggregation is given a `source_column` it does not read (one of `requiredColumns` is accepted, as
+ * Pointline requests name it), or `outputNames` does not match the outputs.
  */
 export function defineAggregation(def: AggregationDef): AggregationSpec {
+  const tableName = def.tables.length === 1 ? def.tables[0]! : def.tables.join("|");
+  const outputs = (p: AggregationParams): AggregationOutput[] => {
+    const inputs = def.requiredColumns.map((c) => `${tableName}.${c}`);
+    if (p.sourceColumn !== undefined && !def.requiredColumns.includes(p.sourceColumn))
+      inputs.push(`${tableName}.${p.sourceColumn}`);
+    if (def.requiredColumns.length === 0 && p.sourceColumn === undefined) inputs.push(tableName);
+    for (const t of def.extraTables ?? []) inputs.push(t);
+    return def.outputs(p).map((o) => ({
+      formula: def.description,
+      inputs,
+      window: def.window,
+      warmup: o.warmupRows === 0 ? "none" : `${o.warmupRows} rows`,
+      pitPolicy: `backward only: ${def.window}`,
+      version: Number(BUILTIN_VERSION),
+      source: def.source,
+      ...o,
+    }));
+  };
   const spec: AggregationSpec = {
     name: def.name,
     description: def.description,
@@ -138,11 +163,12 @@ export function defineAggregation(def: AggregationDef): AggregationSpec {
     joinStrategies: def.joinStrategies,
     ...(def.needsSourceColumn ? { needsSourceColumn: true } : {}),
     ...(def.extraTables ? { extraTables: def.extraTables } : {}),
-    params: NO_PARAMS,
-    outputs: def.outputs,
-    impl: (ctx: AggregationContext): Operator => {
-      const op = def.build(ctx, validateContext(def, ctx));
-      op.reads = mergeReads(op.reads ?? {}, derivedReads(def, ctx));
+    params: def.params ?? NO_PARAMS,
+    outputs,
+    impl: (ctx: OperatorBuildContext): Operator => {
+      const { context, outs } = validateContext(def, ctx);
+      const op = def.build(context, outs);
+      op.reads = mergeReads(op.reads ?? {}, derivedReads(def, context));
       return op;
     },
     source: def.source,
@@ -157,21 +183,32 @@ function derivedReads(def: AggregationDef, ctx: AggregationContext): OperatorRea
   return { [ctx.role]: readsOf(ctx.role, cols) };
 }
 
-function validateContext(def: AggregationDef, ctx: AggregationContext): OutputSpec[] {
+function validateContext(
+  def: AggregationDef,
+  ctx: OperatorBuildContext,
+): { context: AggregationContext; outs: OutputSpec[] } {
   const where = `${ctx.operatorName} (${def.name})`;
-  if (!def.tables.includes(ctx.table))
-    throw new ConfigError(`${where}: source table must be ${def.tables.join(" or ")}, got ${ctx.table}`);
-  if (ROLE_TABLE[ctx.role] !== ctx.table || ctx.role.startsWith("spot_"))
+  const { role, table } = ctx;
+  if (role === undefined || table === undefined)
+    throw new ConfigError(`${where}: reads one source table (${def.tables.join(" or ")}); none given`);
+  if (!def.tables.includes(table))
+    throw new ConfigError(`${where}: source table must be ${def.tables.join(" or ")}, got ${table}`);
+  if (ROLE_TABLE[role] !== table || role.startsWith("spot_"))
     throw new ConfigError(
-      `${where}: role ${ctx.role} does not read ${ctx.table} of the primary instrument (increments decode the primary)`,
+      `${where}: role ${role} does not read ${table} of the primary instrument (increments decode the primary)`,
     );
   if (!def.joinStrategies.includes(ctx.joinStrategy))
     throw new ConfigError(
       `${where}: join_strategy ${ctx.joinStrategy} not supported (${def.joinStrategies.join(", ")})`,
     );
-  const parsed = NO_PARAMS.safeParse(ctx.config ?? {});
+  const schema = def.params ?? NO_PARAMS;
+  const parsed = schema.safeParse(ctx.config ?? {});
   if (!parsed.success)
-    throw new ConfigError(`${where}: config takes no keys, got ${Object.keys(ctx.config).join(", ")}`);
+    throw new ConfigError(
+      def.params
+        ? `${where}: config: ${parsed.error.issues.map((i) => `${i.path.join(".") || "(config)"}: ${i.message}`).join("; ")}`
+        : `${where}: config takes no keys, got ${Object.keys(ctx.config).join(", ")}`,
+    );
   if (def.needsSourceColumn) {
     if (!ctx.sourceColumn) throw new ConfigError(`${where}: source_column is required`);
   } else if (ctx.sourceColumn !== undefined && !def.requiredColumns.includes(ctx.sourceColumn)) {
@@ -179,19 +216,21 @@ function validateContext(def: AggregationDef, ctx: AggregationContext): OutputSp
       `${where}: reads fixed columns (${def.requiredColumns.join(", ") || "none"}); source_column ${ctx.sourceColumn} is not one of them`,
     );
   }
-  const outs = def.outputs(ctx);
-  if (ctx.outputNames.length !== outs.length)
-    throw new ConfigError(`${where}: ${outs.length} output names expected, got ${ctx.outputNames.length}`);
-  return outs.map((o, k) => {
+  const context: AggregationContext = { ...ctx, role, table, config: parsed.data };
+  const declared = def.outputs(context);
+  if (ctx.outputNames.length !== declared.length)
+    throw new ConfigError(`${where}: ${declared.length} output names expected, got ${ctx.outputNames.length}`);
+  const outs = declared.map((o, k) => {
     const name = ctx.outputNames[k]!;
     if (name.length === 0) throw new ConfigError(`${where}: empty output name`);
     return { name, dtype: o.dtype, unit: o.unit, warmupRows: o.warmupRows };
   });
+  return { context, outs };
 }
 
-/** One output with no warm-up. */
-export function out(name: string, dtype: "f64" | "i64", unit: string): AggregationOutput {
-  return { name, dtype, unit, warmupRows: 0 };
+/** One output with no warm-up; `formula` when it differs from the aggregation's description. */
+export function out(name: string, dtype: "f64" | "i64", unit: string, formula?: string): AggregationOutput {
+  return formula === undefined ? { name, dtype, unit, warmupRows: 0 } : { name, dtype, unit, warmupRows: 0, formula };
 }
 
 /**
@@ -444,6 +483,8 @@ export function levelSum(col: LevelColumn, i: number, k: number): number {
 
 /** Spread in bps of the mid: 1e4·(ask − bid)/((ask + bid)/2); NaN if a side is missing or mid ≤ 0. */
 export function spreadBps(bid: number, ask: number): number {
-  const mid = (ask + bid) / 2;
-  return mid > 0 ? ((ask - bid) / mid) * 1e4 : Number.NaN;
+  // 1e4·(ask − bid)/((ask + bid)/2) = 2e4·(ask − bid)/(ask + bid): exact numerator and denominator
+  // (integers below 2^53), one correctly rounded division
+  const twoMid = ask + bid;
+  return twoMid > 0 ? (2e4 * (ask - bid)) / twoMid : Number.NaN;
 }

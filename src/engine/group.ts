@@ -1,0 +1,137 @@
+/**
+ * `GroupOperator`: several operators run as one (a feature family of several registered operators,
+ * features/family.ts). It is an operator like any other for the Driver — same contract, one state — and
+ * adds one thing: a member may read earlier members' row outputs (`Operator.rowInputs`), resolved by
+ * name when the group is built.
+ *
+ * Semantics: the group's inputs are the union of its members' roles and its declared reads the union of
+ * theirs; an event goes to the members subscribed to its role, in member order; at a spine row every
+ * member emits, in member order, into its own slice of the group's output columns, so a member's row
+ * inputs (slices of the same columns, same row index, for kept and warm-up rows alike) hold this row's
+ * values when it runs. `discardBar` and `init` go to every member. State: `{ v: 1, members: [{ id,
+ * state }] }`; `restore` checks the member ids.
+ *
+ * Cost: one extra indirect call per event and per row; no allocation per event.
+ */
+import { ConfigError } from "../core/errors.js";
+import { mergeReads, type OperatorReads } from "./inputs.js";
+import {
+  type EventCursor,
+  type JsonValue,
+  type Operator,
+  type OperatorContext,
+  type OutputSpec,
+  type SourceRole,
+  type SpineRow,
+  stateObject,
+} from "./operator.js";
+
+const NO_INPUTS: readonly Float64Array[] = [];
+
+/** Several operators as one (see the module doc). */
+export class GroupOperator implements Operator {
+  readonly id: string;
+  readonly inputs: readonly SourceRole[];
+  readonly reads: OperatorReads;
+  readonly outputs: readonly OutputSpec[];
+  private readonly members: readonly Operator[];
+  /** Per role, the members subscribed to it. */
+  private readonly byRole: Partial<Record<SourceRole, readonly Operator[]>>;
+  /** Per member, the first index of its outputs in the group's columns. */
+  private readonly offsets: readonly number[];
+  /** Per member, indices of its row inputs in the group's columns. */
+  private readonly rowInputIdx: readonly (readonly number[])[];
+  /** Per member, its output columns and row-input columns for the last `out` seen (rebound when it changes). */
+  private boundOut: readonly Float64Array[] | null = null;
+  private memberOut: Float64Array[][] = [];
+  private memberIn: (readonly Float64Array[])[] = [];
+
+  /**
+   * @throws ConfigError if `members` is empty, two outputs share a name, or a row input names no output
+   *   of an earlier member.
+   */
+  constructor(id: string, members: readonly Operator[]) {
+    if (members.length === 0) throw new ConfigError(`group ${id}: no members`);
+    this.id = id;
+    this.members = members;
+    const roles: SourceRole[] = [];
+    for (const m of members) for (const r of m.inputs) if (!roles.includes(r)) roles.push(r);
+    this.inputs = roles;
+    this.reads = mergeReads(...members.map((m) => m.reads ?? {}));
+    const byRole: Partial<Record<SourceRole, Operator[]>> = {};
+    for (const r of roles) byRole[r] = members.filter((m) => m.inputs.includes(r));
+    this.byRole = byRole;
+    const outputs: OutputSpec[] = [];
+    const index = new Map<string, number>();
+    const offsets: number[] = [];
+    const rowInputIdx: number[][] = [];
+    for (const m of members) {
+      rowInputIdx.push(
+        (m.rowInputs ?? []).map((name) => {
+          const k = index.get(name);
+          if (k === undefined)
+            throw new ConfigError(
+              `group ${id}: ${m.id} reads row output ${name}, which no earlier member writes (earlier: ${[...index.keys()].join(", ") || "none"})`,
+            );
+          return k;
+        }),
+      );
+      offsets.push(outputs.length);
+      for (const o of m.outputs) {
+        if (index.has(o.name)) throw new ConfigError(`group ${id}: duplicate output ${o.name}`);
+        index.set(o.name, outputs.length);
+        outputs.push(o);
+      }
+    }
+    this.outputs = outputs;
+    this.offsets = offsets;
+    this.rowInputIdx = rowInputIdx;
+  }
+
+  init(ctx: OperatorContext): void {
+    for (const m of this.members) m.init?.(ctx);
+  }
+
+  onEvent(ev: EventCursor): void {
+    const subs = this.byRole[ev.role];
+    if (subs === undefined) return;
+    for (let k = 0; k < subs.length; k++) subs[k]!.onEvent(ev);
+  }
+
+  emit(row: SpineRow, out: readonly Float64Array[], r: number): void {
+    if (out !== this.boundOut) this.bind(out);
+    const members = this.members;
+    for (let k = 0; k < members.length; k++) members[k]!.emit(row, this.memberOut[k]!, r, this.memberIn[k]);
+  }
+
+  /** Slices `out` per member (once per output batch: the Driver reuses a batch's columns for its rows). */
+  private bind(out: readonly Float64Array[]): void {
+    this.boundOut = out;
+    this.memberOut = this.members.map((m, k) =>
+      out.slice(this.offsets[k]!, this.offsets[k]! + m.outputs.length),
+    );
+    this.memberIn = this.rowInputIdx.map((idx) => (idx.length === 0 ? NO_INPUTS : idx.map((j) => out[j]!)));
+  }
+
+  discardBar(): void {
+    for (const m of this.members) m.discardBar?.();
+  }
+
+  snapshot(): JsonValue {
+    return { v: 1, members: this.members.map((m) => ({ id: m.id, state: m.snapshot() })) };
+  }
+
+  /** @throws TypeError on another version or member list. */
+  restore(state: JsonValue): void {
+    const s = stateObject(state, this.id);
+    if (s.v !== 1) throw new TypeError(`${this.id}: unsupported state version ${String(s.v)}`);
+    const list = s.members;
+    if (!Array.isArray(list) || list.length !== this.members.length)
+      throw new TypeError(`${this.id}: state has another member list`);
+    this.members.forEach((m, k) => {
+      const e = stateObject(list[k] ?? null, this.id);
+      if (e.id !== m.id) throw new TypeError(`${this.id}: state member ${String(e.id)} is not ${m.id}`);
+      m.restore(e.state ?? null);
+    });
+  }
+}
