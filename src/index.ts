@@ -31,6 +31,7 @@ export {
   type FrameSink,
   type StreamSpec,
 } from "./engine/driver.js";
+export { GroupOperator } from "./engine/group.js";
 export { CanonicalHasher, canonicalFrameHash } from "./engine/hash.js";
 export { LakeSource, type LakeSourceConfig, type LakeStream } from "./engine/lake-source.js";
 export type {
@@ -44,6 +45,16 @@ export type {
   SpineRow,
 } from "./engine/operator.js";
 export { checkPrefixTruncation, type PitCheckResult, type PitViolation } from "./engine/pit.js";
+export {
+  type DeclaredOutput,
+  isRequestOperator,
+  type OperatorBuildContext,
+  type OperatorDef,
+  type OperatorParams,
+  OperatorRegistry,
+  type OutputMeta,
+  type RequestOperatorDef,
+} from "./engine/registry.js";
 export {
   type FeatureBatch,
   Replay,
@@ -72,7 +83,14 @@ export { catalogMarkdown, featureCatalog } from "./features/catalog.js";
 export { type FeatureRunConfig, type FeatureRunInput, parseFeatureRunConfig } from "./features/config.js";
 export { buildCrossVenueMidFrame } from "./features/cross-venue-frame.js";
 export { FAMILIES } from "./features/families.js";
-export type { FamilyDef, FeatureMeta } from "./features/family.js";
+export {
+  defineFamily,
+  type FamilyDef,
+  type FamilyMember,
+  type FamilySpec,
+  type FeatureMeta,
+  familyOperator,
+} from "./features/family.js";
 export {
   buildFeatureFrame,
   buildFeatureFrameWithSummary,
@@ -82,6 +100,7 @@ export {
   streamFeatureFrame,
 } from "./features/frame.js";
 export { type FeatureManifest, writeFeatureFrame } from "./features/output.js";
+export { builtinRegistry } from "./features/registry.js";
 export type { AdapterOptions, SourceAdapter } from "./ingest/adapter.js";
 export { INGEST_KINDS, type IngestKind, type IngestRequest, ingestFiles } from "./ingest/ingest.js";
 export { formatReport, type IngestReport } from "./ingest/report.js";
@@ -99,14 +118,13 @@ export {
 export type { Decision, GateResult, PipelineColumn } from "./pipeline/gate-types.js";
 export { computeLabels, type LabelSpec, labelSpecSchema } from "./pipeline/labels.js";
 export { resolveOutputDir } from "./pipeline/paths.js";
-export {
-  type AggregationContext,
-  type AggregationOutput,
-  type AggregationParams,
-  AggregationRegistry,
-  type AggregationSpec,
-  type JoinStrategy,
-  type PipelineMode,
+export type {
+  AggregationContext,
+  AggregationOutput,
+  AggregationParams,
+  AggregationSpec,
+  JoinStrategy,
+  PipelineMode,
 } from "./pipeline/registry.js";
 export {
   type PipelineRequest,

@@ -7,7 +7,7 @@
 import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { frameUnitName } from "../engine/units.js";
-import { AggregationRegistry } from "../pipeline/registry.js";
+import { builtinRegistry, type OperatorRegistry } from "../pipeline/registry.js";
 import { type RequestProblem, requestJsonSchema, validateRequest } from "../pipeline/request.js";
 import { type PipelineOutput, rejectedOutput, runPipeline } from "../pipeline/run.js";
 
@@ -59,7 +59,7 @@ export function formatPipelineSummary(o: PipelineOutput): string {
 }
 
 /** The aggregation catalogue as Markdown (docs/aggregations.md is generated from it by `npm run docs`). */
-export function aggregationsMarkdown(registry: AggregationRegistry): string {
+export function aggregationsMarkdown(registry: OperatorRegistry): string {
   const esc = (x: string): string => x.replaceAll("|", "\\|").replaceAll("\n", " ");
   const lines = [
     "# Aggregation catalogue (pipeline v2)",
@@ -72,7 +72,7 @@ export function aggregationsMarkdown(registry: AggregationRegistry): string {
     "| aggregation | outputs (unit) | required columns | modes | stage | join | semantic type | PIT window | version | formula | source |",
     "|---|---|---|---|---|---|---|---|---|---|---|",
   ];
-  for (const s of registry.list()) {
+  for (const s of registry.requestOperators()) {
     const outs = s
       .outputs({
         config: {},
@@ -110,9 +110,7 @@ export function registerPipelineCommands(program: Command): void {
     .action(async (file: string, o: { json?: boolean }) => {
       const r = await readRequestFile(file);
       const problems =
-        "problem" in r
-          ? [r.problem]
-          : [...validateRequest(r.value, AggregationRegistry.withBuiltins()).problems];
+        "problem" in r ? [r.problem] : [...validateRequest(r.value, builtinRegistry()).problems];
       if (o.json)
         process.stdout.write(`${JSON.stringify({ valid: problems.length === 0, problems }, null, 2)}\n`);
       if (problems.length === 0) process.stderr.write(`${file}: valid request v2\n`);
@@ -134,17 +132,19 @@ export function registerPipelineCommands(program: Command): void {
     .option("--markdown", "Markdown table (docs/aggregations.md)")
     .option("--json", "JSON")
     .action((o: { markdown?: boolean; json?: boolean }) => {
-      const reg = AggregationRegistry.withBuiltins();
+      const reg = builtinRegistry();
       if (o.markdown) process.stdout.write(aggregationsMarkdown(reg));
       else if (o.json)
         process.stdout.write(
           `${JSON.stringify(
-            reg.list().map(({ impl: _i, outputs: _o, params: _p, ...meta }) => meta),
+            reg.requestOperators().map(({ impl: _i, outputs: _o, params: _p, ...meta }) => meta),
             null,
             2,
           )}\n`,
         );
-      else for (const s of reg.list()) process.stdout.write(`${s.name.padEnd(28)} ${s.description}\n`);
+      else
+        for (const s of reg.requestOperators())
+          process.stdout.write(`${s.name.padEnd(28)} ${s.description}\n`);
     });
   pipeline
     .command("run <request>")

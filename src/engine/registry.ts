@@ -14,10 +14,11 @@
  * window, PIT policy, version, source). `OperatorRegistry.outputMeta` completes the partial outputs a
  * user-registered aggregation may give (formula = the description, inputs = its required columns, …).
  *
- * **One state format.** Every operator's `snapshot()` is a JSON object whose field `v` is the version of
- * its state layout; `restore` refuses other versions. The Driver stores the states of all its operators
- * in its own snapshot (engine/driver.ts), which checkpoints, partition hand-off and the online store
- * share.
+ * **One state format.** Family operators and aggregations are the same `Operator` contract: each
+ * state is the JSON value of its `snapshot()`, a family of several operators nests its members' states
+ * as `{ v: 1, members: [{ id, state }] }` (engine/group.ts), and the Driver's snapshot (operator ids in
+ * order, their states, the spine and the merge position: engine/driver.ts) is the one checkpoint format
+ * that restores, partition hand-off and the online store share.
  *
  * No global mutable state: the built-in registry is built by `builtinRegistry()` (features/registry.ts);
  * an application adds its own operators to its own instance.
@@ -246,6 +247,12 @@ export class OperatorRegistry {
   /** Registered definitions, in registration order. */
   list(): OperatorDef[] {
     return [...this.defs.values()];
+  }
+
+  /** The operator registered as `name` when a pipeline request can address it (`isRequestOperator`). */
+  getRequestOperator(name: string): RequestOperatorDef | undefined {
+    const def = this.defs.get(name);
+    return def && isRequestOperator(def) ? def : undefined;
   }
 
   /** Definitions a pipeline request can address, in registration order. */

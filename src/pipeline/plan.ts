@@ -14,7 +14,7 @@ import { Lake, type LakeRef } from "../lake/lake.js";
 import type { TableName } from "../schema/tables.js";
 import type { PipelineColumn } from "./gate-types.js";
 import type { LabelSpec } from "./labels.js";
-import type { AggregationRegistry, AggregationSpec, JoinStrategy } from "./registry.js";
+import type { AggregationSpec, JoinStrategy, OperatorRegistry } from "./registry.js";
 import { roleOfTable } from "./registry.js";
 import { operatorOutputs, type PipelineRequest, type ResolvedOutput } from "./request.js";
 
@@ -61,7 +61,7 @@ export interface PipelinePlan {
  */
 export async function planPipeline(
   req: PipelineRequest,
-  registry: AggregationRegistry,
+  registry: OperatorRegistry,
   lakeRef: LakeRef,
 ): Promise<PipelinePlan> {
   const lake = await Lake.from(lakeRef);
@@ -78,7 +78,7 @@ export async function planPipeline(
   const spine = spineSpecFromRequest(req.spine);
   const sources = new Map(req.sources.map((s) => [s.name, s]));
   const operators: PlannedOperator[] = req.operators.map((op) => {
-    const spec = registry.get(op.agg);
+    const spec = registry.getRequestOperator(op.agg);
     const src = sources.get(op.source);
     if (!spec || !src) throw new ConfigError(`operator ${op.name}: request not validated`);
     const table = src.table as TableName;

@@ -29,9 +29,9 @@ import { TABLES, type TableName, tableColumns } from "../schema/tables.js";
 import { metricSpecSchema } from "./evaluation.js";
 import { labelOutputNames, labelSpecSchema } from "./labels.js";
 import {
-  type AggregationRegistry,
   type AggregationSpec,
   JOIN_STRATEGIES,
+  type OperatorRegistry,
   PIPELINE_MODES,
   roleOfTable,
 } from "./registry.js";
@@ -190,7 +190,7 @@ const NUMERIC = new Set(["i64", "f64", "i8"]);
  * Validates a request against the schema and the registry, listing every problem with its JSON path.
  * Reads no data: checks that need the lake (symbol known, data present) happen when the run is planned.
  */
-export function validateRequest(input: unknown, registry: AggregationRegistry): ValidationResult {
+export function validateRequest(input: unknown, registry: OperatorRegistry): ValidationResult {
   const parsed = requestSchema.safeParse(input);
   if (!parsed.success) {
     return {
@@ -283,9 +283,19 @@ export function validateRequest(input: unknown, registry: AggregationRegistry): 
     const problemsBefore = problems.length;
     if (opNames.has(op.name)) add(`${at}.name`, `duplicate operator name ${op.name}`);
     opNames.add(op.name);
-    const spec = registry.get(op.agg);
+    const spec = registry.getRequestOperator(op.agg);
+    if (!spec && registry.has(op.agg)) {
+      add(
+        `${at}.agg`,
+        `operator ${op.agg} reads several sources and runs in its feature family; a request can address the single-source aggregations (\`pointline pipeline aggregations\` lists them)`,
+      );
+      return;
+    }
     if (!spec) {
-      const near = closest(op.agg, registry.names());
+      const near = closest(
+        op.agg,
+        registry.requestOperators().map((d) => d.name),
+      );
       add(
         `${at}.agg`,
         `unknown aggregation ${op.agg}${near.length > 0 ? ` (did you mean ${near.join(", ")}?)` : ""}; \`pointline pipeline aggregations\` lists them`,

@@ -30,7 +30,7 @@ import { hashColumns, runGates } from "./gates.js";
 import { computeLabels, type LabelFit, labelOutputColumns } from "./labels.js";
 import { resolveOutputDir } from "./paths.js";
 import { type PipelinePlan, planPipeline } from "./plan.js";
-import { AggregationRegistry } from "./registry.js";
+import { builtinRegistry, type OperatorRegistry } from "./registry.js";
 import { qualityReportMarkdown } from "./report.js";
 import { type RequestProblem, validateRequest } from "./request.js";
 
@@ -39,7 +39,7 @@ export interface PipelineOptions {
   /** Lake root or an open handle: opened once, shared by the run and every gate re-run. */
   readonly lake: LakeRef;
   /** Aggregations (default: a fresh registry with the built-ins). */
-  readonly registry?: AggregationRegistry;
+  readonly registry?: OperatorRegistry;
   /** Root that `artifacts.output_dir` must stay inside (default `./pipeline_runs`). */
   readonly outRoot?: string;
   /** Write the artifacts (default true). */
@@ -152,7 +152,7 @@ export async function runPipeline(input: unknown, options: PipelineOptions): Pro
   const lap = (name: string, t0: number): void => {
     timings[name] = Math.round((performance.now() - t0) * 10) / 10;
   };
-  const registry = options.registry ?? AggregationRegistry.withBuiltins();
+  const registry = options.registry ?? builtinRegistry();
   const lake = await Lake.from(options.lake);
   let t = performance.now();
   const v = validateRequest(input, registry);

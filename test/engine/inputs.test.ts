@@ -27,7 +27,7 @@ import { parseSpineSpec } from "../../src/engine/spine-spec.js";
 import { parseFeatureRunConfig } from "../../src/features/config.js";
 import { FAMILIES } from "../../src/features/families.js";
 import { PitGuard } from "../../src/pipeline/execute.js";
-import { AggregationRegistry, roleOfTable } from "../../src/pipeline/registry.js";
+import { builtinRegistry, OperatorRegistry, roleOfTable } from "../../src/pipeline/registry.js";
 import type { TypedRows } from "../../src/query/query.js";
 import { type TableName, tableColumns } from "../../src/schema/tables.js";
 import { registeredOperators } from "../helpers/contract.js";
@@ -178,7 +178,7 @@ describe("every registered operator declares its reads", () => {
 
   it("every built-in aggregation on every engine table and source column it accepts", () => {
     let built = 0;
-    for (const spec of AggregationRegistry.withBuiltins().list()) {
+    for (const spec of builtinRegistry().requestOperators()) {
       for (const table of ENGINE_TABLES) {
         const role = roleOfTable(table)!;
         const columns: (string | undefined)[] = spec.needsSourceColumn

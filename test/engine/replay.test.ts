@@ -114,6 +114,7 @@ const family = (id: string, make: () => Operator): FamilyDef => ({
   prefix: "t_",
   title: id,
   flag: "includeMicrostructure",
+  members: () => [],
   catalog: () => [],
   create: make,
 });

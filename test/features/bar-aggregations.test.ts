@@ -29,11 +29,7 @@ import type pl from "nodejs-polars";
 import { US_PER_SECOND } from "../../src/core/time.js";
 import type { Operator } from "../../src/engine/operator.js";
 import { MutableEventCursor } from "../../src/engine/replay.js";
-import {
-  BAR_COLUMNS,
-  BarAggregationsOperator,
-  barAggregations,
-} from "../../src/features/bar-aggregations.js";
+import { barAggregations } from "../../src/features/bar-aggregations.js";
 import type { FeatureRunConfig, FeatureRunInput } from "../../src/features/config.js";
 import type { FamilyDef } from "../../src/features/family.js";
 import { buildFeatureFrameWithSummary } from "../../src/features/frame.js";
@@ -65,6 +61,11 @@ const THRESHOLD_QTY = 5000;
 const VOLUME_SPINE = { type: "volume", volumeThreshold: 5 } as const;
 
 type Raw = Awaited<ReturnType<typeof rawEvents>>;
+
+/** The family's columns, in order (its catalogue; the family takes no settings). */
+const BAR_COLUMNS = barAggregations.catalog({} as FeatureRunConfig);
+/** A fresh operator of the family (a group of the registered aggregations and `bar_derived`). */
+const newBarOperator = (): Operator => barAggregations.create({} as FeatureRunConfig);
 
 /** Index of the last row of `rows` in the knowledge set of `bar` (full scan), −1 if none. */
 function lastKnown(rows: TypedRows, bar: RefBar): number {
@@ -329,12 +330,13 @@ describe("bar aggregations (volume-bar MFT guide)", () => {
       assert.equal(m.unit, op.outputs[k]!.unit);
       assert.equal(m.family, "bar");
       assert.equal(m.version, 1);
-      assert.match(m.source, /volume-bar-features-crypto-mft/);
+      assert.match(m.source, /Pointline .*(volume-bar-features-crypto-mft|crypto_mft|trade_flow)/);
       assert.ok(m.formula.length > 0 && m.inputs.length > 0 && m.pitPolicy.length > 0, m.name);
     });
     assert.deepEqual(
       op.outputs.filter((o) => o.dtype === "i64").map((o) => o.name),
-      ["open", "high", "low", "close", "volume", "trade_count", "buy_volume", "sell_volume", "hour"],
+      // prices and sizes are f64 operator outputs in increments (the sink converts them to natural units)
+      ["trade_count", "hour"],
     );
     assert.deepEqual([...op.inputs].sort(), ["book", "quotes", "trades"]);
   });
@@ -443,9 +445,9 @@ describe("bar aggregations (volume-bar MFT guide)", () => {
   });
 
   it("operator state round-trips through JSON (NaN as null) and rejects foreign state", () => {
-    const op = new BarAggregationsOperator();
+    const op = newBarOperator();
     const state = JSON.parse(JSON.stringify(op.snapshot()));
-    const fresh = new BarAggregationsOperator();
+    const fresh = newBarOperator();
     fresh.restore(state);
     assert.deepEqual(fresh.snapshot(), op.snapshot());
     assert.throws(() => fresh.restore({ v: 2 }), TypeError);
@@ -529,6 +531,9 @@ describe("bar aggregations on synthetic events (edge cases, operator driven dire
         ts_local_us: Float64Array.from(qu.ts),
         bid_px_int: Float64Array.from(qu.bid),
         ask_px_int: Float64Array.from(qu.ask),
+        // sizes are not used by the family; present because a quotes batch always has them
+        bid_qty_int: new Float64Array(qu.ts.length).fill(1),
+        ask_qty_int: new Float64Array(qu.ts.length).fill(1),
       },
     };
     const levels = (lists: number[][]): LevelColumn => {
@@ -553,7 +558,7 @@ describe("bar aggregations on synthetic events (edge cases, operator driven dire
     assert.ok(cont.some((c) => c) && discarded.size === 2, "scenario has a continuation and a discard");
 
     // drive the operator: per bar, events in ts order, discardBar after the first two trades of bar 60
-    const op = new BarAggregationsOperator();
+    const op = newBarOperator();
     const out = op.outputs.map(() => new Float64Array(nBars));
     const cur = new MutableEventCursor();
     const feed = (role: "trades" | "quotes" | "book", rows: TypedRows, i: number, q: number, c: boolean) => {
@@ -580,7 +585,7 @@ describe("bar aggregations on synthetic events (edge cases, operator driven dire
         else if (tq === next) feed("quotes", quotes, iq++, NAN, false);
         else {
           feed("trades", trades, it, tr.qty[it]!, cont[it]!);
-          if (discarded.has(it) && !discarded.has(it + 1)) op.discardBar();
+          if (discarded.has(it) && !discarded.has(it + 1)) op.discardBar?.();
           it++;
         }
       }
@@ -656,11 +661,15 @@ describe("bar aggregations across a UTC midnight (discardBar)", () => {
     compareWithReference(inc, frame, raw, bars, us(W2023.start), us(W2023.end), "2023");
 
     // the same comparison fails for an operator that ignores discardBar (the test can fail)
-    class Leaky extends BarAggregationsOperator {
-      /** Keeps the dropped partial bar's trades (the bug discardBar prevents). */
-      override discardBar(): void {}
-    }
-    const leaky: FamilyDef = { ...barAggregations, create: (): Operator => new Leaky() };
+    const leaky: FamilyDef = {
+      ...barAggregations,
+      create: (c): Operator => {
+        const op = barAggregations.create(c);
+        // keeps the dropped partial bar's trades (the bug discardBar prevents)
+        op.discardBar = () => {};
+        return op;
+      },
+    };
     const bad = await run(lake, { spine: VOLUME_SPINE }, W2023.start, W2023.end, leaky);
     assert.throws(
       () => compareWithReference(inc, bad.frame, raw, bars, us(W2023.start), us(W2023.end), "leaky"),

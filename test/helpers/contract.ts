@@ -1,7 +1,6 @@
 /**
- * The operators under contract: every registered feature family (`FAMILIES`) and every registered
- * aggregation of the pipeline registry (`AggregationRegistry.withBuiltins()`), each with its declared
- * outputs. An aggregation is instantiated automatically on the first engine table that has its required
+ * The operators under contract: every operator of the one registry (`builtinRegistry()`), each with its
+ * declared outputs — request-bound aggregations on their own, family operators in their families. An aggregation is instantiated automatically on the first engine table that has its required
  * columns and that its `impl` accepts (generic column aggregations on `trades.px_int`), with its default
  * join strategy — a newly registered operator gets the contract tests without a hand-written case.
  */
@@ -10,7 +9,13 @@ import { ConfigError } from "../../src/core/errors.js";
 import type { Operator, OutputDtype } from "../../src/engine/operator.js";
 import { type FeatureRunConfig, parseFeatureRunConfig } from "../../src/features/config.js";
 import { FAMILIES } from "../../src/features/families.js";
-import { AggregationRegistry, type AggregationSpec, roleOfTable } from "../../src/pipeline/registry.js";
+import type { FamilyDef } from "../../src/features/family.js";
+import {
+  type AggregationSpec,
+  builtinRegistry,
+  isRequestOperator,
+  roleOfTable,
+} from "../../src/pipeline/registry.js";
 import { type TableName, tableColumns } from "../../src/schema/tables.js";
 
 /** An output as declared in a registry (catalogue entry or aggregation spec). */
@@ -31,19 +36,14 @@ export interface ContractOperator {
 
 const ENGINE_TABLES: readonly TableName[] = ["trades", "quotes", "book_snapshot_25", "derivative_ticker"];
 
-function families(cfg: FeatureRunConfig): ContractOperator[] {
-  return FAMILIES.filter((f) => cfg[f.flag]).map((f) => {
-    const dtype = new Map(f.create(cfg).outputs.map((o) => [o.name, o.dtype]));
-    return {
-      label: `family ${f.id}`,
-      make: () => f.create(cfg),
-      inputs: [...new Set(f.catalog(cfg).flatMap((m) => m.inputs))],
-      // the catalogue declares name and unit; the dtype comes from the operator (checked on values)
-      declared: f
-        .catalog(cfg)
-        .map((m) => ({ name: m.name, unit: m.unit, dtype: dtype.get(m.name) ?? "f64" })),
-    };
-  });
+function family(f: FamilyDef, cfg: FeatureRunConfig): ContractOperator {
+  const catalog = f.catalog(cfg);
+  return {
+    label: `family ${f.id}`,
+    make: () => f.create(cfg),
+    inputs: [...new Set(catalog.flatMap((m) => m.inputs))],
+    declared: catalog.map((m) => ({ name: m.name, unit: m.unit, dtype: m.dtype })),
+  };
 }
 
 function aggregation(spec: AggregationSpec): ContractOperator {
@@ -83,13 +83,31 @@ function aggregation(spec: AggregationSpec): ContractOperator {
 }
 
 /**
- * Every registered operator but cross-venue (it needs a second venue: `crossVenueOperator`), under the
- * default feature config with `spine`.
+ * Every operator of the built-in registry (`builtinRegistry()`), under the default feature config with
+ * `spine`: a request-bound operator on its own (see `aggregation`), a family operator as the family that
+ * runs it (a derived operator needs the members it reads), once per family. Cross-venue operators are
+ * left to `crossVenueOperator` (they need a second venue). Fails if a registered operator belongs to no
+ * family and is not request-bound (it would escape the contract).
  */
 export function registeredOperators(spine: FeatureRunConfig["spine"]): ContractOperator[] {
   const cfg = parseFeatureRunConfig({ spine, includeBarAggregations: true });
-  return [...families(cfg), ...AggregationRegistry.withBuiltins().list().map(aggregation)];
+  const out: ContractOperator[] = [];
+  for (const def of builtinRegistry().list()) {
+    if (isRequestOperator(def)) {
+      out.push(aggregation(def));
+      continue;
+    }
+    const fam = FAMILIES.find((f) => f.members(cfg).some((m) => m.def === def));
+    if (fam === undefined && CROSS_VENUE_OPERATORS.includes(def.name)) continue;
+    assert.ok(fam, `registered operator ${def.name} is neither request-bound nor in a family`);
+    if (fam.flag === "includeCrossVenue") continue;
+    if (!out.some((o) => o.label === `family ${fam.id}`)) out.push(family(fam, cfg));
+  }
+  return out;
 }
+
+/** Registered operators that read a second venue (contract: `crossVenueOperator`). */
+const CROSS_VENUE_OPERATORS: readonly string[] = ["cross_venue", "cross_venue_mid"];
 
 /** The cross-venue family against `spot` (the one registered operator that reads a second instrument). */
 export function crossVenueOperator(
@@ -97,7 +115,7 @@ export function crossVenueOperator(
   spot: { readonly exchange: string; readonly symbol: string },
 ): ContractOperator {
   const cfg = parseFeatureRunConfig({ spine, includeCrossVenue: true, crossVenue: spot });
-  const cv = families(cfg).find((o) => o.label === "family cv");
+  const cv = FAMILIES.find((f) => f.id === "cv");
   assert.ok(cv, "the cross-venue family is registered");
-  return cv;
+  return family(cv, cfg);
 }

@@ -19,7 +19,7 @@ import { type FeatureBatch, Replay, type ReplaySummary } from "../../src/engine/
 import { parseSpineSpec, type SpineSpecInput } from "../../src/engine/spine-spec.js";
 import { frameUnits, toFrameUnit } from "../../src/engine/units.js";
 import { Lake } from "../../src/lake/lake.js";
-import { type AggregationRegistry, type JoinStrategy, roleOfTable } from "../../src/pipeline/registry.js";
+import { type JoinStrategy, type OperatorRegistry, roleOfTable } from "../../src/pipeline/registry.js";
 import type { LevelColumn, TypedRows } from "../../src/query/query.js";
 import { BOOK_DEPTH, type TableName } from "../../src/schema/tables.js";
 import { assertColumnClose, SnapshotProbe } from "../helpers/engine.js";
@@ -122,8 +122,8 @@ export function aggCase(agg: string, table: TableName, join: JoinStrategy, colum
 }
 
 /** Builds the engine operator of a case through the registry; outputs are named `${tag}:${default}`. */
-export function buildCase(registry: AggregationRegistry, c: AggCase): { op: Operator; names: string[] } {
-  const spec = registry.get(c.agg);
+export function buildCase(registry: OperatorRegistry, c: AggCase): { op: Operator; names: string[] } {
+  const spec = registry.getRequestOperator(c.agg);
   assert.ok(spec, `no aggregation ${c.agg}`);
   const params = { sourceColumn: c.column, config: {}, joinStrategy: c.join };
   const names = spec.outputs(params).map((o) => `${c.tag}:${o.name}`);
@@ -210,7 +210,7 @@ export async function runReplay(
  * @throws AssertionError on a probe that swapped less or a differing value (column, row, both values)
  */
 export async function assertSnapshotRestoreIdentical(
-  registry: AggregationRegistry,
+  registry: OperatorRegistry,
   lake: string,
   spine: SpineSpecInput,
   start: string,
@@ -426,7 +426,7 @@ function genericRef(c: AggCase, env: RefEnv, j: number): number {
 }
 
 function tradeOutputs(agg: string): number {
-  return agg === "ohlcv" ? 5 : 1;
+  return agg === "ohlcv" ? 5 : agg === "taker_volume" ? 2 : 1;
 }
 
 function tradeRef(agg: string, env: RefEnv, j: number): number[] {
@@ -461,6 +461,15 @@ function tradeRef(agg: string, env: RefEnv, j: number): number[] {
       return [buy + sell > 0 ? (buy - sell) / (buy + sell) : NAN];
     case "trade_count":
       return [ps.filter((p) => !p.continuation).length];
+    case "taker_volume":
+      return [buy * aInc, sell * aInc];
+    case "vwap_reversion": {
+      if (vol === 0) return [NAN];
+      // (close − vwap)/vwap = (close·V − Σ px·qty) / Σ px·qty, both sums exact in BigInt
+      let num = 0n;
+      for (const p of ps) num += BigInt(px[p.i]!) * BigInt(p.qty);
+      return [Number(BigInt(prices.at(-1)!) * BigInt(vol) - num) / Number(num)];
+    }
     case "avg_trade_size":
       return [ps.length ? sum(sizes) / ps.length : NAN];
     case "median_trade_size":

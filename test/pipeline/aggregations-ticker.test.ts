@@ -15,7 +15,12 @@ import { after, before, describe, it } from "node:test";
 import type { Operator } from "../../src/engine/operator.js";
 import { MutableEventCursor } from "../../src/engine/replay.js";
 import { TICKER_KINDS, TickerAggOperator } from "../../src/pipeline/aggregations/derivatives.js";
-import { type AggregationContext, AggregationRegistry, roleOfTable } from "../../src/pipeline/registry.js";
+import {
+  type AggregationContext,
+  builtinRegistry,
+  OperatorRegistry,
+  roleOfTable,
+} from "../../src/pipeline/registry.js";
 import type { TypedRows } from "../../src/query/query.js";
 import type { TableName } from "../../src/schema/tables.js";
 import { assertColumnClose, nonNullRatio } from "../helpers/engine.js";
@@ -87,7 +92,7 @@ function otherCases(): AggCase[] {
 }
 
 describe("derivative-ticker aggregations on usdm2023 across midnight (naive reference)", () => {
-  const registry = AggregationRegistry.withBuiltins();
+  const registry = builtinRegistry();
   let lake = "";
   let cleanup = () => {};
   let raw: Partial<Record<TableName, TypedRows>> = {};
@@ -209,7 +214,7 @@ describe("derivative-ticker aggregations on usdm2023 across midnight (naive refe
 });
 
 describe("open-interest formulas on a synthetic ticker stream (operators driven directly)", () => {
-  const registry = AggregationRegistry.withBuiltins();
+  const registry = builtinRegistry();
   const STEP = 1_000_000;
   const T0 = 1_700_000_000_000_000;
   const N_BARS = 40;

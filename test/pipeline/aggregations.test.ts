@@ -24,8 +24,9 @@ import type { L1 } from "../../src/pipeline/aggregations/shared.js";
 import { FlowImbalanceOperator } from "../../src/pipeline/aggregations/trades.js";
 import {
   type AggregationContext,
-  AggregationRegistry,
   type AggregationSpec,
+  builtinRegistry,
+  OperatorRegistry,
   roleOfTable,
 } from "../../src/pipeline/registry.js";
 import type { LevelColumn, TypedRows } from "../../src/query/query.js";
@@ -69,6 +70,7 @@ const CATALOGUE = [
   "ohlcv",
   "flow_imbalance",
   "trade_count",
+  "taker_volume",
   "avg_trade_size",
   "median_trade_size",
   "max_trade_size",
@@ -76,6 +78,7 @@ const CATALOGUE = [
   "vw_return",
   "signed_trade_imbalance",
   "realized_volatility",
+  "vwap_reversion",
   "spread_bps",
   "book_imbalance_top5",
   "microprice_close",
@@ -98,7 +101,7 @@ const CATALOGUE = [
 ];
 
 const GENERIC = ["sum", "mean", "std", "min", "max", "first", "last", "count", "nunique"];
-const TRADE_AGGS = CATALOGUE.slice(9, 20);
+const TRADE_AGGS = CATALOGUE.slice(9, 22);
 
 /** Generic aggregations over numeric columns of trades (piece qty, Int8 side), quotes and book. */
 function genericCases(): AggCase[] {
@@ -140,22 +143,25 @@ function bookCases(): AggCase[] {
 }
 
 describe("built-in aggregations: registry", () => {
-  const registry = AggregationRegistry.withBuiltins();
+  const registry = builtinRegistry();
 
   it("every built-in is registered once, under exactly the catalogue names, in catalogue order", () => {
-    assert.deepEqual(registry.names(), CATALOGUE);
+    assert.deepEqual(
+      registry.requestOperators().map((s) => s.name),
+      CATALOGUE,
+    );
     assert.equal(BUILTIN_AGGREGATIONS.length, CATALOGUE.length);
     assert.equal(new Set(BUILTIN_AGGREGATIONS.map((s) => s.name)).size, CATALOGUE.length);
-    // each spec passes registerAggregation on its own, and a second registration is refused
+    // each spec passes register on its own, and a second registration is refused
     for (const s of BUILTIN_AGGREGATIONS) {
-      const r = new AggregationRegistry().registerAggregation(s);
-      assert.throws(() => r.registerAggregation(s), ConfigError);
+      const r = new OperatorRegistry().register(s);
+      assert.throws(() => r.register(s), ConfigError);
     }
   });
 
   it("spec fields: modes, stage, joins, required sort, version, params, default outputs, documentation", () => {
     const modes = (s: AggregationSpec) => [...s.modeAllowlist].join(",");
-    for (const s of registry.list()) {
+    for (const s of registry.requestOperators()) {
       const n = s.name;
       assert.deepEqual(s.determinism.requiredSort, [
         "ts_local_us",
@@ -231,13 +237,16 @@ describe("built-in aggregations: registry", () => {
       "ofi_cont",
     ])
       assert.deepEqual(names(a), [a]);
-    assert.deepEqual(registry.get("aggressive_ratio")!.extraTables, ["quotes"]);
+    assert.deepEqual(registry.getRequestOperator("aggressive_ratio")!.extraTables, ["quotes"]);
     assert.equal(
-      registry.get("trade_count")!.outputs({ config: {}, joinStrategy: "in_bar" })[0]!.dtype,
+      registry.getRequestOperator("trade_count")!.outputs({ config: {}, joinStrategy: "in_bar" })[0]!.dtype,
       "i64",
     );
     // generic outputs need the column
-    assert.throws(() => registry.get("sum")!.outputs({ config: {}, joinStrategy: "in_bar" }), ConfigError);
+    assert.throws(
+      () => registry.getRequestOperator("sum")!.outputs({ config: {}, joinStrategy: "in_bar" }),
+      ConfigError,
+    );
   });
 
   it("impl validates the request operator before reading data (ConfigError)", () => {
@@ -258,7 +267,7 @@ describe("built-in aggregations: registry", () => {
         ...base,
       };
     };
-    const impl = (agg: string, c: AggregationContext) => registry.get(agg)!.impl(c);
+    const impl = (agg: string, c: AggregationContext) => registry.getRequestOperator(agg)!.impl(c);
     // valid requests build an operator reading the right roles, with the requested output names
     const op = impl("ohlcv", { ...ctx("ohlcv", "trades"), outputNames: ["o", "h", "l", "c", "v"] });
     assert.deepEqual(
@@ -319,7 +328,7 @@ describe("built-in aggregations: registry", () => {
 });
 
 describe("built-in aggregations on the usdm2024 capture (naive reference)", () => {
-  const registry = AggregationRegistry.withBuiltins();
+  const registry = builtinRegistry();
   let lake = "";
   let cleanup = () => {};
   let raw: Partial<Record<TableName, TypedRows>> = {};
@@ -486,7 +495,7 @@ describe("built-in aggregations on the usdm2024 capture (naive reference)", () =
     const bars = referenceVolumeBars(raw.trades!, THRESHOLD_QTY, false, us(DAY_START));
     const env = new RefEnv(raw, bars, us(DAY_START), pInc, aInc);
     const ctxOf = (c: AggCase): AggregationContext => {
-      const spec = registry.get(c.agg)!;
+      const spec = registry.getRequestOperator(c.agg)!;
       const p = { sourceColumn: c.column, config: {}, joinStrategy: c.join };
       return {
         ...p,
@@ -549,7 +558,7 @@ describe("built-in aggregations on the usdm2024 capture (naive reference)", () =
 });
 
 describe("hand-checked examples (operators driven directly)", () => {
-  const registry = AggregationRegistry.withBuiltins();
+  const registry = builtinRegistry();
   const make = (agg: string, table: TableName, join: "in_bar" | "asof_backward" = "in_bar") => {
     const op = buildCase(registry, aggCase(agg, table, join)).op;
     op.init?.({ primary: { exchange: EX, symbol: SYM, priceIncrement: 0.5, amountIncrement: 0.01 } });

@@ -1,6 +1,6 @@
 /**
  * Quality gates on the real captures: each gate passes on honest user aggregations and fails on a
- * deliberately broken one (registered through the public `registerAggregation`, as a researcher would):
+ * deliberately broken one (registered through the public `register`, as a researcher would):
  *
  * - peek: at emit, reads the trade 50 rows ahead in its current batch (a lookahead bug) → fails
  *   pit_ordering_check (read of a row not yet fed) and lookahead_check (values change under truncation);
@@ -24,8 +24,8 @@ import { type GateInput, partitionCuts, runGates } from "../../src/pipeline/gate
 import { planPipeline } from "../../src/pipeline/plan.js";
 import {
   type AggregationContext,
-  AggregationRegistry,
   type AggregationSpec,
+  OperatorRegistry,
 } from "../../src/pipeline/registry.js";
 import { validateRequest } from "../../src/pipeline/request.js";
 import { runPipeline } from "../../src/pipeline/run.js";
@@ -107,10 +107,10 @@ function countAgg(name: string, kind: Kind): AggregationSpec {
   };
 }
 
-function registry(): AggregationRegistry {
-  const r = new AggregationRegistry();
+function registry(): OperatorRegistry {
+  const r = new OperatorRegistry();
   for (const k of ["honest", "peek", "peek_next", "nondeterministic", "since_start"] as const)
-    r.registerAggregation(countAgg(`count_${k}`, k));
+    r.register(countAgg(`count_${k}`, k));
   return r;
 }
 

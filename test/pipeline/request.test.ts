@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import { Ajv2020 } from "ajv/dist/2020.js";
-import { AggregationRegistry } from "../../src/pipeline/registry.js";
+import { builtinRegistry, OperatorRegistry } from "../../src/pipeline/registry.js";
 import { requestJsonSchema, validateRequest } from "../../src/pipeline/request.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: request fixtures are edited as free-form JSON
@@ -18,7 +18,7 @@ type Req = Record<string, any>;
 
 const EXAMPLE_PATH = new URL("../../examples/requests/btc_mft_volbar.json", import.meta.url);
 const example = (): Record<string, unknown> => JSON.parse(readFileSync(EXAMPLE_PATH, "utf8"));
-const registry = AggregationRegistry.withBuiltins();
+const registry = builtinRegistry();
 
 /** Applies `edit` to a fresh copy of the example and returns the problem paths. */
 function problems(edit: (r: Req) => void): { path: string; message: string }[] {
@@ -277,7 +277,7 @@ describe("generated docs", () => {
     const file = readFileSync(new URL("../../docs/aggregations.md", import.meta.url), "utf8");
     assert.equal(
       file,
-      aggregationsMarkdown(AggregationRegistry.withBuiltins()),
+      aggregationsMarkdown(builtinRegistry()),
       "docs/aggregations.md is stale: run npm run docs",
     );
   });

@@ -50,9 +50,9 @@ import {
   stateNumbers,
   stateObject,
 } from "../../engine/operator.js";
+import type { OperatorBuildContext } from "../../engine/registry.js";
 import type { LevelColumn, TypedRows } from "../../query/query.js";
 import { BOOK_DEPTH, type TableName } from "../../schema/tables.js";
-import type { OperatorBuildContext } from "../../engine/registry.js";
 import type {
   AggregationContext,
   AggregationOutput,
@@ -219,7 +219,9 @@ function validateContext(
   const context: AggregationContext = { ...ctx, role, table, config: parsed.data };
   const declared = def.outputs(context);
   if (ctx.outputNames.length !== declared.length)
-    throw new ConfigError(`${where}: ${declared.length} output names expected, got ${ctx.outputNames.length}`);
+    throw new ConfigError(
+      `${where}: ${declared.length} output names expected, got ${ctx.outputNames.length}`,
+    );
   const outs = declared.map((o, k) => {
     const name = ctx.outputNames[k]!;
     if (name.length === 0) throw new ConfigError(`${where}: empty output name`);
@@ -230,7 +232,9 @@ function validateContext(
 
 /** One output with no warm-up; `formula` when it differs from the aggregation's description. */
 export function out(name: string, dtype: "f64" | "i64", unit: string, formula?: string): AggregationOutput {
-  return formula === undefined ? { name, dtype, unit, warmupRows: 0 } : { name, dtype, unit, warmupRows: 0, formula };
+  return formula === undefined
+    ? { name, dtype, unit, warmupRows: 0 }
+    : { name, dtype, unit, warmupRows: 0, formula };
 }
 
 /**

@@ -25,6 +25,7 @@
  * (signed_trade_imbalance), and the per-bar aggregations of Pointline's volume-bar guide
  * (`docs/guides/volume-bar-features-crypto-mft.md`: ohlcv, trade_vwap, trade_count).
  */
+import { z } from "zod";
 import { EMPTY_F64, EMPTY_I8, f64, i8, type OperatorReads } from "../../engine/inputs.js";
 import {
   type EventCursor,
@@ -86,40 +87,142 @@ export abstract class TradeOperator extends BarOperator {
   protected onOther(_ev: EventCursor): void {}
 }
 
-/** `trade_vwap` → `vwap_px` = Σ px·qty / Σ qty (quote currency); null when Σ qty = 0. */
-export class TradeVwapOperator extends TradeOperator {
-  private n = 0;
-  private open = Number.NaN;
+/**
+ * Σ px·qty and Σ qty of a bar's trade pieces, the price sum kept relative to the bar's first price
+ * (S = Σ (px − open)·qty, an exact integer below 2^53: see the module doc). Shared by `trade_vwap` and
+ * `vwap_reversion`.
+ */
+class VwapSum {
+  n = 0;
+  open = Number.NaN;
   /** Σ (px − open)·qty (price × qty increments). */
-  private s = 0;
-  private v = 0;
+  s = 0;
+  /** Σ qty (qty increments). */
+  v = 0;
 
-  protected onTrade(px: number, qty: number): void {
+  add(px: number, qty: number): void {
     if (this.n++ === 0) this.open = px;
     this.s += (px - this.open) * qty;
     this.v += qty;
   }
 
-  protected write(outs: readonly Float64Array[], r: number): void {
-    outs[0]![r] = this.v !== 0 ? this.open + this.s / this.v : Number.NaN;
+  /** open + S/V (price increments); NaN when Σ qty = 0. */
+  vwap(): number {
+    return this.v !== 0 ? this.open + this.s / this.v : Number.NaN;
   }
 
-  protected resetBar(): void {
+  /**
+   * (close − vwap)/vwap with close − vwap = ((close − open)·V − S)/V: an exact integer numerator, so the
+   * reversion of a bar whose close sits a fraction of a tick from its VWAP keeps full precision (the
+   * difference of two rounded prices would lose ~1e-10 relative). NaN when Σ qty = 0.
+   */
+  reversion(close: number): number {
+    return ((close - this.open) * this.v - this.s) / this.v / this.vwap();
+  }
+
+  reset(): void {
     this.n = 0;
     this.open = Number.NaN;
     this.s = 0;
     this.v = 0;
   }
 
-  protected saveState(): { [k: string]: JsonValue } {
+  toJson(): { [k: string]: JsonValue } {
     return { n: this.n, open: numberToJson(this.open), s: this.s, v: this.v };
   }
 
-  protected loadState(st: { readonly [k: string]: JsonValue }): void {
+  fromJson(st: { readonly [k: string]: JsonValue }): void {
     this.n = stateNumber(st, "n");
     this.open = stateNumber(st, "open");
     this.s = stateNumber(st, "s");
     this.v = stateNumber(st, "v");
+  }
+}
+
+/** `trade_vwap` → `vwap_px` = Σ px·qty / Σ qty (quote currency); null when Σ qty = 0. */
+export class TradeVwapOperator extends TradeOperator {
+  private readonly sum = new VwapSum();
+
+  protected onTrade(px: number, qty: number): void {
+    this.sum.add(px, qty);
+  }
+
+  protected write(outs: readonly Float64Array[], r: number): void {
+    outs[0]![r] = this.sum.vwap();
+  }
+
+  protected resetBar(): void {
+    this.sum.reset();
+  }
+
+  protected saveState(): { [k: string]: JsonValue } {
+    return this.sum.toJson();
+  }
+
+  protected loadState(st: { readonly [k: string]: JsonValue }): void {
+    this.sum.fromJson(st);
+  }
+}
+
+/**
+ * `vwap_reversion` = (close − vwap)/vwap of the bar (return; close = the last trade piece's price);
+ * null when Σ qty = 0 (see `VwapSum.reversion` for the exact numerator).
+ */
+export class VwapReversionOperator extends TradeOperator {
+  private readonly sum = new VwapSum();
+  private close = Number.NaN;
+
+  protected onTrade(px: number, qty: number): void {
+    this.sum.add(px, qty);
+    this.close = px;
+  }
+
+  protected write(outs: readonly Float64Array[], r: number): void {
+    outs[0]![r] = this.sum.reversion(this.close);
+  }
+
+  protected resetBar(): void {
+    this.sum.reset();
+    this.close = Number.NaN;
+  }
+
+  protected saveState(): { [k: string]: JsonValue } {
+    return { ...this.sum.toJson(), close: numberToJson(this.close) };
+  }
+
+  protected loadState(st: { readonly [k: string]: JsonValue }): void {
+    this.sum.fromJson(st);
+    this.close = stateNumber(st, "close");
+  }
+}
+
+/** `taker_volume` → buy_volume, sell_volume: Σ qty of the bar's pieces by taker side (qty increments; 0 without trades). */
+export class TakerVolumeOperator extends TradeOperator {
+  private buy = 0;
+  private sell = 0;
+
+  protected onTrade(_px: number, qty: number, side: number): void {
+    if (side === SIDE_BUY) this.buy += qty;
+    else if (side === SIDE_SELL) this.sell += qty;
+  }
+
+  protected write(outs: readonly Float64Array[], r: number): void {
+    outs[0]![r] = this.buy;
+    outs[1]![r] = this.sell;
+  }
+
+  protected resetBar(): void {
+    this.buy = 0;
+    this.sell = 0;
+  }
+
+  protected saveState(): { [k: string]: JsonValue } {
+    return { buy: this.buy, sell: this.sell };
+  }
+
+  protected loadState(st: { readonly [k: string]: JsonValue }): void {
+    this.buy = stateNumber(st, "buy");
+    this.sell = stateNumber(st, "sell");
   }
 }
 
@@ -259,10 +362,15 @@ export class TradeCountOperator extends TradeOperator {
 /**
  * Trade sizes of the bar's events (base units): `avg` = Σ qty / n, `median` (Polars median: mean of the
  * two middle values for an even n; a per-bar growable buffer sorted at emit, memory = the largest bar's
- * trade count), `max`. Null without trades.
+ * trade count), `max`. Null without trades. `avg` divides by the number of trade pieces (`per` =
+ * "event", default) or, as the volume-bar guide's `volume / trade_count`, by the number of trades whose
+ * first piece is in the bar (`per` = "trade"; null when that count is 0). The two differ only on
+ * `splitTrades` spines.
  */
 export class TradeSizeOperator extends TradeOperator {
   private n = 0;
+  /** Trades whose first piece is in the bar (`per` = "trade"). */
+  private trades = 0;
   private v = 0;
   private max = Number.NaN;
   private readonly sizes = new GrowableBuffer();
@@ -271,12 +379,14 @@ export class TradeSizeOperator extends TradeOperator {
     readonly kind: "avg" | "median" | "max",
     id: string,
     outputs: readonly OutputSpec[],
+    readonly per: "event" | "trade" = "event",
   ) {
     super(id, ["trades"], outputs);
   }
 
-  protected onTrade(_px: number, qty: number): void {
+  protected onTrade(_px: number, qty: number, _side: number, continuation: boolean): void {
     if (this.n++ === 0 || qty > this.max) this.max = qty;
+    if (!continuation) this.trades++;
     this.v += qty;
     if (this.kind === "median") this.sizes.push(qty);
   }
@@ -284,7 +394,8 @@ export class TradeSizeOperator extends TradeOperator {
   protected write(outs: readonly Float64Array[], r: number): void {
     let v: number;
     if (this.n === 0) v = Number.NaN;
-    else if (this.kind === "avg") v = this.v / this.n;
+    else if (this.kind === "avg")
+      v = this.per === "trade" ? (this.trades !== 0 ? this.v / this.trades : Number.NaN) : this.v / this.n;
     else if (this.kind === "median") v = this.sizes.median();
     else v = this.max;
     outs[0]![r] = v;
@@ -292,17 +403,25 @@ export class TradeSizeOperator extends TradeOperator {
 
   protected resetBar(): void {
     this.n = 0;
+    this.trades = 0;
     this.v = 0;
     this.max = Number.NaN;
     this.sizes.clear();
   }
 
   protected saveState(): { [k: string]: JsonValue } {
-    return { n: this.n, v: this.v, max: numberToJson(this.max), sizes: this.sizes.toJson() };
+    return {
+      n: this.n,
+      trades: this.trades,
+      v: this.v,
+      max: numberToJson(this.max),
+      sizes: this.sizes.toJson(),
+    };
   }
 
   protected loadState(st: { readonly [k: string]: JsonValue }): void {
     this.n = stateNumber(st, "n");
+    this.trades = stateNumber(st, "trades");
     this.v = stateNumber(st, "v");
     this.max = stateNumber(st, "max");
     this.sizes.fromJson(st, "sizes");
@@ -454,7 +573,7 @@ function tradeSpec(
   outputs: ReturnType<typeof out>[],
   build: (ctx: AggregationContext, outputs: readonly OutputSpec[]) => TradeOperator,
   source: string,
-  extra?: { extraTables: readonly ["quotes"] },
+  extra: { extraTables?: readonly ["quotes"]; params?: z.ZodType<Record<string, unknown>> } = {},
 ): AggregationSpec {
   return defineAggregation({
     name,
@@ -463,12 +582,12 @@ function tradeSpec(
     modeAllowlist: MODES_BAR,
     stage: "aggregate_then_feature",
     semanticType,
-    window: extra
+    window: extra.extraTables
       ? `${TRADE_WINDOW}; each trade is compared with the latest quotes row before it in the total order (as-of, carried across bars)`
       : TRADE_WINDOW,
     joinStrategies: ["in_bar"],
     tables: TRADES,
-    ...(extra ?? {}),
+    ...extra,
     outputs: () => outputs,
     build,
     source,
@@ -496,11 +615,11 @@ export const TRADE_AGGREGATIONS: readonly AggregationSpec[] = [
     ["px_int", "qty_int"],
     "price",
     [
-      out("open_px", "f64", PRICE),
-      out("high_px", "f64", PRICE),
-      out("low_px", "f64", PRICE),
-      out("close_px", "f64", PRICE),
-      out("volume", "f64", BASE),
+      out("open_px", "f64", PRICE, "px of the bar's first trade piece; null without trades"),
+      out("high_px", "f64", PRICE, "max px over the bar's trade pieces; null without trades"),
+      out("low_px", "f64", PRICE, "min px over the bar's trade pieces; null without trades"),
+      out("close_px", "f64", PRICE, "px of the bar's last trade piece; null without trades"),
+      out("volume", "f64", BASE, "Σ qty of the bar's trade pieces; 0 without trades"),
     ],
     (ctx, o) => new OhlcvOperator(ctx.operatorName, TRADES, o),
     GUIDE,
@@ -524,13 +643,32 @@ export const TRADE_AGGREGATIONS: readonly AggregationSpec[] = [
     GUIDE,
   ),
   tradeSpec(
+    "taker_volume",
+    "buy_volume / sell_volume = Σ qty of the bar's trade pieces with taker side buy (0) / sell (1) (base units; unknown sides in neither; 0 without trades)",
+    ["qty_int", "side"],
+    "trade_flow",
+    [
+      out("buy_volume", "f64", BASE, "Σ qty of the bar's pieces with side = 0 (taker buy); 0 without trades"),
+      out(
+        "sell_volume",
+        "f64",
+        BASE,
+        "Σ qty of the bar's pieces with side = 1 (taker sell); 0 without trades",
+      ),
+    ],
+    (ctx, o) => new TakerVolumeOperator(ctx.operatorName, TRADES, o),
+    GUIDE,
+  ),
+  tradeSpec(
     "avg_trade_size",
-    "Σ qty / n over the bar's trade events (base units); null without trades",
+    'Σ qty / n over the bar (base units): n = trade events (config per = "event", default, as Pointline) or trades whose first piece is in the bar (per = "trade", the volume-bar guide\'s volume / trade_count; null when 0); null without trades',
     ["qty_int"],
     "size",
     [out("avg_trade_size", "f64", BASE)],
-    (ctx, o) => new TradeSizeOperator("avg", ctx.operatorName, o),
-    CRYPTO_MFT,
+    (ctx, o) =>
+      new TradeSizeOperator("avg", ctx.operatorName, o, ctx.config.per === "trade" ? "trade" : "event"),
+    `${CRYPTO_MFT}; per = "trade": ${GUIDE}`,
+    { params: z.object({ per: z.enum(["event", "trade"]).default("event") }).strict() },
   ),
   tradeSpec(
     "median_trade_size",
@@ -586,5 +724,14 @@ export const TRADE_AGGREGATIONS: readonly AggregationSpec[] = [
     [out("realized_vol", "f64", "log return (std per trade)")],
     (ctx, o) => new RealizedVolOperator(ctx.operatorName, TRADES, o),
     `${CRYPTO_MFT} (RealizedVolatility)`,
+  ),
+  tradeSpec(
+    "vwap_reversion",
+    "(close − vwap) / vwap of the bar, close = the last trade piece's price, vwap = Σ px·qty / Σ qty (computed as ((close − open)·Σ qty − Σ (px − open)·qty) / Σ qty / vwap: exact integer numerator); null when Σ qty = 0",
+    ["px_int", "qty_int"],
+    "price",
+    [out("vwap_reversion", "f64", "return")],
+    (ctx, o) => new VwapReversionOperator(ctx.operatorName, TRADES, o),
+    `${GUIDE.replace(" (per-bar aggregations)", "")} (add_derived_features)`,
   ),
 ];

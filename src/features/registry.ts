@@ -1,0 +1,30 @@
+/**
+ * The built-in operator registry: every pipeline aggregation (pipeline/aggregations/) and every feature
+ * family's operators (features/families.ts), registered once in one `OperatorRegistry`
+ * (engine/registry.ts). Families are groups of these registered operators; pipeline requests address
+ * them by name. An application that adds operators builds its own instance:
+ *
+ * ```ts
+ * const registry = builtinRegistry().register(myOperatorDef);
+ * await runPipeline(request, { lake, registry });
+ * ```
+ */
+import { OperatorRegistry } from "../engine/registry.js";
+import { BUILTIN_AGGREGATIONS } from "../pipeline/aggregations/index.js";
+import { parseFeatureRunConfig } from "./config.js";
+import { FAMILIES } from "./families.js";
+
+/**
+ * A fresh registry of the built-ins: the aggregations in catalogue order, then the family operators
+ * not among them, in family order. @throws ConfigError if two different definitions share a name.
+ */
+export function builtinRegistry(): OperatorRegistry {
+  const r = new OperatorRegistry();
+  // members do not depend on flags; the defaults' settings list them
+  const cfg = parseFeatureRunConfig({});
+  for (const s of BUILTIN_AGGREGATIONS) r.register(s);
+  for (const f of FAMILIES) {
+    for (const m of f.members(cfg)) if (r.get(m.def.name) !== m.def) r.register(m.def);
+  }
+  return r;
+}
