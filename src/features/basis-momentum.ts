@@ -16,32 +16,105 @@
  * row). On a clock spine rows without a new ticker row repeat the as-of basis, so the window is over
  * rows, not over ticker updates (as in Pointline).
  */
+import { z } from "zod";
 import { EMPTY_F64, f64 } from "../engine/inputs.js";
-import type {
-  EventCursor,
-  JsonValue,
-  Operator,
-  OutputSpec,
-  SourceRole,
-  SpineRow,
-} from "../engine/operator.js";
+import type { EventCursor, JsonValue, Operator, SourceRole, SpineRow } from "../engine/operator.js";
 import { numberToJson, stateNumber, stateObject } from "../engine/operator.js";
+import type { OutputMeta } from "../engine/registry.js";
 import { RollingStats } from "../engine/rolling.js";
 import type { TypedRows } from "../query/query.js";
-import type { FeatureRunConfig } from "./config.js";
-import type { FamilyDef, FeatureMeta } from "./family.js";
+import { defineFamily, type FamilyDef, familyOperator } from "./family.js";
 
 const SOURCE = "Pointline pointline/research/features/families.py (add_basis_momentum_features)";
 const PIT_ASOF =
   "as-of backward: last derivative_ticker row in the row's knowledge set (ts_local_us < available_at for clock rows; up to the closing trade e* in the total order for event rows)";
 const PIT_ROWS = `${PIT_ASOF}; window over the as-of values of past emitted spine rows only`;
 
+/**
+ * Output columns for window `n` rows, in order, each declared once with its catalogue metadata (the
+ * operator's `outputs` and the family catalogue are this list).
+ */
+export function basisMomentumOutputs(n: number): OutputMeta[] {
+  const inputs = ["derivative_ticker.mark_px", "derivative_ticker.index_px"];
+  const px = "quote currency (price units)";
+  const col = (
+    name: string,
+    unit: string,
+    warmupRows: number,
+    formula: string,
+    window: string,
+    warmup: string,
+    pit: string,
+  ): OutputMeta => ({
+    name,
+    dtype: "f64",
+    unit,
+    warmupRows,
+    formula,
+    inputs,
+    window,
+    warmup,
+    pitPolicy: pit,
+    version: 1,
+    source: SOURCE,
+  });
+  const win = `${n} spine rows`;
+  const wu = `${n - 1} rows after the first ticker row`;
+  return [
+    col(
+      "bm_basis",
+      px,
+      0,
+      "mark_px − index_px",
+      "as-of (last ticker row)",
+      "0 rows (null before the first ticker row)",
+      PIT_ASOF,
+    ),
+    col(
+      `bm_basis_mean_${n}`,
+      px,
+      n - 1,
+      `rolling_mean(bm_basis, ${n} rows), min_periods ${n}`,
+      win,
+      wu,
+      PIT_ROWS,
+    ),
+    col(
+      `bm_basis_std_${n}`,
+      px,
+      n - 1,
+      `rolling_std(bm_basis, ${n} rows, ddof 1), min_periods ${n}`,
+      win,
+      wu,
+      PIT_ROWS,
+    ),
+    col(
+      `bm_basis_z_${n}`,
+      "1 (z-score)",
+      n - 1,
+      `(bm_basis − bm_basis_mean_${n}) / bm_basis_std_${n} if bm_basis_std_${n} > 0 else null`,
+      win,
+      wu,
+      PIT_ROWS,
+    ),
+    col(
+      "bm_basis_mom",
+      px,
+      1,
+      "bm_basis(row r) − bm_basis(row r−1)",
+      "2 spine rows (current and previous)",
+      "1 row after the first ticker row",
+      PIT_ROWS,
+    ),
+  ];
+}
+
 /** Streaming operator of the `bm_` family (see module doc). O(1) per event and per row, no allocation. */
 class BasisMomentumOperator implements Operator {
   readonly id = "basis_momentum";
   readonly inputs: readonly SourceRole[] = ["ticker"];
   readonly reads = { ticker: { mark_px: "f64", index_px: "f64" } } as const;
-  readonly outputs: readonly OutputSpec[];
+  readonly outputs: readonly OutputMeta[];
   private readonly stats: RollingStats;
   /** As-of mark and index price (quote currency); NaN before the first ticker row. */
   private mark = Number.NaN;
@@ -54,16 +127,8 @@ class BasisMomentumOperator implements Operator {
   private indexCol = EMPTY_F64;
 
   constructor(readonly windowRows: number) {
-    const n = windowRows;
-    this.stats = new RollingStats(n);
-    const px = "quote currency (price units)";
-    this.outputs = [
-      { name: "bm_basis", dtype: "f64", unit: px, warmupRows: 0 },
-      { name: `bm_basis_mean_${n}`, dtype: "f64", unit: px, warmupRows: n - 1 },
-      { name: `bm_basis_std_${n}`, dtype: "f64", unit: px, warmupRows: n - 1 },
-      { name: `bm_basis_z_${n}`, dtype: "f64", unit: "1 (z-score)", warmupRows: n - 1 },
-      { name: "bm_basis_mom", dtype: "f64", unit: px, warmupRows: 1 },
-    ];
+    this.stats = new RollingStats(windowRows);
+    this.outputs = basisMomentumOutputs(windowRows);
   }
 
   onEvent(ev: EventCursor): void {
@@ -108,71 +173,26 @@ class BasisMomentumOperator implements Operator {
   }
 }
 
+/** Registered operator of the `bm_` family (features/registry.ts); `windowRows` = N. */
+export const basisMomentumOperator = familyOperator({
+  name: "basis_momentum",
+  description:
+    "level, change and rolling mean, std and z-score over the last N spine rows of the perpetual basis mark_px − index_px of the as-of derivative_ticker row",
+  source: SOURCE,
+  params: z.object({ windowRows: z.number().int().min(2) }).strict(),
+  outputs: (c) => basisMomentumOutputs(c.windowRows),
+  create: (c) => new BasisMomentumOperator(c.windowRows),
+});
+
 /**
  * The `bm_` basis-momentum family (flag `includeBasisMomentum`, source role `ticker`, N =
  * `cfg.basisWindowRows` spine rows): `bm_basis`, `bm_basis_mean_N`, `bm_basis_std_N`, `bm_basis_z_N`,
  * `bm_basis_mom` (see the module doc).
  */
-export const basisMomentum: FamilyDef = {
+export const basisMomentum: FamilyDef = defineFamily({
   id: "bm",
   prefix: "bm_",
   title: "Basis momentum (perpetual basis level, change and rolling z-score)",
   flag: "includeBasisMomentum",
-  catalog(cfg: FeatureRunConfig): FeatureMeta[] {
-    const n = cfg.basisWindowRows;
-    const inputs = ["derivative_ticker.mark_px", "derivative_ticker.index_px"];
-    const px = "quote currency (price units)";
-    const m = (name: string, formula: string, unit: string, window: string, warmup: string, pit: string) => ({
-      name,
-      family: "bm",
-      formula,
-      unit,
-      inputs,
-      window,
-      warmup,
-      pitPolicy: pit,
-      version: 1,
-      source: SOURCE,
-    });
-    const win = `${n} spine rows`;
-    const wu = `${n - 1} rows after the first ticker row`;
-    return [
-      m(
-        "bm_basis",
-        "mark_px − index_px",
-        px,
-        "as-of (last ticker row)",
-        "0 rows (null before the first ticker row)",
-        PIT_ASOF,
-      ),
-      m(`bm_basis_mean_${n}`, `rolling_mean(bm_basis, ${n} rows), min_periods ${n}`, px, win, wu, PIT_ROWS),
-      m(
-        `bm_basis_std_${n}`,
-        `rolling_std(bm_basis, ${n} rows, ddof 1), min_periods ${n}`,
-        px,
-        win,
-        wu,
-        PIT_ROWS,
-      ),
-      m(
-        `bm_basis_z_${n}`,
-        `(bm_basis − bm_basis_mean_${n}) / bm_basis_std_${n} if bm_basis_std_${n} > 0 else null`,
-        "1 (z-score)",
-        win,
-        wu,
-        PIT_ROWS,
-      ),
-      m(
-        "bm_basis_mom",
-        "bm_basis(row r) − bm_basis(row r−1)",
-        px,
-        "2 spine rows (current and previous)",
-        "1 row after the first ticker row",
-        PIT_ROWS,
-      ),
-    ];
-  },
-  create(cfg: FeatureRunConfig): Operator {
-    return new BasisMomentumOperator(cfg.basisWindowRows);
-  },
-};
+  members: (cfg) => [{ def: basisMomentumOperator, config: { windowRows: cfg.basisWindowRows } }],
+});

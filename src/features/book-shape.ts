@@ -16,30 +16,73 @@
  * up to ≈ 1.5·10^10 qty increments on a side), so the vwap is then the correctly rounded quotient of two
  * exact integers; beyond it the numerator is a float64 sum with relative error ≤ D·2^-53.
  */
+import { z } from "zod";
 import {
   type EventCursor,
   type JsonValue,
   type Operator,
-  type OutputSpec,
+  type OutputDtype,
   type SpineRow,
   stateObject,
 } from "../engine/operator.js";
+import type { OutputMeta } from "../engine/registry.js";
 import { ASOF_BOOK_PIT, ASOF_BOOK_READS, AsOfBook, POINTLINE_FAMILIES_SOURCE } from "./book-view.js";
-import type { FeatureRunConfig } from "./config.js";
-import type { FamilyDef, FeatureMeta } from "./family.js";
+import { defineFamily, type FamilyDef, familyOperator } from "./family.js";
 
 const PX = "price increments";
 const QTY = "qty increments";
 const SLOPE = "price increments per qty increment";
 
-/** Output columns for depth `d` levels, in order. */
-export function bookShapeOutputs(d: number): OutputSpec[] {
+/**
+ * Output columns for depth `d` levels, in order, each declared once with its catalogue metadata (the
+ * operator's `outputs` and the family catalogue are this list).
+ */
+export function bookShapeOutputs(d: number): OutputMeta[] {
+  const col = (
+    name: string,
+    dtype: OutputDtype,
+    unit: string,
+    formula: string,
+    inputs: string[],
+  ): OutputMeta => ({
+    name,
+    dtype,
+    unit,
+    warmupRows: 0,
+    formula,
+    inputs,
+    window: `as-of (last book row), top ${d} levels`,
+    warmup: "0 rows (null before the first book row)",
+    pitPolicy: ASOF_BOOK_PIT,
+    version: 1,
+    source: `${POINTLINE_FAMILIES_SOURCE} (add_book_shape_features)`,
+  });
+  const BID = ["book_snapshot_25.bid_px_int", "book_snapshot_25.bid_qty_int"];
+  const ASK = ["book_snapshot_25.ask_px_int", "book_snapshot_25.ask_qty_int"];
   return [
-    { name: `bs_bid_depth_${d}`, dtype: "i64", unit: QTY, warmupRows: 0 },
-    { name: `bs_ask_depth_${d}`, dtype: "i64", unit: QTY, warmupRows: 0 },
-    { name: `bs_bid_vwap_${d}`, dtype: "f64", unit: PX, warmupRows: 0 },
-    { name: `bs_ask_vwap_${d}`, dtype: "f64", unit: PX, warmupRows: 0 },
-    { name: `bs_slope_${d}`, dtype: "f64", unit: SLOPE, warmupRows: 0 },
+    col(`bs_bid_depth_${d}`, "i64", QTY, `Σ bid_qty_int[0..${d})`, ["book_snapshot_25.bid_qty_int"]),
+    col(`bs_ask_depth_${d}`, "i64", QTY, `Σ ask_qty_int[0..${d})`, ["book_snapshot_25.ask_qty_int"]),
+    col(
+      `bs_bid_vwap_${d}`,
+      "f64",
+      PX,
+      `Σ bid_px_int[0..${d})·bid_qty_int[0..${d}) / bs_bid_depth_${d}; null if the depth is 0`,
+      BID,
+    ),
+    col(
+      `bs_ask_vwap_${d}`,
+      "f64",
+      PX,
+      `Σ ask_px_int[0..${d})·ask_qty_int[0..${d}) / bs_ask_depth_${d}; null if the depth is 0`,
+      ASK,
+    ),
+    col(
+      `bs_slope_${d}`,
+      "f64",
+      SLOPE,
+      `(bs_ask_vwap_${d} − bs_bid_vwap_${d}) / (bs_bid_depth_${d} + bs_ask_depth_${d}); null if the denominator is 0`,
+      [...BID, ...ASK],
+    ),
   ];
 }
 
@@ -48,7 +91,7 @@ export class BookShapeOperator implements Operator {
   readonly id = "book_shape";
   readonly inputs = ["book"] as const;
   readonly reads = { book: ASOF_BOOK_READS } as const;
-  readonly outputs: readonly OutputSpec[];
+  readonly outputs: readonly OutputMeta[];
   private readonly book: AsOfBook;
 
   /** @param depth D levels per side, 1…25. */
@@ -85,52 +128,21 @@ export class BookShapeOperator implements Operator {
   }
 }
 
-function catalog(cfg: FeatureRunConfig): FeatureMeta[] {
-  const d = cfg.bookShapeDepth;
-  const meta = (name: string, formula: string, unit: string, inputs: string[]): FeatureMeta => ({
-    name,
-    family: "book_shape",
-    formula,
-    unit,
-    inputs,
-    window: `as-of (last book row), top ${d} levels`,
-    warmup: "0 rows (null before the first book row)",
-    pitPolicy: ASOF_BOOK_PIT,
-    version: 1,
-    source: `${POINTLINE_FAMILIES_SOURCE} (add_book_shape_features)`,
-  });
-  const BID = ["book_snapshot_25.bid_px_int", "book_snapshot_25.bid_qty_int"];
-  const ASK = ["book_snapshot_25.ask_px_int", "book_snapshot_25.ask_qty_int"];
-  return [
-    meta(`bs_bid_depth_${d}`, `Σ bid_qty_int[0..${d})`, QTY, ["book_snapshot_25.bid_qty_int"]),
-    meta(`bs_ask_depth_${d}`, `Σ ask_qty_int[0..${d})`, QTY, ["book_snapshot_25.ask_qty_int"]),
-    meta(
-      `bs_bid_vwap_${d}`,
-      `Σ bid_px_int[0..${d})·bid_qty_int[0..${d}) / bs_bid_depth_${d}; null if the depth is 0`,
-      PX,
-      BID,
-    ),
-    meta(
-      `bs_ask_vwap_${d}`,
-      `Σ ask_px_int[0..${d})·ask_qty_int[0..${d}) / bs_ask_depth_${d}; null if the depth is 0`,
-      PX,
-      ASK,
-    ),
-    meta(
-      `bs_slope_${d}`,
-      `(bs_ask_vwap_${d} − bs_bid_vwap_${d}) / (bs_bid_depth_${d} + bs_ask_depth_${d}); null if the denominator is 0`,
-      SLOPE,
-      [...BID, ...ASK],
-    ),
-  ];
-}
+/** Registered operator of the book-shape family (features/registry.ts); `depth` = D. */
+export const bookShapeOperator = familyOperator({
+  name: "book_shape",
+  description: "depth, depth-weighted prices and slope of the top D levels of the as-of book_snapshot_25 row",
+  source: `${POINTLINE_FAMILIES_SOURCE} (add_book_shape_features)`,
+  params: z.object({ depth: z.number().int().min(2).max(25) }).strict(),
+  outputs: (c) => bookShapeOutputs(c.depth),
+  create: (c) => new BookShapeOperator(c.depth),
+});
 
 /** Book-shape family (`bs_…_D`, CLI id "bs", flag `includeBookShape`, D = `bookShapeDepth`). */
-export const bookShape: FamilyDef = {
+export const bookShape: FamilyDef = defineFamily({
   id: "bs",
   prefix: "bs_",
   title: "Book shape: depth, depth-weighted prices and slope of the top D levels",
   flag: "includeBookShape",
-  catalog,
-  create: (cfg) => new BookShapeOperator(cfg.bookShapeDepth),
-};
+  members: (cfg) => [{ def: bookShapeOperator, config: { depth: cfg.bookShapeDepth } }],
+});

@@ -30,15 +30,14 @@ import type {
   JsonValue,
   Operator,
   OperatorContext,
-  OutputSpec,
   SourceRole,
   SpineRow,
 } from "../engine/operator.js";
 import { numberToJson, stateNumber, stateObject } from "../engine/operator.js";
+import type { OutputMeta } from "../engine/registry.js";
 import type { TypedRows } from "../query/query.js";
 import { BOOK_DEPTH } from "../schema/tables.js";
-import type { FeatureRunConfig } from "./config.js";
-import type { FamilyDef, FeatureMeta } from "./family.js";
+import { defineFamily, type FamilyDef, familyOperator } from "./family.js";
 
 const SOURCE =
   "Pointline pointline/research/features/families.py (add_cross_venue_features); deviation: mids converted to prices with each instrument's price increment before differencing";
@@ -47,6 +46,68 @@ const PIT_ASOF =
 
 /** The book_snapshot_25 columns read on each venue. */
 const MID_READS = { bid_px_int: "levels", ask_px_int: "levels" } as const;
+
+/** Catalogue inputs of every output: the top-of-book prices of both venues and their price increments. */
+const BOOK_INPUTS = [
+  "book_snapshot_25.bid_px_int (perp)",
+  "book_snapshot_25.ask_px_int (perp)",
+  "book_snapshot_25.bid_px_int (spot)",
+  "book_snapshot_25.ask_px_int (spot)",
+  "symbols.price_increment (perp, spot)",
+];
+
+/**
+ * Output columns of the `cv_` operator (mode "basis"), in order, each declared once with its catalogue
+ * metadata (the operator's `outputs` and the family catalogue are this list).
+ */
+export const CV_OUTPUTS: readonly OutputMeta[] = (() => {
+  const mids =
+    "perp_mid = (bid_px_int[0] + ask_px_int[0]) / 2 × perp price_increment; spot_mid = same on the spot book × spot price_increment";
+  const col = (name: string, unit: string, formula: string): OutputMeta => ({
+    name,
+    dtype: "f64",
+    unit,
+    warmupRows: 0,
+    formula,
+    inputs: BOOK_INPUTS,
+    window: "as-of (last book row of each venue)",
+    warmup: "0 rows (null until both venues have a book row)",
+    pitPolicy: PIT_ASOF,
+    version: 1,
+    source: SOURCE,
+  });
+  return [
+    col("cv_basis", "quote currency (price units)", `perp_mid − spot_mid; ${mids}`),
+    col("cv_basis_bps", "bps", `1e4 · (perp_mid − spot_mid) / spot_mid, null if spot_mid = 0; ${mids}`),
+  ];
+})();
+
+/** Source of the `cvmid` outputs: the inputs of Pointline's cross-venue features. */
+const MIDS_SOURCE = "Pointline pointline/research/features/families.py (add_cross_venue_features inputs)";
+
+/**
+ * Output columns of the mids operator (mode "mids"), in order, each declared once with its catalogue
+ * metadata (the operator's `outputs` and the `cvmid` catalogue are this list).
+ */
+export const CVMID_OUTPUTS: readonly OutputMeta[] = (() => {
+  const col = (name: string, formula: string): OutputMeta => ({
+    name,
+    dtype: "f64",
+    unit: "quote currency (price units)",
+    warmupRows: 0,
+    formula,
+    inputs: BOOK_INPUTS,
+    window: "as-of (last book row of the venue)",
+    warmup: "0 rows (null until the venue has a book row)",
+    pitPolicy: PIT_ASOF,
+    version: 1,
+    source: MIDS_SOURCE,
+  });
+  return [
+    col("spot_mid_px", "(bid_px_int[0] + ask_px_int[0]) / 2 × spot price_increment"),
+    col("perp_mid_px", "(bid_px_int[0] + ask_px_int[0]) / 2 × perp price_increment"),
+  ];
+})();
 
 /** Best bid/ask level columns of one role's current batch (resolved once per batch). */
 class MidReader {
@@ -81,7 +142,7 @@ class CrossVenueOperator implements Operator {
   readonly id: string;
   readonly inputs: readonly SourceRole[] = ["book", "spot_book"];
   readonly reads = { book: MID_READS, spot_book: MID_READS } as const;
-  readonly outputs: readonly OutputSpec[];
+  readonly outputs: readonly OutputMeta[];
   /** Price increments (quote currency per increment) from `init`; NaN until then. */
   private perpInc = Number.NaN;
   private spotInc = Number.NaN;
@@ -93,18 +154,8 @@ class CrossVenueOperator implements Operator {
   private readonly spotMid = new MidReader();
 
   constructor(private readonly mode: "basis" | "mids") {
-    const px = "quote currency (price units)";
     this.id = mode === "basis" ? "cross_venue" : "cross_venue_mids";
-    this.outputs =
-      mode === "basis"
-        ? [
-            { name: "cv_basis", dtype: "f64", unit: px, warmupRows: 0 },
-            { name: "cv_basis_bps", dtype: "f64", unit: "bps", warmupRows: 0 },
-          ]
-        : [
-            { name: "spot_mid_px", dtype: "f64", unit: px, warmupRows: 0 },
-            { name: "perp_mid_px", dtype: "f64", unit: px, warmupRows: 0 },
-          ];
+    this.outputs = mode === "basis" ? CV_OUTPUTS : CVMID_OUTPUTS;
   }
 
   /** @throws ConfigError if the run has no cross-venue (spot) instrument. */
@@ -145,86 +196,48 @@ class CrossVenueOperator implements Operator {
   }
 }
 
-const BOOK_INPUTS = [
-  "book_snapshot_25.bid_px_int (perp)",
-  "book_snapshot_25.ask_px_int (perp)",
-  "book_snapshot_25.bid_px_int (spot)",
-  "book_snapshot_25.ask_px_int (spot)",
-  "symbols.price_increment (perp, spot)",
-];
+/** Registered operator of the `cv_` family (features/registry.ts). */
+export const crossVenueOperator = familyOperator({
+  name: "cross_venue",
+  description:
+    "perp − spot basis (quote currency and bps) from the as-of top-of-book mids of the frame's instrument and of the cross-venue spot instrument, each converted with its own price increment",
+  source: SOURCE,
+  outputs: () => CV_OUTPUTS,
+  create: () => new CrossVenueOperator("basis"),
+});
 
 /**
  * The `cv_` cross-venue family (flag `includeCrossVenue`, roles `book` (perp = the frame's instrument) and
  * `spot_book` (`cfg.crossVenue`)): `cv_basis` (quote currency) and `cv_basis_bps` (see the module doc,
  * including the deviation from Pointline's integer-mid difference).
  */
-export const crossVenue: FamilyDef = {
+export const crossVenue: FamilyDef = defineFamily({
   id: "cv",
   prefix: "cv_",
   title: "Cross-venue (perpetual vs spot mid dislocation)",
   flag: "includeCrossVenue",
-  catalog(_cfg: FeatureRunConfig): FeatureMeta[] {
-    const mids =
-      "perp_mid = (bid_px_int[0] + ask_px_int[0]) / 2 × perp price_increment; spot_mid = same on the spot book × spot price_increment";
-    return [
-      {
-        name: "cv_basis",
-        family: "cv",
-        formula: `perp_mid − spot_mid; ${mids}`,
-        unit: "quote currency (price units)",
-        inputs: BOOK_INPUTS,
-        window: "as-of (last book row of each venue)",
-        warmup: "0 rows (null until both venues have a book row)",
-        pitPolicy: PIT_ASOF,
-        version: 1,
-        source: SOURCE,
-      },
-      {
-        name: "cv_basis_bps",
-        family: "cv",
-        formula: `1e4 · (perp_mid − spot_mid) / spot_mid, null if spot_mid = 0; ${mids}`,
-        unit: "bps",
-        inputs: BOOK_INPUTS,
-        window: "as-of (last book row of each venue)",
-        warmup: "0 rows (null until both venues have a book row)",
-        pitPolicy: PIT_ASOF,
-        version: 1,
-        source: SOURCE,
-      },
-    ];
-  },
-  create(_cfg: FeatureRunConfig): Operator {
-    return new CrossVenueOperator("basis");
-  },
-};
+  members: () => [{ def: crossVenueOperator }],
+});
+
+/** Registered operator of the `cvmid` family (features/registry.ts). */
+export const crossVenueMidsOperator = familyOperator({
+  name: "cross_venue_mid",
+  description:
+    "as-of top-of-book mid prices (quote currency) of the cross-venue spot instrument and of the frame's instrument (perp)",
+  source: MIDS_SOURCE,
+  outputs: () => CVMID_OUTPUTS,
+  create: () => new CrossVenueOperator("mids"),
+});
 
 /**
  * The two as-of mids as price columns `spot_mid_px`, `perp_mid_px` (quote currency): Pointline's
  * pre-joined inputs of `add_cross_venue_features`. Same flag and roles as `crossVenue`; not part of
  * `FAMILIES` (it duplicates information), used by `buildCrossVenueMidFrame`.
  */
-export const crossVenueMids: FamilyDef = {
+export const crossVenueMids: FamilyDef = defineFamily({
   id: "cvmid",
   prefix: "",
   title: "Cross-venue mids (as-of spot and perp mid prices)",
   flag: "includeCrossVenue",
-  catalog(_cfg: FeatureRunConfig): FeatureMeta[] {
-    const base = {
-      family: "cvmid",
-      unit: "quote currency (price units)",
-      inputs: BOOK_INPUTS,
-      window: "as-of (last book row of the venue)",
-      warmup: "0 rows (null until the venue has a book row)",
-      pitPolicy: PIT_ASOF,
-      version: 1,
-      source: "Pointline pointline/research/features/families.py (add_cross_venue_features inputs)",
-    };
-    return [
-      { ...base, name: "spot_mid_px", formula: "(bid_px_int[0] + ask_px_int[0]) / 2 × spot price_increment" },
-      { ...base, name: "perp_mid_px", formula: "(bid_px_int[0] + ask_px_int[0]) / 2 × perp price_increment" },
-    ];
-  },
-  create(_cfg: FeatureRunConfig): Operator {
-    return new CrossVenueOperator("mids");
-  },
-};
+  members: () => [{ def: crossVenueMidsOperator }],
+});

@@ -13,22 +13,53 @@ import {
   type EventCursor,
   type JsonValue,
   type Operator,
-  type OutputSpec,
+  type OutputDtype,
   type SpineRow,
   stateObject,
 } from "../engine/operator.js";
+import type { OutputMeta } from "../engine/registry.js";
 import { ASOF_BOOK_PIT, ASOF_BOOK_READS, AsOfBook, POINTLINE_FAMILIES_SOURCE } from "./book-view.js";
-import type { FeatureRunConfig } from "./config.js";
-import type { FamilyDef, FeatureMeta } from "./family.js";
+import { defineFamily, type FamilyDef, familyOperator } from "./family.js";
 
 const PX = "price increments";
 
-/** Output columns of the execution-cost operator, in order. */
-export const EX_OUTPUTS: readonly OutputSpec[] = [
-  { name: "ex_spread_int", dtype: "i64", unit: PX, warmupRows: 0 },
-  { name: "ex_half_spread_int", dtype: "f64", unit: PX, warmupRows: 0 },
-  { name: "ex_depth_pressure", dtype: "f64", unit: "ratio [0,1]", warmupRows: 0 },
-];
+/**
+ * Output columns of the execution-cost operator, in order, each declared once with its catalogue
+ * metadata (the operator's `outputs` and the family catalogue are this list).
+ */
+export const EX_OUTPUTS: readonly OutputMeta[] = (() => {
+  const col = (
+    name: string,
+    dtype: OutputDtype,
+    unit: string,
+    formula: string,
+    inputs: string[],
+  ): OutputMeta => ({
+    name,
+    dtype,
+    unit,
+    warmupRows: 0,
+    formula,
+    inputs,
+    window: "as-of (last book row)",
+    warmup: "0 rows (null before the first book row)",
+    pitPolicy: ASOF_BOOK_PIT,
+    version: 1,
+    source: `${POINTLINE_FAMILIES_SOURCE} (add_execution_cost_features)`,
+  });
+  const PXS = ["book_snapshot_25.bid_px_int", "book_snapshot_25.ask_px_int"];
+  return [
+    col("ex_spread_int", "i64", PX, "ask_px_int[0] − bid_px_int[0]", PXS),
+    col("ex_half_spread_int", "f64", PX, "(ask_px_int[0] − bid_px_int[0]) / 2", PXS),
+    col(
+      "ex_depth_pressure",
+      "f64",
+      "ratio [0,1]",
+      "bid_qty_int[0] / (bid_qty_int[0] + ask_qty_int[0]); null if the denominator ≤ 0",
+      ["book_snapshot_25.bid_qty_int", "book_snapshot_25.ask_qty_int"],
+    ),
+  ];
+})();
 
 /** Streaming operator of the execution-cost family: O(1) per book event and per emit, no allocation. */
 export class ExecutionCostOperator implements Operator {
@@ -61,38 +92,20 @@ export class ExecutionCostOperator implements Operator {
   }
 }
 
-function catalog(_cfg: FeatureRunConfig): FeatureMeta[] {
-  const meta = (name: string, formula: string, unit: string, inputs: string[]): FeatureMeta => ({
-    name,
-    family: "execution_cost",
-    formula,
-    unit,
-    inputs,
-    window: "as-of (last book row)",
-    warmup: "0 rows (null before the first book row)",
-    pitPolicy: ASOF_BOOK_PIT,
-    version: 1,
-    source: `${POINTLINE_FAMILIES_SOURCE} (add_execution_cost_features)`,
-  });
-  const PXS = ["book_snapshot_25.bid_px_int", "book_snapshot_25.ask_px_int"];
-  return [
-    meta("ex_spread_int", "ask_px_int[0] − bid_px_int[0]", PX, PXS),
-    meta("ex_half_spread_int", "(ask_px_int[0] − bid_px_int[0]) / 2", PX, PXS),
-    meta(
-      "ex_depth_pressure",
-      "bid_qty_int[0] / (bid_qty_int[0] + ask_qty_int[0]); null if the denominator ≤ 0",
-      "ratio [0,1]",
-      ["book_snapshot_25.bid_qty_int", "book_snapshot_25.ask_qty_int"],
-    ),
-  ];
-}
+/** Registered operator of the execution-cost family (features/registry.ts). */
+export const executionCostOperator = familyOperator({
+  name: "execution_cost",
+  description: "spread, half spread and top-of-book depth pressure of the as-of book_snapshot_25 row",
+  source: `${POINTLINE_FAMILIES_SOURCE} (add_execution_cost_features)`,
+  outputs: () => EX_OUTPUTS,
+  create: () => new ExecutionCostOperator(),
+});
 
 /** Execution-cost family (`ex_`, CLI id "ex", flag `includeExecutionCost`). */
-export const executionCost: FamilyDef = {
+export const executionCost: FamilyDef = defineFamily({
   id: "ex",
   prefix: "ex_",
   title: "Execution cost: spread, half spread and top-of-book depth pressure",
   flag: "includeExecutionCost",
-  catalog,
-  create: () => new ExecutionCostOperator(),
-};
+  members: () => [{ def: executionCostOperator }],
+});

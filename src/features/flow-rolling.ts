@@ -24,32 +24,75 @@
  * increments (RollingStats sums integers exactly in that range), so the outputs do not depend on where the
  * replay started once N rows were emitted (partition safety).
  */
+import { z } from "zod";
 import { EMPTY_I8, i8 } from "../engine/inputs.js";
 import {
   type EventCursor,
   type JsonValue,
   type Operator,
-  type OutputSpec,
+  type OutputDtype,
   type SpineRow,
   stateNumber,
   stateObject,
 } from "../engine/operator.js";
+import type { OutputMeta } from "../engine/registry.js";
 import { RollingStats } from "../engine/rolling.js";
 import type { TypedRows } from "../query/query.js";
 import { SIDE_BUY, SIDE_SELL } from "../schema/tables.js";
 import { POINTLINE_FAMILIES_SOURCE } from "./book-view.js";
-import type { FeatureRunConfig } from "./config.js";
-import type { FamilyDef, FeatureMeta } from "./family.js";
+import { defineFamily, type FamilyDef, familyOperator } from "./family.js";
 
 const QTY = "qty increments";
+const SOURCE = `${POINTLINE_FAMILIES_SOURCE} (add_flow_rolling_features); deviation: sums every trade of each bar instead of the as-of last trade per row (identical on the trades spine)`;
 
-/** Output columns for window `n` rows, in order. */
-export function flowRollingOutputs(n: number): OutputSpec[] {
+/**
+ * Output columns for window `n` rows, in order, each declared once with its catalogue metadata (the
+ * operator's `outputs` and the family catalogue are this list).
+ */
+export function flowRollingOutputs(n: number): OutputMeta[] {
+  const col = (
+    name: string,
+    dtype: OutputDtype,
+    unit: string,
+    formula: string,
+    inputs: string[],
+  ): OutputMeta => ({
+    name,
+    dtype,
+    unit,
+    warmupRows: n - 1,
+    formula,
+    inputs,
+    window: `${n} spine rows`,
+    warmup: `${n - 1} rows (null until ${n} rows were emitted)`,
+    pitPolicy:
+      "per-bar sums of the trades fed to each of the last N rows (each trade counted once, in its bar); no event after the row's close",
+    version: 1,
+    source: SOURCE,
+  });
   return [
-    { name: `of_signed_qty_sum_${n}`, dtype: "i64", unit: QTY, warmupRows: n - 1 },
-    { name: `of_abs_qty_sum_${n}`, dtype: "i64", unit: QTY, warmupRows: n - 1 },
-    { name: `of_trade_count_${n}`, dtype: "i64", unit: "trades", warmupRows: n - 1 },
-    { name: `of_flow_imbalance_${n}`, dtype: "f64", unit: "ratio [-1,1]", warmupRows: n - 1 },
+    col(
+      `of_signed_qty_sum_${n}`,
+      "i64",
+      QTY,
+      `Σ over the last ${n} rows of Σ_bar (+qty buy, −qty sell, 0 unknown)`,
+      ["trades.qty_int", "trades.side"],
+    ),
+    col(`of_abs_qty_sum_${n}`, "i64", QTY, `Σ over the last ${n} rows of Σ_bar qty`, ["trades.qty_int"]),
+    col(
+      `of_trade_count_${n}`,
+      "i64",
+      "trades",
+      `Σ over the last ${n} rows of the number of trades in the bar`,
+      ["trades"],
+    ),
+    col(
+      `of_flow_imbalance_${n}`,
+      "f64",
+      "ratio [-1,1]",
+      `of_signed_qty_sum_${n} / of_abs_qty_sum_${n}; null if of_abs_qty_sum_${n} = 0`,
+      ["trades.qty_int", "trades.side"],
+    ),
   ];
 }
 
@@ -61,7 +104,7 @@ export class FlowRollingOperator implements Operator {
   readonly id = "flow_rolling";
   readonly inputs = ["trades"] as const;
   readonly reads = { trades: { side: "i8", qty_int: "f64" } } as const;
-  readonly outputs: readonly OutputSpec[];
+  readonly outputs: readonly OutputMeta[];
   private readonly signed: RollingStats;
   private readonly abs: RollingStats;
   private readonly count: RollingStats;
@@ -140,47 +183,22 @@ export class FlowRollingOperator implements Operator {
   }
 }
 
-function catalog(cfg: FeatureRunConfig): FeatureMeta[] {
-  const n = cfg.flowWindowRows;
-  const meta = (name: string, formula: string, unit: string, inputs: string[]): FeatureMeta => ({
-    name,
-    family: "flow_rolling",
-    formula,
-    unit,
-    inputs,
-    window: `${n} spine rows`,
-    warmup: `${n - 1} rows (null until ${n} rows were emitted)`,
-    pitPolicy:
-      "per-bar sums of the trades fed to each of the last N rows (each trade counted once, in its bar); no event after the row's close",
-    version: 1,
-    source: `${POINTLINE_FAMILIES_SOURCE} (add_flow_rolling_features); deviation: sums every trade of each bar instead of the as-of last trade per row (identical on the trades spine)`,
-  });
-  return [
-    meta(
-      `of_signed_qty_sum_${n}`,
-      `Σ over the last ${n} rows of Σ_bar (+qty buy, −qty sell, 0 unknown)`,
-      QTY,
-      ["trades.qty_int", "trades.side"],
-    ),
-    meta(`of_abs_qty_sum_${n}`, `Σ over the last ${n} rows of Σ_bar qty`, QTY, ["trades.qty_int"]),
-    meta(`of_trade_count_${n}`, `Σ over the last ${n} rows of the number of trades in the bar`, "trades", [
-      "trades",
-    ]),
-    meta(
-      `of_flow_imbalance_${n}`,
-      `of_signed_qty_sum_${n} / of_abs_qty_sum_${n}; null if of_abs_qty_sum_${n} = 0`,
-      "ratio [-1,1]",
-      ["trades.qty_int", "trades.side"],
-    ),
-  ];
-}
+/** Registered operator of the rolling-flow family (features/registry.ts); `windowRows` = N. */
+export const flowRollingOperator = familyOperator({
+  name: "flow_rolling",
+  description:
+    "signed and absolute taker volume, trade count and flow imbalance of the trades of the last N spine rows' bars",
+  source: SOURCE,
+  params: z.object({ windowRows: z.number().int().min(2) }).strict(),
+  outputs: (c) => flowRollingOutputs(c.windowRows),
+  create: (c) => new FlowRollingOperator(c.windowRows),
+});
 
 /** Rolling-flow family (`of_…_N`, CLI id "flow", flag `includeFlowRolling`, N = `flowWindowRows`). */
-export const flowRolling: FamilyDef = {
+export const flowRolling: FamilyDef = defineFamily({
   id: "flow",
   prefix: "of_",
   title: "Rolling flow: signed/absolute volume, trade count and flow imbalance over N rows",
   flag: "includeFlowRolling",
-  catalog,
-  create: (cfg) => new FlowRollingOperator(cfg.flowWindowRows),
-};
+  members: (cfg) => [{ def: flowRollingOperator, config: { windowRows: cfg.flowWindowRows } }],
+});

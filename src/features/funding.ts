@@ -19,23 +19,89 @@
  * first emitted row has no previous row). Deltas of a clock spine are 0 on rows without a new value.
  */
 import { EMPTY_F64, f64 } from "../engine/inputs.js";
-import type {
-  EventCursor,
-  JsonValue,
-  Operator,
-  OutputSpec,
-  SourceRole,
-  SpineRow,
-} from "../engine/operator.js";
+import type { EventCursor, JsonValue, Operator, SourceRole, SpineRow } from "../engine/operator.js";
 import { numberToJson, stateNumber, stateObject } from "../engine/operator.js";
+import type { OutputMeta } from "../engine/registry.js";
 import type { TypedRows } from "../query/query.js";
-import type { FeatureRunConfig } from "./config.js";
-import type { FamilyDef, FeatureMeta } from "./family.js";
+import { defineFamily, type FamilyDef, familyOperator } from "./family.js";
 
 const SOURCE = "Pointline pointline/research/features/families.py (add_funding_features)";
 const PIT_ASOF =
   "as-of backward: last derivative_ticker row in the row's knowledge set (ts_local_us < available_at for clock rows; up to the closing trade e* in the total order for event rows)";
 const PIT_DIFF = `${PIT_ASOF}; differenced against the previous emitted spine row's as-of value`;
+
+/**
+ * Output columns of the funding operator, in order, each declared once with its catalogue metadata (the
+ * operator's `outputs` and the family catalogue are this list).
+ */
+export const FR_OUTPUTS: readonly OutputMeta[] = (() => {
+  const col = (
+    name: string,
+    unit: string,
+    warmupRows: number,
+    formula: string,
+    inputs: string[],
+    window: string,
+    warmup: string,
+    pitPolicy: string,
+  ): OutputMeta => ({
+    name,
+    dtype: "f64",
+    unit,
+    warmupRows,
+    formula,
+    inputs,
+    window,
+    warmup,
+    pitPolicy,
+    version: 1,
+    source: SOURCE,
+  });
+  const mk = "derivative_ticker.mark_px";
+  const ix = "derivative_ticker.index_px";
+  return [
+    col(
+      "fr_basis",
+      "quote currency (price units)",
+      0,
+      "mark_px − index_px",
+      [mk, ix],
+      "as-of (last ticker row)",
+      "0 rows (null before the first ticker row)",
+      PIT_ASOF,
+    ),
+    col(
+      "fr_basis_bps",
+      "bps",
+      0,
+      "1e4 · (mark_px − index_px) / index_px; null if index_px is 0 or null",
+      [mk, ix],
+      "as-of (last ticker row)",
+      "0 rows (null before the first ticker row)",
+      PIT_ASOF,
+    ),
+    col(
+      "fr_funding_delta",
+      "rate per funding interval",
+      1,
+      "funding_rate(row r) − funding_rate(row r−1), as-of values on consecutive spine rows",
+      ["derivative_ticker.funding_rate"],
+      "2 spine rows (current and previous)",
+      "1 row after the first ticker row",
+      PIT_DIFF,
+    ),
+    col(
+      "fr_oi_delta",
+      "contracts",
+      1,
+      "open_interest(row r) − open_interest(row r−1), as-of values on consecutive spine rows; null when open interest is absent (always on Binance @markPrice captures)",
+      ["derivative_ticker.open_interest"],
+      "2 spine rows (current and previous)",
+      "1 row after the first ticker row with open interest",
+      PIT_DIFF,
+    ),
+  ];
+})();
 
 /** Streaming operator of the `fr_` family (see module doc). O(1) per event and per row, no allocation. */
 class FundingOperator implements Operator {
@@ -44,12 +110,7 @@ class FundingOperator implements Operator {
   readonly reads = {
     ticker: { mark_px: "f64", index_px: "f64", funding_rate: "f64", open_interest: "f64" },
   } as const;
-  readonly outputs: readonly OutputSpec[] = [
-    { name: "fr_basis", dtype: "f64", unit: "quote currency (price units)", warmupRows: 0 },
-    { name: "fr_basis_bps", dtype: "f64", unit: "bps", warmupRows: 0 },
-    { name: "fr_funding_delta", dtype: "f64", unit: "rate per funding interval", warmupRows: 1 },
-    { name: "fr_oi_delta", dtype: "f64", unit: "contracts", warmupRows: 1 },
-  ];
+  readonly outputs = FR_OUTPUTS;
   /** As-of fields of the last ticker row (NaN = null / none yet). */
   private mark = Number.NaN;
   private index = Number.NaN;
@@ -112,71 +173,25 @@ class FundingOperator implements Operator {
   }
 }
 
-function meta(
-  name: string,
-  formula: string,
-  unit: string,
-  inputs: string[],
-  window: string,
-  warmup: string,
-  pitPolicy: string,
-): FeatureMeta {
-  return { name, family: "fr", formula, unit, inputs, window, warmup, pitPolicy, version: 1, source: SOURCE };
-}
+/** Registered operator of the `fr_` family (features/registry.ts). */
+export const fundingOperator = familyOperator({
+  name: "funding",
+  description:
+    "perpetual basis (mark − index) and funding-rate and open-interest changes from the as-of derivative_ticker row",
+  source: SOURCE,
+  outputs: () => FR_OUTPUTS,
+  create: () => new FundingOperator(),
+});
 
 /**
  * The `fr_` funding/basis family (flag `includeFunding`, source role `ticker` = `derivative_ticker`):
  * `fr_basis`, `fr_basis_bps`, `fr_funding_delta`, `fr_oi_delta` (see the module doc for formulas, units,
  * warm-up and the open-interest caveat on Binance data).
  */
-export const funding: FamilyDef = {
+export const funding: FamilyDef = defineFamily({
   id: "fr",
   prefix: "fr_",
   title: "Funding and basis (perpetual mark vs index, funding and open-interest changes)",
   flag: "includeFunding",
-  catalog(_cfg: FeatureRunConfig): FeatureMeta[] {
-    const mk = "derivative_ticker.mark_px";
-    const ix = "derivative_ticker.index_px";
-    return [
-      meta(
-        "fr_basis",
-        "mark_px − index_px",
-        "quote currency (price units)",
-        [mk, ix],
-        "as-of (last ticker row)",
-        "0 rows (null before the first ticker row)",
-        PIT_ASOF,
-      ),
-      meta(
-        "fr_basis_bps",
-        "1e4 · (mark_px − index_px) / index_px; null if index_px is 0 or null",
-        "bps",
-        [mk, ix],
-        "as-of (last ticker row)",
-        "0 rows (null before the first ticker row)",
-        PIT_ASOF,
-      ),
-      meta(
-        "fr_funding_delta",
-        "funding_rate(row r) − funding_rate(row r−1), as-of values on consecutive spine rows",
-        "rate per funding interval",
-        ["derivative_ticker.funding_rate"],
-        "2 spine rows (current and previous)",
-        "1 row after the first ticker row",
-        PIT_DIFF,
-      ),
-      meta(
-        "fr_oi_delta",
-        "open_interest(row r) − open_interest(row r−1), as-of values on consecutive spine rows; null when open interest is absent (always on Binance @markPrice captures)",
-        "contracts",
-        ["derivative_ticker.open_interest"],
-        "2 spine rows (current and previous)",
-        "1 row after the first ticker row with open interest",
-        PIT_DIFF,
-      ),
-    ];
-  },
-  create(_cfg: FeatureRunConfig): Operator {
-    return new FundingOperator();
-  },
-};
+  members: () => [{ def: fundingOperator }],
+});

@@ -18,29 +18,72 @@
  * state is keyed by the row's barIndex (RollingStats `rowKey`), so once the window is full and has passed a
  * rebuild row the values do not depend on where the replay started (partition safety).
  */
+import { z } from "zod";
 import {
   type EventCursor,
   type JsonValue,
   type Operator,
-  type OutputSpec,
+  type OutputDtype,
   type SpineRow,
   stateNumber,
   stateObject,
 } from "../engine/operator.js";
+import type { OutputMeta } from "../engine/registry.js";
 import { RollingStats } from "../engine/rolling.js";
 import { ASOF_BOOK_PIT, ASOF_BOOK_READS, AsOfBook, POINTLINE_FAMILIES_SOURCE } from "./book-view.js";
-import type { FeatureRunConfig } from "./config.js";
-import type { FamilyDef, FeatureMeta } from "./family.js";
+import { defineFamily, type FamilyDef, familyOperator } from "./family.js";
 
 const QTY = "qty increments";
 
-/** Output columns for window `n` rows, in order. */
-export function liquidityShockOutputs(n: number): OutputSpec[] {
+/**
+ * Output columns for window `n` rows, in order, each declared once with its catalogue metadata (the
+ * operator's `outputs` and the family catalogue are this list).
+ */
+export function liquidityShockOutputs(n: number): OutputMeta[] {
+  const col = (
+    name: string,
+    dtype: OutputDtype,
+    unit: string,
+    warmupRows: number,
+    formula: string,
+    window: string,
+    warmup: string,
+  ): OutputMeta => ({
+    name,
+    dtype,
+    unit,
+    warmupRows,
+    formula,
+    inputs: ["book_snapshot_25.bid_qty_int", "book_snapshot_25.ask_qty_int"],
+    window,
+    warmup,
+    pitPolicy: `${ASOF_BOOK_PIT}; rolling over the last ${n} emitted rows' as-of values`,
+    version: 1,
+    source: `${POINTLINE_FAMILIES_SOURCE} (add_liquidity_shock_features)`,
+  });
+  const rows = `${n} spine rows`;
+  const wN = `${n - 1} rows (null until ${n} rows with a book were emitted)`;
   return [
-    { name: "ls_top_depth", dtype: "i64", unit: QTY, warmupRows: 0 },
-    { name: `ls_depth_mean_${n}`, dtype: "f64", unit: QTY, warmupRows: n - 1 },
-    { name: `ls_depth_std_${n}`, dtype: "f64", unit: QTY, warmupRows: n - 1 },
-    { name: `ls_depth_z_${n}`, dtype: "f64", unit: "standard deviations", warmupRows: n - 1 },
+    col(
+      "ls_top_depth",
+      "i64",
+      QTY,
+      0,
+      "bid_qty_int[0] + ask_qty_int[0]",
+      "as-of (last book row)",
+      "0 rows (null before the first book row)",
+    ),
+    col(`ls_depth_mean_${n}`, "f64", QTY, n - 1, `rolling_mean(ls_top_depth, ${n})`, rows, wN),
+    col(`ls_depth_std_${n}`, "f64", QTY, n - 1, `rolling_std(ls_top_depth, ${n}), ddof 1`, rows, wN),
+    col(
+      `ls_depth_z_${n}`,
+      "f64",
+      "standard deviations",
+      n - 1,
+      `(ls_top_depth − ls_depth_mean_${n}) / ls_depth_std_${n}; null unless ls_depth_std_${n} > 0`,
+      rows,
+      wN,
+    ),
   ];
 }
 
@@ -52,7 +95,7 @@ export class LiquidityShockOperator implements Operator {
   readonly id = "liquidity_shock";
   readonly inputs = ["book"] as const;
   readonly reads = { book: ASOF_BOOK_READS } as const;
-  readonly outputs: readonly OutputSpec[];
+  readonly outputs: readonly OutputMeta[];
   private readonly book = new AsOfBook(1);
   private readonly depth: RollingStats;
 
@@ -90,54 +133,22 @@ export class LiquidityShockOperator implements Operator {
   }
 }
 
-function catalog(cfg: FeatureRunConfig): FeatureMeta[] {
-  const n = cfg.liquidityWindowRows;
-  const meta = (
-    name: string,
-    formula: string,
-    unit: string,
-    window: string,
-    warmup: string,
-  ): FeatureMeta => ({
-    name,
-    family: "liquidity_shock",
-    formula,
-    unit,
-    inputs: ["book_snapshot_25.bid_qty_int", "book_snapshot_25.ask_qty_int"],
-    window,
-    warmup,
-    pitPolicy: `${ASOF_BOOK_PIT}; rolling over the last ${n} emitted rows' as-of values`,
-    version: 1,
-    source: `${POINTLINE_FAMILIES_SOURCE} (add_liquidity_shock_features)`,
-  });
-  const rows = `${n} spine rows`;
-  const wN = `${n - 1} rows (null until ${n} rows with a book were emitted)`;
-  return [
-    meta(
-      "ls_top_depth",
-      "bid_qty_int[0] + ask_qty_int[0]",
-      QTY,
-      "as-of (last book row)",
-      "0 rows (null before the first book row)",
-    ),
-    meta(`ls_depth_mean_${n}`, `rolling_mean(ls_top_depth, ${n})`, QTY, rows, wN),
-    meta(`ls_depth_std_${n}`, `rolling_std(ls_top_depth, ${n}), ddof 1`, QTY, rows, wN),
-    meta(
-      `ls_depth_z_${n}`,
-      `(ls_top_depth − ls_depth_mean_${n}) / ls_depth_std_${n}; null unless ls_depth_std_${n} > 0`,
-      "standard deviations",
-      rows,
-      wN,
-    ),
-  ];
-}
+/** Registered operator of the liquidity-shock family (features/registry.ts); `windowRows` = N. */
+export const liquidityShockOperator = familyOperator({
+  name: "liquidity_shock",
+  description:
+    "top-of-book depth of the as-of book_snapshot_25 row and its rolling mean, std and z-score over the last N spine rows",
+  source: `${POINTLINE_FAMILIES_SOURCE} (add_liquidity_shock_features)`,
+  params: z.object({ windowRows: z.number().int().min(2) }).strict(),
+  outputs: (c) => liquidityShockOutputs(c.windowRows),
+  create: (c) => new LiquidityShockOperator(c.windowRows),
+});
 
 /** Liquidity-shock family (`ls_`, CLI id "ls", flag `includeLiquidityShock`, N = `liquidityWindowRows`). */
-export const liquidityShock: FamilyDef = {
+export const liquidityShock: FamilyDef = defineFamily({
   id: "ls",
   prefix: "ls_",
   title: "Liquidity shock: top-of-book depth and its rolling z-score",
   flag: "includeLiquidityShock",
-  catalog,
-  create: (cfg) => new LiquidityShockOperator(cfg.liquidityWindowRows),
-};
+  members: (cfg) => [{ def: liquidityShockOperator, config: { windowRows: cfg.liquidityWindowRows } }],
+});

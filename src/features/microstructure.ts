@@ -18,13 +18,13 @@ import {
   type EventCursor,
   type JsonValue,
   type Operator,
-  type OutputSpec,
+  type OutputDtype,
   type SpineRow,
   stateObject,
 } from "../engine/operator.js";
+import type { OutputMeta } from "../engine/registry.js";
 import { ASOF_BOOK_PIT, ASOF_BOOK_READS, AsOfBook, POINTLINE_FAMILIES_SOURCE } from "./book-view.js";
-import type { FeatureRunConfig } from "./config.js";
-import type { FamilyDef, FeatureMeta } from "./family.js";
+import { defineFamily, type FamilyDef, familyOperator } from "./family.js";
 
 /** Depth levels of the `ms_imbalance_k` outputs. */
 export const MS_IMBALANCE_LEVELS: readonly number[] = [1, 5, 10, 25];
@@ -32,19 +32,59 @@ export const MS_IMBALANCE_LEVELS: readonly number[] = [1, 5, 10, 25];
 const PX = "price increments";
 const QTY = "qty increments";
 
-/** Output columns of the microstructure operator, in order. */
-export const MS_OUTPUTS: readonly OutputSpec[] = [
-  { name: "ms_bid_px_int", dtype: "i64", unit: PX, warmupRows: 0 },
-  { name: "ms_ask_px_int", dtype: "i64", unit: PX, warmupRows: 0 },
-  { name: "ms_bid_sz_int", dtype: "i64", unit: QTY, warmupRows: 0 },
-  { name: "ms_ask_sz_int", dtype: "i64", unit: QTY, warmupRows: 0 },
-  { name: "ms_spread_int", dtype: "i64", unit: PX, warmupRows: 0 },
-  { name: "ms_mid_px", dtype: "f64", unit: PX, warmupRows: 0 },
-  { name: "ms_microprice", dtype: "f64", unit: PX, warmupRows: 0 },
-  ...MS_IMBALANCE_LEVELS.map(
-    (k): OutputSpec => ({ name: `ms_imbalance_${k}`, dtype: "f64", unit: "ratio [-1,1]", warmupRows: 0 }),
-  ),
-];
+/**
+ * Output columns of the microstructure operator, in order, each declared once with its catalogue
+ * metadata (the operator's `outputs` and the family catalogue are this list).
+ */
+export const MS_OUTPUTS: readonly OutputMeta[] = (() => {
+  const BID_PX = "book_snapshot_25.bid_px_int";
+  const ASK_PX = "book_snapshot_25.ask_px_int";
+  const BID_QTY = "book_snapshot_25.bid_qty_int";
+  const ASK_QTY = "book_snapshot_25.ask_qty_int";
+  const col = (
+    name: string,
+    dtype: OutputDtype,
+    unit: string,
+    formula: string,
+    inputs: string[],
+  ): OutputMeta => ({
+    name,
+    dtype,
+    unit,
+    warmupRows: 0,
+    formula,
+    inputs,
+    window: "as-of (last book row)",
+    warmup: "0 rows (null before the first book row)",
+    pitPolicy: ASOF_BOOK_PIT,
+    version: 1,
+    source: `${POINTLINE_FAMILIES_SOURCE} (add_microstructure_features)`,
+  });
+  return [
+    col("ms_bid_px_int", "i64", PX, "bid_px_int[0] (null if the bid side is empty)", [BID_PX]),
+    col("ms_ask_px_int", "i64", PX, "ask_px_int[0] (null if the ask side is empty)", [ASK_PX]),
+    col("ms_bid_sz_int", "i64", QTY, "bid_qty_int[0] (null if the bid side is empty)", [BID_QTY]),
+    col("ms_ask_sz_int", "i64", QTY, "ask_qty_int[0] (null if the ask side is empty)", [ASK_QTY]),
+    col("ms_spread_int", "i64", PX, "ask_px_int[0] − bid_px_int[0]", [BID_PX, ASK_PX]),
+    col("ms_mid_px", "f64", PX, "(ask_px_int[0] + bid_px_int[0]) / 2", [BID_PX, ASK_PX]),
+    col(
+      "ms_microprice",
+      "f64",
+      PX,
+      "(ask_px[0]·bid_qty[0] + bid_px[0]·ask_qty[0]) / (bid_qty[0] + ask_qty[0]); null if the denominator ≤ 0",
+      [BID_PX, ASK_PX, BID_QTY, ASK_QTY],
+    ),
+    ...MS_IMBALANCE_LEVELS.map((k) =>
+      col(
+        `ms_imbalance_${k}`,
+        "f64",
+        "ratio [-1,1]",
+        `(Σ bid_qty[0..${k}) − Σ ask_qty[0..${k})) / (Σ bid_qty[0..${k}) + Σ ask_qty[0..${k})) over the levels present; null if the denominator ≤ 0`,
+        [BID_QTY, ASK_QTY],
+      ),
+    ),
+  ];
+})();
 
 /**
  * Streaming operator of the microstructure family: keeps the as-of book (25 levels per side) and
@@ -93,53 +133,20 @@ export class MicrostructureOperator implements Operator {
   }
 }
 
-function catalog(_cfg: FeatureRunConfig): FeatureMeta[] {
-  const BID_PX = "book_snapshot_25.bid_px_int";
-  const ASK_PX = "book_snapshot_25.ask_px_int";
-  const BID_QTY = "book_snapshot_25.bid_qty_int";
-  const ASK_QTY = "book_snapshot_25.ask_qty_int";
-  const meta = (name: string, formula: string, unit: string, inputs: string[]): FeatureMeta => ({
-    name,
-    family: "microstructure",
-    formula,
-    unit,
-    inputs,
-    window: "as-of (last book row)",
-    warmup: "0 rows (null before the first book row)",
-    pitPolicy: ASOF_BOOK_PIT,
-    version: 1,
-    source: `${POINTLINE_FAMILIES_SOURCE} (add_microstructure_features)`,
-  });
-  return [
-    meta("ms_bid_px_int", "bid_px_int[0] (null if the bid side is empty)", PX, [BID_PX]),
-    meta("ms_ask_px_int", "ask_px_int[0] (null if the ask side is empty)", PX, [ASK_PX]),
-    meta("ms_bid_sz_int", "bid_qty_int[0] (null if the bid side is empty)", QTY, [BID_QTY]),
-    meta("ms_ask_sz_int", "ask_qty_int[0] (null if the ask side is empty)", QTY, [ASK_QTY]),
-    meta("ms_spread_int", "ask_px_int[0] − bid_px_int[0]", PX, [BID_PX, ASK_PX]),
-    meta("ms_mid_px", "(ask_px_int[0] + bid_px_int[0]) / 2", PX, [BID_PX, ASK_PX]),
-    meta(
-      "ms_microprice",
-      "(ask_px[0]·bid_qty[0] + bid_px[0]·ask_qty[0]) / (bid_qty[0] + ask_qty[0]); null if the denominator ≤ 0",
-      PX,
-      [BID_PX, ASK_PX, BID_QTY, ASK_QTY],
-    ),
-    ...MS_IMBALANCE_LEVELS.map((k) =>
-      meta(
-        `ms_imbalance_${k}`,
-        `(Σ bid_qty[0..${k}) − Σ ask_qty[0..${k})) / (Σ bid_qty[0..${k}) + Σ ask_qty[0..${k})) over the levels present; null if the denominator ≤ 0`,
-        "ratio [-1,1]",
-        [BID_QTY, ASK_QTY],
-      ),
-    ),
-  ];
-}
+/** Registered operator of the microstructure family (features/registry.ts). */
+export const microstructureOperator = familyOperator({
+  name: "microstructure",
+  description: "top of book, spread, mid, microprice and depth imbalances of the as-of book_snapshot_25 row",
+  source: `${POINTLINE_FAMILIES_SOURCE} (add_microstructure_features)`,
+  outputs: () => MS_OUTPUTS,
+  create: () => new MicrostructureOperator(),
+});
 
 /** Microstructure family (`ms_`, CLI id "ms", flag `includeMicrostructure`). */
-export const microstructure: FamilyDef = {
+export const microstructure: FamilyDef = defineFamily({
   id: "ms",
   prefix: "ms_",
   title: "Microstructure: top of book, spread, mid, microprice, depth imbalance",
   flag: "includeMicrostructure",
-  catalog,
-  create: () => new MicrostructureOperator(),
-};
+  members: () => [{ def: microstructureOperator }],
+});

@@ -20,32 +20,63 @@
  * with an empty side, which the Binance captures never contain.
  */
 
+import { z } from "zod";
 import { EMPTY_LEVELS, levels } from "../engine/inputs.js";
-import type {
-  EventCursor,
-  JsonValue,
-  Operator,
-  OutputSpec,
-  SourceRole,
-  SpineRow,
-} from "../engine/operator.js";
+import type { EventCursor, JsonValue, Operator, SourceRole, SpineRow } from "../engine/operator.js";
 import { numberToJson, stateNumber, stateObject } from "../engine/operator.js";
+import type { OutputMeta } from "../engine/registry.js";
 import { RollingStats } from "../engine/rolling.js";
 import type { TypedRows } from "../query/query.js";
 import { BOOK_DEPTH } from "../schema/tables.js";
 import { ASOF_BOOK_PIT } from "./book-view.js";
-import type { FeatureRunConfig } from "./config.js";
-import type { FamilyDef, FeatureMeta } from "./family.js";
+import { defineFamily, type FamilyDef, familyOperator } from "./family.js";
 
 const SOURCE = "Pointline pointline/research/features/families.py (add_regime_features)";
 const PIT_ROWS = `${ASOF_BOOK_PIT}; computed from the current and past emitted spine rows only`;
+
+/**
+ * Output columns for window `n` rows, in order, each declared once with its catalogue metadata (the
+ * operator's `outputs` and the family catalogue are this list).
+ */
+export function regimeOutputs(n: number): OutputMeta[] {
+  const inputs = ["book_snapshot_25.bid_px_int", "book_snapshot_25.ask_px_int"];
+  return [
+    {
+      name: "rg_ret_1",
+      dtype: "f64",
+      unit: "1 (simple return per row)",
+      warmupRows: 1,
+      formula:
+        "mid(row r) / mid(row r−1) − 1, mid = (bid_px_int[0] + ask_px_int[0]) / 2 as-of; null if either mid is null or mid(row r−1) = 0",
+      inputs,
+      window: "2 spine rows (current and previous)",
+      warmup: "1 row after the first book row",
+      pitPolicy: PIT_ROWS,
+      version: 1,
+      source: SOURCE,
+    },
+    {
+      name: `rg_vol_${n}`,
+      dtype: "f64",
+      unit: "1 (std of per-row returns)",
+      warmupRows: n,
+      formula: `rolling_std(rg_ret_1, ${n} rows, ddof 1), min_periods ${n}`,
+      inputs,
+      window: `${n} spine rows`,
+      warmup: `${n} rows after the first book row`,
+      pitPolicy: PIT_ROWS,
+      version: 1,
+      source: SOURCE,
+    },
+  ];
+}
 
 /** Streaming operator of the `rg_` family (see module doc). O(1) per event and per row, no allocation. */
 class RegimeOperator implements Operator {
   readonly id = "regime";
   readonly inputs: readonly SourceRole[] = ["book"];
   readonly reads = { book: { bid_px_int: "levels", ask_px_int: "levels" } } as const;
-  readonly outputs: readonly OutputSpec[];
+  readonly outputs: readonly OutputMeta[];
   private readonly stats: RollingStats;
   /** As-of mid (price increments; NaN = none or an empty side). */
   private mid = Number.NaN;
@@ -57,12 +88,8 @@ class RegimeOperator implements Operator {
   private askCol = EMPTY_LEVELS;
 
   constructor(readonly windowRows: number) {
-    const n = windowRows;
-    this.stats = new RollingStats(n);
-    this.outputs = [
-      { name: "rg_ret_1", dtype: "f64", unit: "1 (simple return per row)", warmupRows: 1 },
-      { name: `rg_vol_${n}`, dtype: "f64", unit: "1 (std of per-row returns)", warmupRows: n },
-    ];
+    this.stats = new RollingStats(windowRows);
+    this.outputs = regimeOutputs(windowRows);
   }
 
   onEvent(ev: EventCursor): void {
@@ -102,47 +129,25 @@ class RegimeOperator implements Operator {
   }
 }
 
+/** Registered operator of the `rg_` family (features/registry.ts); `windowRows` = N. */
+export const regimeOperator = familyOperator({
+  name: "regime",
+  description:
+    "one-row return of the as-of book_snapshot_25 top-of-book mid and its rolling volatility over the last N spine rows",
+  source: SOURCE,
+  params: z.object({ windowRows: z.number().int().min(2) }).strict(),
+  outputs: (c) => regimeOutputs(c.windowRows),
+  create: (c) => new RegimeOperator(c.windowRows),
+});
+
 /**
  * The `rg_` regime family (flag `includeRegime`, source role `book`, N = `cfg.regimeWindowRows` spine
  * rows): `rg_ret_1`, `rg_vol_N` (see the module doc).
  */
-export const regime: FamilyDef = {
+export const regime: FamilyDef = defineFamily({
   id: "rg",
   prefix: "rg_",
   title: "Regime (per-row mid return and its rolling volatility)",
   flag: "includeRegime",
-  catalog(cfg: FeatureRunConfig): FeatureMeta[] {
-    const n = cfg.regimeWindowRows;
-    const inputs = ["book_snapshot_25.bid_px_int", "book_snapshot_25.ask_px_int"];
-    return [
-      {
-        name: "rg_ret_1",
-        family: "rg",
-        formula:
-          "mid(row r) / mid(row r−1) − 1, mid = (bid_px_int[0] + ask_px_int[0]) / 2 as-of; null if either mid is null or mid(row r−1) = 0",
-        unit: "1 (simple return per row)",
-        inputs,
-        window: "2 spine rows (current and previous)",
-        warmup: "1 row after the first book row",
-        pitPolicy: PIT_ROWS,
-        version: 1,
-        source: SOURCE,
-      },
-      {
-        name: `rg_vol_${n}`,
-        family: "rg",
-        formula: `rolling_std(rg_ret_1, ${n} rows, ddof 1), min_periods ${n}`,
-        unit: "1 (std of per-row returns)",
-        inputs,
-        window: `${n} spine rows`,
-        warmup: `${n} rows after the first book row`,
-        pitPolicy: PIT_ROWS,
-        version: 1,
-        source: SOURCE,
-      },
-    ];
-  },
-  create(cfg: FeatureRunConfig): Operator {
-    return new RegimeOperator(cfg.regimeWindowRows);
-  },
-};
+  members: (cfg) => [{ def: regimeOperator, config: { windowRows: cfg.regimeWindowRows } }],
+});

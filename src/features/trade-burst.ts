@@ -27,18 +27,19 @@
  * Exactness: ts_local_us are integers below 2^53, so differences are exact, and the rolling sums of
  * integer µs differences are exact while they stay below 2^53 (≈ 285 years of µs).
  */
+import { z } from "zod";
 import type {
   EventCursor,
   JsonValue,
   Operator,
-  OutputSpec,
+  OutputDtype,
   SourceRole,
   SpineRow,
 } from "../engine/operator.js";
 import { numberToJson, stateNumber, stateObject } from "../engine/operator.js";
+import type { OutputMeta } from "../engine/registry.js";
 import { RollingStats } from "../engine/rolling.js";
-import type { FeatureRunConfig } from "./config.js";
-import type { FamilyDef, FeatureMeta } from "./family.js";
+import { defineFamily, type FamilyDef, familyOperator } from "./family.js";
 
 const SOURCE =
   "Pointline pointline/research/features/families.py (add_trade_burst_features); deviation: as-of trade inter-arrival instead of the spine-row timestamp diff (equal on the trades spine)";
@@ -46,27 +47,95 @@ const PIT_ASOF =
   "as-of backward: the last two trades in the row's knowledge set (ts_local_us < available_at for clock rows; up to and including the closing trade e* in the total order for event rows)";
 const PIT_ROWS = `${PIT_ASOF}; window over the values of past emitted spine rows only`;
 
+/**
+ * Output columns for window `n` rows, in order, each declared once with its catalogue metadata (the
+ * operator's `outputs` and the family catalogue are this list).
+ */
+export function tradeBurstOutputs(n: number): OutputMeta[] {
+  const inputs = ["trades.ts_local_us"];
+  const win = `${n} spine rows`;
+  const wu = `${n} rows after the first trade`;
+  const col = (
+    name: string,
+    dtype: OutputDtype,
+    unit: string,
+    warmupRows: number,
+    formula: string,
+    window: string,
+    warmup: string,
+    pit: string,
+  ): OutputMeta => ({
+    name,
+    dtype,
+    unit,
+    warmupRows,
+    formula,
+    inputs,
+    window,
+    warmup,
+    pitPolicy: pit,
+    version: 1,
+    source: SOURCE,
+  });
+  return [
+    col(
+      "tb_dt_us",
+      "i64",
+      "µs",
+      1,
+      "ts_local_us(last trade) − ts_local_us(trade before it), as-of; = ts_local_us.diff() on the trades spine",
+      "as-of (last two trades)",
+      "1 row after the first trade (null until two trades)",
+      PIT_ASOF,
+    ),
+    col(
+      `tb_dt_mean_${n}`,
+      "f64",
+      "µs",
+      n,
+      `rolling_mean(tb_dt_us, ${n} rows), min_periods ${n}`,
+      win,
+      wu,
+      PIT_ROWS,
+    ),
+    col(
+      `tb_dt_std_${n}`,
+      "f64",
+      "µs",
+      n,
+      `rolling_std(tb_dt_us, ${n} rows, ddof 1), min_periods ${n}`,
+      win,
+      wu,
+      PIT_ROWS,
+    ),
+    col(
+      `tb_burst_score_${n}`,
+      "f64",
+      "1 (ratio)",
+      n,
+      `tb_dt_us / tb_dt_mean_${n} if tb_dt_mean_${n} > 0 else null`,
+      win,
+      wu,
+      PIT_ROWS,
+    ),
+  ];
+}
+
 /** Streaming operator of the `tb_` family (see module doc). O(1) per event and per row, no allocation. */
 class TradeBurstOperator implements Operator {
   readonly id = "trade_burst";
   readonly inputs: readonly SourceRole[] = ["trades"];
   /** Only the cursor's `tsLocalUs` (the trade's ts_local_us). */
   readonly reads = { trades: { ts_local_us: "f64" } } as const;
-  readonly outputs: readonly OutputSpec[];
+  readonly outputs: readonly OutputMeta[];
   private readonly stats: RollingStats;
   /** ts_local_us of the last trade and of the trade before it (NaN = none yet). */
   private lastUs = Number.NaN;
   private prevUs = Number.NaN;
 
   constructor(readonly windowRows: number) {
-    const n = windowRows;
-    this.stats = new RollingStats(n);
-    this.outputs = [
-      { name: "tb_dt_us", dtype: "i64", unit: "µs", warmupRows: 1 },
-      { name: `tb_dt_mean_${n}`, dtype: "f64", unit: "µs", warmupRows: n },
-      { name: `tb_dt_std_${n}`, dtype: "f64", unit: "µs", warmupRows: n },
-      { name: `tb_burst_score_${n}`, dtype: "f64", unit: "1 (ratio)", warmupRows: n },
-    ];
+    this.stats = new RollingStats(windowRows);
+    this.outputs = tradeBurstOutputs(windowRows);
   }
 
   onEvent(ev: EventCursor): void {
@@ -102,62 +171,26 @@ class TradeBurstOperator implements Operator {
   }
 }
 
+/** Registered operator of the `tb_` family (features/registry.ts); `windowRows` = N. */
+export const tradeBurstOperator = familyOperator({
+  name: "trade_burst",
+  description:
+    "as-of trade inter-arrival time and its rolling mean, std and burst score over the last N spine rows",
+  source: SOURCE,
+  params: z.object({ windowRows: z.number().int().min(2) }).strict(),
+  outputs: (c) => tradeBurstOutputs(c.windowRows),
+  create: (c) => new TradeBurstOperator(c.windowRows),
+});
+
 /**
  * The `tb_` trade-burst family (flag `includeTradeBurst`, source role `trades`, N =
  * `cfg.tradeBurstWindowRows` spine rows): `tb_dt_us`, `tb_dt_mean_N`, `tb_dt_std_N`, `tb_burst_score_N`
  * (see the module doc, including the deviation from Pointline on non-trade spines).
  */
-export const tradeBurst: FamilyDef = {
+export const tradeBurst: FamilyDef = defineFamily({
   id: "tb",
   prefix: "tb_",
   title: "Trade burst (trade inter-arrival time and burstiness)",
   flag: "includeTradeBurst",
-  catalog(cfg: FeatureRunConfig): FeatureMeta[] {
-    const n = cfg.tradeBurstWindowRows;
-    const inputs = ["trades.ts_local_us"];
-    const win = `${n} spine rows`;
-    const wu = `${n} rows after the first trade`;
-    const m = (name: string, formula: string, unit: string, window: string, warmup: string, pit: string) => ({
-      name,
-      family: "tb",
-      formula,
-      unit,
-      inputs,
-      window,
-      warmup,
-      pitPolicy: pit,
-      version: 1,
-      source: SOURCE,
-    });
-    return [
-      m(
-        "tb_dt_us",
-        "ts_local_us(last trade) − ts_local_us(trade before it), as-of; = ts_local_us.diff() on the trades spine",
-        "µs",
-        "as-of (last two trades)",
-        "1 row after the first trade (null until two trades)",
-        PIT_ASOF,
-      ),
-      m(`tb_dt_mean_${n}`, `rolling_mean(tb_dt_us, ${n} rows), min_periods ${n}`, "µs", win, wu, PIT_ROWS),
-      m(
-        `tb_dt_std_${n}`,
-        `rolling_std(tb_dt_us, ${n} rows, ddof 1), min_periods ${n}`,
-        "µs",
-        win,
-        wu,
-        PIT_ROWS,
-      ),
-      m(
-        `tb_burst_score_${n}`,
-        `tb_dt_us / tb_dt_mean_${n} if tb_dt_mean_${n} > 0 else null`,
-        "1 (ratio)",
-        win,
-        wu,
-        PIT_ROWS,
-      ),
-    ];
-  },
-  create(cfg: FeatureRunConfig): Operator {
-    return new TradeBurstOperator(cfg.tradeBurstWindowRows);
-  },
-};
+  members: (cfg) => [{ def: tradeBurstOperator, config: { windowRows: cfg.tradeBurstWindowRows } }],
+});

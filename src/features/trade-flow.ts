@@ -17,27 +17,48 @@ import {
   type EventCursor,
   type JsonValue,
   type Operator,
-  type OutputSpec,
   type SpineRow,
   stateNumber,
   stateObject,
 } from "../engine/operator.js";
+import type { OutputMeta } from "../engine/registry.js";
 import type { TypedRows } from "../query/query.js";
 import { SIDE_BUY, SIDE_SELL } from "../schema/tables.js";
 import { POINTLINE_FAMILIES_SOURCE } from "./book-view.js";
-import type { FeatureRunConfig } from "./config.js";
-import type { FamilyDef, FeatureMeta } from "./family.js";
+import { defineFamily, type FamilyDef, familyOperator } from "./family.js";
 
 const PX = "price increments";
 const QTY = "qty increments";
 
-/** Output columns of the trade-flow operator, in order. */
-export const OF_OUTPUTS: readonly OutputSpec[] = [
-  { name: "of_signed_qty_int", dtype: "i64", unit: QTY, warmupRows: 0 },
-  { name: "of_trade_sign", dtype: "i64", unit: "sign {-1,0,1}", warmupRows: 0 },
-  { name: "of_last_qty_int", dtype: "i64", unit: QTY, warmupRows: 0 },
-  { name: "of_last_px_int", dtype: "i64", unit: PX, warmupRows: 0 },
-];
+/**
+ * Output columns of the trade-flow operator, in order, each declared once with its catalogue metadata
+ * (the operator's `outputs` and the family catalogue are this list).
+ */
+export const OF_OUTPUTS: readonly OutputMeta[] = (() => {
+  const col = (name: string, unit: string, formula: string, inputs: string[]): OutputMeta => ({
+    name,
+    dtype: "i64",
+    unit,
+    warmupRows: 0,
+    formula,
+    inputs,
+    window: "as-of (last trade)",
+    warmup: "0 rows (null before the first trade)",
+    pitPolicy:
+      "as-of backward: last trades row in the row's knowledge set (ts_local_us < available_at for clock rows; the closing trade e* itself for event rows)",
+    version: 1,
+    source: `${POINTLINE_FAMILIES_SOURCE} (add_trade_flow_features)`,
+  });
+  return [
+    col("of_signed_qty_int", QTY, "qty_int if side = buy, −qty_int if sell, 0 if unknown", [
+      "trades.qty_int",
+      "trades.side",
+    ]),
+    col("of_trade_sign", "sign {-1,0,1}", "+1 if side = buy, −1 if sell, 0 if unknown", ["trades.side"]),
+    col("of_last_qty_int", QTY, "qty_int of the last trade", ["trades.qty_int"]),
+    col("of_last_px_int", PX, "px_int of the last trade", ["trades.px_int"]),
+  ];
+})();
 
 /** Streaming operator of the as-of trade-flow family. O(1) per trade and per emit, no allocation. */
 export class TradeFlowOperator implements Operator {
@@ -90,37 +111,20 @@ export class TradeFlowOperator implements Operator {
   }
 }
 
-function catalog(_cfg: FeatureRunConfig): FeatureMeta[] {
-  const meta = (name: string, formula: string, unit: string, inputs: string[]): FeatureMeta => ({
-    name,
-    family: "trade_flow",
-    formula,
-    unit,
-    inputs,
-    window: "as-of (last trade)",
-    warmup: "0 rows (null before the first trade)",
-    pitPolicy:
-      "as-of backward: last trades row in the row's knowledge set (ts_local_us < available_at for clock rows; the closing trade e* itself for event rows)",
-    version: 1,
-    source: `${POINTLINE_FAMILIES_SOURCE} (add_trade_flow_features)`,
-  });
-  return [
-    meta("of_signed_qty_int", "qty_int if side = buy, −qty_int if sell, 0 if unknown", QTY, [
-      "trades.qty_int",
-      "trades.side",
-    ]),
-    meta("of_trade_sign", "+1 if side = buy, −1 if sell, 0 if unknown", "sign {-1,0,1}", ["trades.side"]),
-    meta("of_last_qty_int", "qty_int of the last trade", QTY, ["trades.qty_int"]),
-    meta("of_last_px_int", "px_int of the last trade", PX, ["trades.px_int"]),
-  ];
-}
+/** Registered operator of the as-of trade-flow family (features/registry.ts). */
+export const tradeFlowOperator = familyOperator({
+  name: "trade_flow",
+  description: "sign, size and price of the last trade in the row's knowledge set",
+  source: `${POINTLINE_FAMILIES_SOURCE} (add_trade_flow_features)`,
+  outputs: () => OF_OUTPUTS,
+  create: () => new TradeFlowOperator(),
+});
 
 /** As-of trade-flow family (`of_`, CLI id "of", flag `includeTradeFlow`). */
-export const tradeFlow: FamilyDef = {
+export const tradeFlow: FamilyDef = defineFamily({
   id: "of",
   prefix: "of_",
   title: "Trade flow: sign and size of the last trade",
   flag: "includeTradeFlow",
-  catalog,
-  create: () => new TradeFlowOperator(),
-};
+  members: () => [{ def: tradeFlowOperator }],
+});
