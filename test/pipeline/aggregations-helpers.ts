@@ -108,16 +108,26 @@ export interface AggCase {
   readonly column?: string;
   readonly join: JoinStrategy;
   readonly tag: string;
+  /** The request operator's `config` (default none). */
+  readonly config?: Readonly<Record<string, unknown>>;
 }
 
 /** Shorthand: a case tagged `${agg}@${table}[.column]/${join}`. */
-export function aggCase(agg: string, table: TableName, join: JoinStrategy, column?: string): AggCase {
+export function aggCase(
+  agg: string,
+  table: TableName,
+  join: JoinStrategy,
+  column?: string,
+  config?: Readonly<Record<string, unknown>>,
+): AggCase {
+  const cfg = config ? Object.entries(config).map(([k, v]) => `,${k}=${String(v)}`) : [];
   return {
     agg,
     table,
     join,
     ...(column ? { column } : {}),
-    tag: `${agg}@${table}${column ? `.${column}` : ""}/${join}`,
+    ...(config ? { config } : {}),
+    tag: `${agg}@${table}${column ? `.${column}` : ""}/${join}${cfg.join("")}`,
   };
 }
 
@@ -125,7 +135,7 @@ export function aggCase(agg: string, table: TableName, join: JoinStrategy, colum
 export function buildCase(registry: OperatorRegistry, c: AggCase): { op: Operator; names: string[] } {
   const spec = registry.getRequestOperator(c.agg);
   assert.ok(spec, `no aggregation ${c.agg}`);
-  const params = { sourceColumn: c.column, config: {}, joinStrategy: c.join };
+  const params = { sourceColumn: c.column, config: c.config ?? {}, joinStrategy: c.join };
   const names = spec.outputs(params).map((o) => `${c.tag}:${o.name}`);
   const role = roleOfTable(c.table);
   assert.ok(role, c.table);
@@ -346,12 +356,13 @@ function l1(rows: TypedRows, i: number): [number, number, number, number] {
 }
 
 /**
- * Spread in bps with the literal expression of the catalogue, (ask − bid)/mid·1e4. The same expression
- * as the engine on purpose: spread_bps_std is a std of values equal to ~1e-5 relative (one-tick spreads,
- * moving mid), so a 1-ulp difference in each spread (another association order) moves the std by ~1e-11
- * relative — input conditioning, not the std algorithm under test (mean / min / max check the values).
+ * Spread in bps, (ask − bid)/mid·1e4, as the exact rational value rounded once: 2e4·(ask − bid) and
+ * ask + bid are exact integers (below 2^53), so one division is the correctly rounded spread. Each value
+ * must be the correctly rounded one: spread_bps_std is a std of values equal to ~1e-5 relative (one-tick
+ * spreads, moving mid), so a 1-ulp difference in each spread (another association order) moves the std by
+ * ~1e-11 relative — input conditioning, not the std algorithm under test (mean / min / max check the values).
  */
-const spread = (bid: number, ask: number) => ((ask - bid) / ((ask + bid) / 2)) * 1e4;
+const spread = (bid: number, ask: number) => (2e4 * (ask - bid)) / (ask + bid);
 
 /** Reference output columns of one case over every reference bar (see the module doc). */
 export function reference(c: AggCase, env: RefEnv): Float64Array[] {
@@ -377,7 +388,7 @@ export function reference(c: AggCase, env: RefEnv): Float64Array[] {
           : 1;
     return per(1, (j) => [genericRef(c, env, j) * scale]);
   }
-  if (c.table === "trades") return per(tradeOutputs(c.agg), (j) => tradeRef(c.agg, env, j));
+  if (c.table === "trades") return per(tradeOutputs(c.agg), (j) => tradeRef(c.agg, env, j, c.config));
   if (c.table === "derivative_ticker") return per(1, (j) => [tickerRef(c, env, j)]);
   return per(c.agg === "spread_distribution" ? 4 : 1, (j) => bookRef(c, env, j));
 }
@@ -429,7 +440,12 @@ function tradeOutputs(agg: string): number {
   return agg === "ohlcv" ? 5 : agg === "taker_volume" ? 2 : 1;
 }
 
-function tradeRef(agg: string, env: RefEnv, j: number): number[] {
+function tradeRef(
+  agg: string,
+  env: RefEnv,
+  j: number,
+  config: Readonly<Record<string, unknown>> = {},
+): number[] {
   const trades = env.rows("trades");
   const px = f64(trades, "px_int");
   const side = trades.columns.side as Int8Array;
@@ -470,8 +486,13 @@ function tradeRef(agg: string, env: RefEnv, j: number): number[] {
       for (const p of ps) num += BigInt(px[p.i]!) * BigInt(p.qty);
       return [Number(BigInt(prices.at(-1)!) * BigInt(vol) - num) / Number(num)];
     }
-    case "avg_trade_size":
-      return [ps.length ? sum(sizes) / ps.length : NAN];
+    case "avg_trade_size": {
+      if (!ps.length) return [NAN];
+      if (config.per !== "trade") return [sum(sizes) / ps.length];
+      // the guide's volume / trade_count: trades whose first piece is in the bar
+      const trades = ps.filter((p) => !p.continuation).length;
+      return [trades ? (vol / trades) * aInc : NAN];
+    }
     case "median_trade_size":
       return [ps.length ? median(sizes) : NAN];
     case "max_trade_size":

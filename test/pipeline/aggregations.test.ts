@@ -123,7 +123,10 @@ function genericCases(): AggCase[] {
 }
 
 function tradeCases(): AggCase[] {
-  return TRADE_AGGS.map((a) => aggCase(a, "trades", "in_bar"));
+  return [
+    ...TRADE_AGGS.map((a) => aggCase(a, "trades", "in_bar")),
+    aggCase("avg_trade_size", "trades", "in_bar", undefined, { per: "trade" }),
+  ];
 }
 
 function bookCases(): AggCase[] {
@@ -221,7 +224,8 @@ describe("built-in aggregations: registry", () => {
       "spread_bps_min",
       "spread_bps_max",
     ]);
-    for (const a of CATALOGUE.slice(25)) assert.deepEqual(names(a), [a]);
+    assert.deepEqual(names("taker_volume"), ["buy_volume", "sell_volume"]);
+    for (const a of CATALOGUE.slice(27)) assert.deepEqual(names(a), [a]);
     for (const a of [
       "flow_imbalance",
       "trade_count",
@@ -231,6 +235,7 @@ describe("built-in aggregations: registry", () => {
       "aggressive_ratio",
       "vw_return",
       "signed_trade_imbalance",
+      "vwap_reversion",
       "spread_bps",
       "book_imbalance_top5",
       "microprice_close",

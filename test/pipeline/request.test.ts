@@ -85,6 +85,12 @@ describe("request v2 validation", () => {
       /unknown aggregation trade_vwapp/,
     ],
     [
+      "a family operator (several sources) named as an aggregation",
+      (r) => (r.operators[0].agg = "microstructure"),
+      "$.operators[0].agg",
+      /reads several sources and runs in its feature family/,
+    ],
+    [
       "unknown operator source",
       (r) => (r.operators[2].source = "nope"),
       "$.operators[2].source",
