@@ -25,17 +25,4 @@ export {
   OperatorRegistry,
 } from "../engine/registry.js";
 export { builtinRegistry } from "../features/registry.js";
-export {
-  AGGREGATION_STAGES,
-  type AggregationContext,
-  type AggregationOutput,
-  type AggregationParams,
-  type AggregationSpec,
-  type AggregationStage,
-  type DeterminismPolicy,
-  JOIN_STRATEGIES,
-  type JoinStrategy,
-  PIPELINE_MODES,
-  type PipelineMode,
-  type PitPolicy,
-} from "./aggregation-types.js";
+export * from "./aggregation-types.js";
