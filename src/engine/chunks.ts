@@ -78,7 +78,7 @@ export async function* loadChunks(
     worker.postMessage({
       type: "init",
       lake,
-      sources: readers.map((r) => ({ source: r.source, parts: [...r.parts] })),
+      sources: readers.map((r) => ({ source: r.source, parts: [...r.parts], factors: r.factors })),
     } satisfies WorkerRequest);
     // keep PREFETCH_DEPTH chunks in flight ahead of the one being consumed
     const inFlight: Promise<TypedRows[]>[] = [];

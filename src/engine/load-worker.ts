@@ -5,6 +5,7 @@
  */
 import { parentPort } from "node:worker_threads";
 import type { PartInfo } from "../lake/manifest.js";
+import type { ScaleFactors } from "../lake/scale.js";
 import type { TypedRows } from "../query/query.js";
 import { type EngineSource, SourceReader } from "./source.js";
 
@@ -13,7 +14,11 @@ export type WorkerRequest =
   | {
       readonly type: "init";
       readonly lake: string;
-      readonly sources: readonly { source: EngineSource; parts: PartInfo[] }[];
+      readonly sources: readonly {
+        source: EngineSource;
+        parts: PartInfo[];
+        factors: Readonly<Record<number, ScaleFactors>>;
+      }[];
     }
   | { readonly type: "load"; readonly id: number; readonly fromUs: number; readonly toUs: number };
 
@@ -43,7 +48,7 @@ if (port) {
   let readers: SourceReader[] = [];
   port.on("message", (m: WorkerRequest) => {
     if (m.type === "init") {
-      readers = m.sources.map((s) => new SourceReader(m.lake, s.source, s.parts));
+      readers = m.sources.map((s) => new SourceReader(m.lake, s.source, s.parts, s.factors));
       return;
     }
     // every source of the chunk decodes concurrently on Polars' thread pool

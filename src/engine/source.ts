@@ -9,6 +9,7 @@ import pl from "nodejs-polars";
 import { sha256File } from "../lake/hash.js";
 import type { Lake } from "../lake/lake.js";
 import type { PartInfo } from "../lake/manifest.js";
+import { rescaleExprs, type ScaleFactors } from "../lake/scale.js";
 import { TypedConverter, type TypedRows } from "../query/query.js";
 import { type TableName, tableColumns } from "../schema/tables.js";
 import { ROLE_TABLE, type SourceRole } from "./operator.js";
@@ -41,20 +42,28 @@ export class SourceReader {
   readonly table: TableName;
   private readonly columns: string[];
   private readonly converter: TypedConverter;
+  /** Per symbol_id of a coarser registry version, the expressions that rescale its fixed-point columns. */
+  private readonly rescale = new Map<number, pl.Expr[]>();
 
   /**
    * Every `load` returns fresh arrays, never reused: batches are immutable once handed to operators
    * (which may keep a reference for a lazy as-of read, see operator.ts).
    * @param parts the lake parts of this source (see `SourceReader.forRange`)
+   * @param factors per symbol_id, the integer factors that bring a coarser registry version's fixed-point
+   *   columns to the instrument's common scale (lake/scale.ts); absent ids are read as stored
    */
   constructor(
     private readonly lake: string,
     readonly source: EngineSource,
     readonly parts: readonly PartInfo[],
+    readonly factors: Readonly<Record<number, ScaleFactors>> = {},
   ) {
     this.table = ROLE_TABLE[source.role];
     const specs = engineColumns(this.table);
     this.columns = specs.map((c) => c.name);
+    const cols = new Set(this.columns);
+    for (const [id, f] of Object.entries(factors))
+      this.rescale.set(Number(id), rescaleExprs(this.table, f, cols));
     let conv = CONVERTERS.get(this.table);
     if (!conv) {
       conv = new TypedConverter(this.table, specs);
@@ -70,6 +79,7 @@ export class SourceReader {
       lake.root,
       source,
       lake.parts(table, source.exchange, source.symbol, fromUs, toUs),
+      lake.scale(source.exchange, source.symbol).factors,
     );
   }
 
@@ -122,9 +132,12 @@ export class SourceReader {
     // a part entirely inside the chunk needs no row filter
     const inside = p.first_ts_local_us >= fromUs && p.last_ts_local_us < toUs;
     const scan = pl.scanParquet(resolve(this.lake, p.path));
-    return (
+    const rows = (
       inside ? scan : scan.filter(pl.col("ts_local_us").gtEq(fromUs).and(pl.col("ts_local_us").lt(toUs)))
     ).select(...this.columns);
+    // a part of a coarser registry version: its px/qty integers times the exact factor (lake/scale.ts)
+    const rescale = this.rescale.get(p.symbol_id);
+    return rescale ? rows.withColumns(...rescale) : rows;
   }
 
   private assemble(used: readonly PartInfo[], frames: pl.DataFrame[]): TypedRows {

@@ -9,19 +9,25 @@
  */
 import { resolve } from "node:path";
 import { ConfigError } from "../core/errors.js";
-import { fixedToNumber, type Increment } from "../core/fixed.js";
+import type { Increment } from "../core/fixed.js";
+import { usToIso } from "../core/time.js";
 import type { TableName } from "../schema/tables.js";
 import { type CoverageRow, coverageOf, loadManifests, partsFor } from "./catalog.js";
 import type { FileManifest, PartInfo } from "./manifest.js";
 import { SymbolRegistry } from "./registry.js";
+import { instrumentScale, type ScalePlan } from "./scale.js";
 
 /** A lake path or an open handle. */
 export type LakeRef = string | Lake;
 
-/** An instrument's increments at a time (natural units per fixed-point increment). */
+/**
+ * An instrument's increments for engine reads (natural units per fixed-point increment): the common
+ * scale of its registry versions (lake/scale.ts), in which every row a replay reads is delivered.
+ */
 export interface LakeInstrument {
   readonly exchange: string;
   readonly symbol: string;
+  /** The registry version valid at the time asked for. */
   readonly symbolId: number;
   /** Price of one price increment, e.g. 0.1 (USDT). */
   readonly priceIncrement: number;
@@ -29,6 +35,8 @@ export interface LakeInstrument {
   readonly amountIncrement: number;
   /** The same increments as exact decimals (for exact unit conversion, see engine/units.ts). */
   readonly increments: { readonly price: Increment; readonly amount: Increment };
+  /** The scale plan: target increments and the integer factor of every coarser version. */
+  readonly scale: ScalePlan;
 }
 
 /** An open lake (see the module doc). */
@@ -40,6 +48,8 @@ export class Lake {
     /** Committed file manifests, in file-name order. */
     readonly manifests: readonly FileManifest[],
   ) {}
+
+  private readonly scales = new Map<string, ScalePlan>();
 
   /** Opens the lake at `root`: registry and manifests read once. @throws ConfigError on a corrupt registry. */
   static async open(root: string): Promise<Lake> {
@@ -69,20 +79,38 @@ export class Lake {
   }
 
   /**
-   * The registry entry of `exchange`/`symbol` valid at `atUs`, with its increments as numbers.
-   * @throws ConfigError naming the instrument when the registry has none at that time.
+   * `exchange`/`symbol` as engine reads see it: the registry version valid at `atUs` must exist, and the
+   * increments are the instrument's common scale over all its versions (`scale`), the same for every
+   * range, so a run and its re-runs convert alike. Rows of a coarser version are multiplied into it
+   * exactly when read (lake/scale.ts).
+   * @throws ConfigError naming the instrument when the registry has none at that time, or its versions
+   *   have no exact common scale.
    */
   instrument(exchange: string, symbol: string, atUs: number): LakeInstrument {
     const r = this.registry.lookup(exchange, symbol, atUs);
-    if (!r) throw new ConfigError(`no symbol ${exchange}/${symbol} in the lake's registry at start`);
+    if (!r)
+      throw new ConfigError(`no symbol ${exchange}/${symbol} in the lake's registry at ${usToIso(atUs)}`);
+    const scale = this.scale(exchange, symbol);
     return {
       exchange,
       symbol,
       symbolId: r.entry.symbol_id,
-      priceIncrement: fixedToNumber(1, r.priceIncrement),
-      amountIncrement: fixedToNumber(1, r.amountIncrement),
-      increments: { price: r.priceIncrement, amount: r.amountIncrement },
+      priceIncrement: scale.priceIncrement,
+      amountIncrement: scale.amountIncrement,
+      increments: { price: scale.price, amount: scale.amount },
+      scale,
     };
+  }
+
+  /** The common scale of all registry versions of `exchange`/`symbol` (cached). @throws ConfigError (see `instrumentScale`). */
+  scale(exchange: string, symbol: string): ScalePlan {
+    const key = `${exchange}\u0000${symbol}`;
+    let s = this.scales.get(key);
+    if (!s) {
+      s = instrumentScale(this.registry, exchange, symbol);
+      this.scales.set(key, s);
+    }
+    return s;
   }
 
   /** Rows, time range, partitions and files per exchange/symbol/table (see `dataCoverage`). */

@@ -13,9 +13,20 @@ import { ConfigError } from "../core/errors.js";
 import { parseIncrement } from "../core/fixed.js";
 import { type TimeInput, toUs } from "../core/time.js";
 import { Lake, type LakeRef } from "../lake/lake.js";
+import { rescaleExprs, type ScalePlan } from "../lake/scale.js";
 import { BOOK_DEPTH, type ColumnSpec, TABLES, type TableName, tableColumns } from "../schema/tables.js";
 
-/** Rows of one table for one exchange/symbol over [start, end) of ts_local_us (see the module doc). */
+/**
+ * Rows of one table for one exchange/symbol over [start, end) of ts_local_us (see the module doc).
+ *
+ * Fixed-point scale: a read whose rows all come from one symbol-registry version returns the `_int`
+ * columns as stored (in that version's increments, the row's `symbol_id`). A read spanning several
+ * versions (a finer increment opened mid-range) returns every `_int` column in the instrument's common
+ * scale, `Lake.scale(exchange, symbol)` — the finest increments of its versions, the scale the engine
+ * computes on — the coarser rows multiplied exactly (lake/scale.ts); `symbol_id` keeps the version a row
+ * was ingested under (lineage). Versions without an exact common scale make the read fail with a
+ * `ConfigError` naming them.
+ */
 export interface QueryRequest {
   /** Lake root or an open handle. */
   readonly lake: LakeRef;
@@ -29,10 +40,10 @@ export interface QueryRequest {
   /**
    * Also return each fixed-point column decoded to natural units, named without `_int` (`px_int` →
    * `px` in quote currency, `qty_int` → `qty` in base units, `bid_px_int` → `bid_px` lists, …) — as
-   * Pointline's `decoded=True`. Each row is decoded with the increments of its own `symbol_id` (so rows
-   * of two registry versions decode to one scale): value · m / 10^s for an increment m·10^−s, one
-   * correctly rounded division of exact integers (the double nearest the decimal price) while
-   * |value · m| < 2^53. The `_int` columns stay. Default false.
+   * Pointline's `decoded=True`. Rows are decoded with the increments of their `symbol_id`, or of the
+   * common scale when the read was converted (see `QueryRequest`): value · m / 10^s for an increment
+   * m·10^−s, one correctly rounded division of exact integers (the double nearest the decimal price)
+   * while |value · m| < 2^53. The `_int` columns stay. Default false.
    */
   readonly decoded?: boolean;
 }
@@ -58,20 +69,45 @@ export interface TypedRows {
  * @throws ConfigError if end ≤ start.
  */
 export async function queryFrame(table: TableName, req: QueryRequest): Promise<pl.DataFrame> {
+  const { df, lake, scale } = await readRows(table, req);
+  return req.decoded ? decodeFrame(table, df, lake, scale) : df;
+}
+
+/**
+ * The rows of a query, in the total order, and the common scale their fixed-point columns were converted
+ * to when they span several registry versions (null: one version, as stored).
+ */
+async function readRows(
+  table: TableName,
+  req: QueryRequest,
+): Promise<{ df: pl.DataFrame; lake: Lake; scale: ScalePlan | null }> {
   const startUs = toUs(req.start);
   const endUs = toUs(req.end);
   if (!(endUs > startUs)) throw new ConfigError(`query end (${endUs}) must be after start (${startUs})`);
   const lake = await Lake.from(req.lake);
   const parts = lake.parts(table, req.exchange, req.symbol, startUs, endUs);
   const names = tableColumns(table).map((c) => c.name);
-  if (parts.length === 0)
-    return req.decoded ? decodeFrame(table, emptyFrame(table), lake) : emptyFrame(table);
-  const frames = parts.map((p) => pl.readParquet(resolve(lake.root, p.path)).select(...names));
+  if (parts.length === 0) return { df: emptyFrame(table), lake, scale: null };
+  const inRange = pl.col("ts_local_us").gtEq(startUs).and(pl.col("ts_local_us").lt(endUs));
+  const read = parts
+    .map((p) => ({
+      p,
+      df: pl
+        .readParquet(resolve(lake.root, p.path))
+        .select(...names)
+        .filter(inRange),
+    }))
+    .filter((x) => x.df.height > 0);
+  // rows of several registry versions: one scale, exactly (lake/scale.ts)
+  const ids = new Set(read.map((x) => x.p.symbol_id));
+  const scale = ids.size > 1 ? lake.scale(req.exchange, req.symbol) : null;
+  const frames = read.map(({ p, df }) => {
+    const f = scale?.factors[p.symbol_id];
+    return f ? df.withColumns(...rescaleExprs(table, f)) : df;
+  });
+  if (frames.length === 0) return { df: emptyFrame(table), lake, scale: null };
   const df = frames.length === 1 ? frames[0]! : pl.concat(frames, { how: "vertical" });
-  const rows = df
-    .filter(pl.col("ts_local_us").gtEq(startUs).and(pl.col("ts_local_us").lt(endUs)))
-    .sort(["ts_local_us", "file_id", "file_line_number"]);
-  return req.decoded ? decodeFrame(table, rows, lake) : rows;
+  return { df: df.sort(["ts_local_us", "file_id", "file_line_number"]), lake, scale };
 }
 
 /** A column the typed converter reads: a canonical column, or a decoded (float) column or list. */
@@ -98,12 +134,23 @@ export function decodedColumnSpecs(table: TableName): ConvertSpec[] {
  * float division is not correctly rounded (618131 / 10 gives 61813.100000000006 there).
  * @throws ConfigError when a row's symbol_id is not in the registry.
  */
-export function decodeTypedRows(rows: TypedRows, lake: Lake): Record<string, Float64Array | LevelColumn> {
+export function decodeTypedRows(
+  rows: TypedRows,
+  lake: Lake,
+  scale: ScalePlan | null = null,
+): Record<string, Float64Array | LevelColumn> {
   const table = rows.table;
   const n = rows.length;
   const ids = rows.columns.symbol_id as Float64Array;
   const incs = new Map<number, { price: [number, number]; amount: [number, number] }>();
+  const common = scale
+    ? {
+        price: [scale.price.mantissa, 10 ** scale.price.scale] as [number, number],
+        amount: [scale.amount.mantissa, 10 ** scale.amount.scale] as [number, number],
+      }
+    : null;
   const incOf = (id: number) => {
+    if (common) return common;
     let x = incs.get(id);
     if (!x) {
       const entry = lake.registry.byId(id);
@@ -144,8 +191,8 @@ export function decodeTypedRows(rows: TypedRows, lake: Lake): Record<string, Flo
 }
 
 /** Adds the decoded columns (see `QueryRequest.decoded`) to a frame of `table` with every column. */
-function decodeFrame(table: TableName, df: pl.DataFrame, lake: Lake): pl.DataFrame {
-  const decoded = decodeTypedRows(toTypedRows(table, df), lake);
+function decodeFrame(table: TableName, df: pl.DataFrame, lake: Lake, scale: ScalePlan | null): pl.DataFrame {
+  const decoded = decodeTypedRows(toTypedRows(table, df), lake, scale);
   const series = decodedColumnSpecs(table).map((spec) => {
     const col = decoded[spec.name]!;
     if (col instanceof Float64Array) return pl.Series(spec.name, col, pl.Float64);
@@ -306,10 +353,10 @@ export function listLengths(df: pl.DataFrame, name: string): Float64Array {
 }
 
 async function typed(table: TableName, req: QueryRequest): Promise<TypedRows> {
-  const df = await queryFrame(table, { ...req, decoded: false });
+  const { df, lake, scale } = await readRows(table, req);
   const rows = toTypedRows(table, df);
   if (!req.decoded) return rows;
-  return { ...rows, columns: { ...rows.columns, ...decodeTypedRows(rows, await Lake.from(req.lake)) } };
+  return { ...rows, columns: { ...rows.columns, ...decodeTypedRows(rows, lake, scale) } };
 }
 
 /** Typed-column readers per canonical table (rows in the total order). */
