@@ -27,7 +27,7 @@ import { parseSpineSpec } from "../../src/engine/spine-spec.js";
 import { parseFeatureRunConfig } from "../../src/features/config.js";
 import { FAMILIES } from "../../src/features/families.js";
 import { PitGuard } from "../../src/pipeline/execute.js";
-import { builtinRegistry, OperatorRegistry, roleOfTable } from "../../src/pipeline/registry.js";
+import { builtinRegistry, roleOfTable } from "../../src/pipeline/registry.js";
 import type { TypedRows } from "../../src/query/query.js";
 import { type TableName, tableColumns } from "../../src/schema/tables.js";
 import { registeredOperators } from "../helpers/contract.js";

@@ -34,7 +34,7 @@ const END = "2020-02-22T00:01:00Z";
 /** Price text → exact decimal (units of 10^-6, as BigInt) for comparisons free of float rounding. */
 const micro = (s: string): bigint => {
   const [i, f = ""] = s.split(".");
-  return BigInt(i!) * 1_000_000n + BigInt((f + "000000").slice(0, 6));
+  return BigInt(i!) * 1_000_000n + BigInt(`${f}000000`.slice(0, 6));
 };
 
 describe("fixed-point scales never mix across registry versions", () => {
@@ -99,7 +99,8 @@ describe("fixed-point scales never mix across registry versions", () => {
     });
     assert.equal(df.height, 10);
     const stored = df.getColumn("px_int").toArray() as (number | bigint)[];
-    stored.forEach((v, i) => assert.equal(BigInt(v) * 10_000n, micro(prices[i]!), `stored px_int[${i}]`));
+    for (const [i, v] of stored.entries())
+      assert.equal(BigInt(v) * 10_000n, micro(prices[i]!), `stored px_int[${i}]`);
   });
 
   it("feature frame (bar family, one bar per trade): close = CSV price, ret_1bar a small return", async () => {
@@ -132,7 +133,7 @@ describe("fixed-point scales never mix across registry versions", () => {
     assert.equal(df.height, 11);
     const close = df.getColumn("close").toArray() as number[];
     const ret = df.getColumn("ret_1bar").toArray() as (number | null)[];
-    close.forEach((c, i) => assert.equal(c, Number(prices[i]!), `close[${i}]`));
+    for (const [i, c] of close.entries()) assert.equal(c, Number(prices[i]!), `close[${i}]`);
     // the last bar: (9683.125 − p10) / p10, exact decimals
     const p10 = Number(prices[9]!);
     const want = Number(micro("9683.125") - micro(prices[9]!)) / 1e6 / p10;
@@ -159,7 +160,7 @@ describe("fixed-point scales never mix across registry versions", () => {
     assert.equal(o.results.row_count, 11);
     const df = pl.readParquet(o.artifacts.paths[0]!);
     const close = df.getColumn("close_px").toArray() as number[];
-    close.forEach((c, i) => assert.equal(c, Number(prices[i]!), `close_px[${i}]`));
+    for (const [i, c] of close.entries()) assert.equal(c, Number(prices[i]!), `close_px[${i}]`);
   });
 });
 

@@ -15,12 +15,7 @@ import { after, before, describe, it } from "node:test";
 import type { Operator } from "../../src/engine/operator.js";
 import { MutableEventCursor } from "../../src/engine/replay.js";
 import { TICKER_KINDS, TickerAggOperator } from "../../src/pipeline/aggregations/derivatives.js";
-import {
-  type AggregationContext,
-  builtinRegistry,
-  OperatorRegistry,
-  roleOfTable,
-} from "../../src/pipeline/registry.js";
+import { type AggregationContext, builtinRegistry, roleOfTable } from "../../src/pipeline/registry.js";
 import type { TypedRows } from "../../src/query/query.js";
 import type { TableName } from "../../src/schema/tables.js";
 import { assertColumnClose, nonNullRatio } from "../helpers/engine.js";

@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import { Ajv2020 } from "ajv/dist/2020.js";
-import { builtinRegistry, OperatorRegistry } from "../../src/pipeline/registry.js";
+import { builtinRegistry } from "../../src/pipeline/registry.js";
 import { requestJsonSchema, validateRequest } from "../../src/pipeline/request.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: request fixtures are edited as free-form JSON
