@@ -22,10 +22,11 @@ import { numberToJson, stateNumber, stateObject } from "../engine/operator.js";
 import type { OutputMeta } from "../engine/registry.js";
 import { RollingStats } from "../engine/rolling.js";
 import type { TypedRows } from "../query/query.js";
+import { POINTLINE_FAMILIES_SOURCE } from "./book-view.js";
 import { defineFamily, type FamilyDef, familyOperator, outputBuilder, WINDOW_ROWS_PARAMS } from "./family.js";
 import { ASOF_TICKER_OUTPUT, ASOF_TICKER_PIT } from "./funding.js";
 
-const SOURCE = "Pointline pointline/research/features/families.py (add_basis_momentum_features)";
+const SOURCE = `${POINTLINE_FAMILIES_SOURCE} (add_basis_momentum_features)`;
 const PIT_ROWS = `${ASOF_TICKER_PIT}; window over the as-of values of past emitted spine rows only`;
 
 /**

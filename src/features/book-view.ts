@@ -207,7 +207,7 @@ function dot(a: Float64Array, b: Float64Array, n: number): number {
   return s;
 }
 
-/** Reference implementation cited by every family of this module's users. */
+/** Reference implementation of the Pointline families (each cites it with its `add_…_features` function). */
 export const POINTLINE_FAMILIES_SOURCE = "Pointline pointline/research/features/families.py";
 
 /** PIT policy text of as-of book features. */

@@ -37,10 +37,10 @@ import { numberToJson, stateNumber, stateObject } from "../engine/operator.js";
 import type { OutputMeta } from "../engine/registry.js";
 import type { TypedRows } from "../query/query.js";
 import { BOOK_DEPTH } from "../schema/tables.js";
+import { POINTLINE_FAMILIES_SOURCE } from "./book-view.js";
 import { defineFamily, type FamilyDef, familyOperator, outputBuilder } from "./family.js";
 
-const SOURCE =
-  "Pointline pointline/research/features/families.py (add_cross_venue_features); deviation: mids converted to prices with each instrument's price increment before differencing";
+const SOURCE = `${POINTLINE_FAMILIES_SOURCE} (add_cross_venue_features); deviation: mids converted to prices with each instrument's price increment before differencing`;
 const PIT_ASOF =
   "as-of backward on each venue: last book_snapshot_25 row of the perp and of the spot instrument in the row's knowledge set (ts_local_us < available_at for clock rows; up to the closing trade e* in the total order for event rows)";
 
@@ -85,7 +85,7 @@ export const CV_OUTPUTS: readonly OutputMeta[] = (() => {
 })();
 
 /** Source of the `cvmid` outputs: the inputs of Pointline's cross-venue features. */
-const MIDS_SOURCE = "Pointline pointline/research/features/families.py (add_cross_venue_features inputs)";
+const MIDS_SOURCE = `${POINTLINE_FAMILIES_SOURCE} (add_cross_venue_features inputs)`;
 
 /**
  * Output columns of the mids operator (mode "mids"), in order, each declared once with its catalogue

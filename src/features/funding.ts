@@ -23,6 +23,7 @@ import type { EventCursor, JsonValue, Operator, SourceRole, SpineRow } from "../
 import { numberToJson, stateNumber, stateObject } from "../engine/operator.js";
 import type { OutputMeta } from "../engine/registry.js";
 import type { TypedRows } from "../query/query.js";
+import { POINTLINE_FAMILIES_SOURCE } from "./book-view.js";
 import {
   defineFamily,
   type FamilyDef,
@@ -31,7 +32,7 @@ import {
   outputBuilder,
 } from "./family.js";
 
-const SOURCE = "Pointline pointline/research/features/families.py (add_funding_features)";
+const SOURCE = `${POINTLINE_FAMILIES_SOURCE} (add_funding_features)`;
 /** PIT policy text of as-of `derivative_ticker` features. */
 export const ASOF_TICKER_PIT =
   "as-of backward: last derivative_ticker row in the row's knowledge set (ts_local_us < available_at for clock rows; up to the closing trade e* in the total order for event rows)";

@@ -27,10 +27,10 @@ import type { OutputMeta } from "../engine/registry.js";
 import { RollingStats } from "../engine/rolling.js";
 import type { TypedRows } from "../query/query.js";
 import { BOOK_DEPTH } from "../schema/tables.js";
-import { ASOF_BOOK_PIT } from "./book-view.js";
+import { ASOF_BOOK_PIT, POINTLINE_FAMILIES_SOURCE } from "./book-view.js";
 import { defineFamily, type FamilyDef, familyOperator, outputBuilder, WINDOW_ROWS_PARAMS } from "./family.js";
 
-const SOURCE = "Pointline pointline/research/features/families.py (add_regime_features)";
+const SOURCE = `${POINTLINE_FAMILIES_SOURCE} (add_regime_features)`;
 const PIT_ROWS = `${ASOF_BOOK_PIT}; computed from the current and past emitted spine rows only`;
 
 /**

@@ -31,10 +31,10 @@ import type { EventCursor, JsonValue, Operator, SourceRole, SpineRow } from "../
 import { numberToJson, stateNumber, stateObject } from "../engine/operator.js";
 import type { OutputMeta } from "../engine/registry.js";
 import { RollingStats } from "../engine/rolling.js";
+import { POINTLINE_FAMILIES_SOURCE } from "./book-view.js";
 import { defineFamily, type FamilyDef, familyOperator, outputBuilder, WINDOW_ROWS_PARAMS } from "./family.js";
 
-const SOURCE =
-  "Pointline pointline/research/features/families.py (add_trade_burst_features); deviation: as-of trade inter-arrival instead of the spine-row timestamp diff (equal on the trades spine)";
+const SOURCE = `${POINTLINE_FAMILIES_SOURCE} (add_trade_burst_features); deviation: as-of trade inter-arrival instead of the spine-row timestamp diff (equal on the trades spine)`;
 const PIT_ASOF =
   "as-of backward: the last two trades in the row's knowledge set (ts_local_us < available_at for clock rows; up to and including the closing trade e* in the total order for event rows)";
 const PIT_ROWS = `${PIT_ASOF}; window over the values of past emitted spine rows only`;
