@@ -68,7 +68,7 @@ import type { OutputMeta } from "../engine/registry.js";
 import { RollingMedian, RollingStats } from "../engine/rolling.js";
 import type { AggregationSpec } from "../pipeline/aggregation-types.js";
 import { BUILTIN_AGGREGATIONS } from "../pipeline/aggregations/index.js";
-import { defineFamily, type FamilyDef, familyOperator } from "./family.js";
+import { defineFamily, type FamilyDef, familyOperator, type OutputFields, outputBuilder } from "./family.js";
 
 /** Rows of the `spread_bps` rolling mean in `spread_deviation` (guide: `rolling_mean(10)`). */
 export const BAR_SPREAD_WINDOW_ROWS = 10;
@@ -84,132 +84,100 @@ const PIT_BAR = "trades fed to the bar (up to and including its closing event); 
 const TRADE_INPUTS = ["trades.px_int", "trades.qty_int"] as const;
 const PIT_ROWS = "emitted rows up to and including the current one";
 
+const derivedOutput = outputBuilder({ source: SOURCE_DERIVED });
+
+/** A `bar_derived` output; its warm-up in words and PIT policy follow from `warmupRows` (0: the current bar). */
 const derived = (
   name: string,
   dtype: OutputDtype,
-  unit: string,
-  warmupRows: number,
   formula: string,
-  inputs: readonly string[],
-  window: string,
-): OutputMeta => ({
-  name,
-  dtype,
-  unit,
-  warmupRows,
-  formula,
-  inputs,
-  window,
-  warmup: warmupRows === 0 ? "none" : `${warmupRows} rows (null until the window's inputs are all non-null)`,
-  pitPolicy: warmupRows === 0 ? PIT_BAR : PIT_ROWS,
-  version: 1,
-  source: SOURCE_DERIVED,
-});
+  fields: Pick<OutputFields, "unit" | "warmupRows" | "inputs" | "window">,
+): OutputMeta =>
+  derivedOutput(name, dtype, formula, {
+    ...fields,
+    warmup:
+      fields.warmupRows === 0
+        ? "none"
+        : `${fields.warmupRows} rows (null until the window's inputs are all non-null)`,
+    pitPolicy: fields.warmupRows === 0 ? PIT_BAR : PIT_ROWS,
+  });
 
 /**
  * Outputs of `bar_derived`, in column order (the guide's `add_derived_features` after `vwap_reversion`).
  * Inputs name the raw columns behind each value (lineage); the operator reads them as row values.
  */
 export const BAR_DERIVED_OUTPUTS: readonly OutputMeta[] = [
-  derived(
-    "ret_1bar",
-    "f64",
-    "return",
-    1,
-    "close / close.shift(1) − 1 (computed as (close − close₋₁) / close₋₁)",
-    ["trades.px_int"],
-    "2 rows",
-  ),
-  derived(
-    "ret_5bar",
-    "f64",
-    "return",
-    5,
-    "close / close.shift(5) − 1 (computed as (close − close₋₅) / close₋₅)",
-    ["trades.px_int"],
-    "6 rows",
-  ),
+  derived("ret_1bar", "f64", "close / close.shift(1) − 1 (computed as (close − close₋₁) / close₋₁)", {
+    unit: "return",
+    warmupRows: 1,
+    inputs: ["trades.px_int"],
+    window: "2 rows",
+  }),
+  derived("ret_5bar", "f64", "close / close.shift(5) − 1 (computed as (close − close₋₅) / close₋₅)", {
+    unit: "return",
+    warmupRows: 5,
+    inputs: ["trades.px_int"],
+    window: "6 rows",
+  }),
   derived(
     "trade_count_accel",
     "f64",
-    "ratio",
-    1,
     "trade_count / trade_count.shift(1) − 1; null if the previous trade_count is 0",
-    ["trades"],
-    "2 rows",
+    { unit: "ratio", warmupRows: 1, inputs: ["trades"], window: "2 rows" },
   ),
-  derived(
-    "spread_deviation",
-    "f64",
-    "bps",
-    BAR_SPREAD_WINDOW_ROWS - 1,
-    `spread_bps − rolling_mean(spread_bps, ${BAR_SPREAD_WINDOW_ROWS})`,
-    ["quotes.bid_px_int", "quotes.ask_px_int"],
-    `${BAR_SPREAD_WINDOW_ROWS} spine rows`,
-  ),
-  derived(
-    "flow_persistence",
-    "f64",
-    "1",
-    1,
-    "flow_imbalance · flow_imbalance.shift(1)",
-    ["trades.qty_int", "trades.side"],
-    "2 rows",
-  ),
-  derived(
-    "book_flow_divergence",
-    "f64",
-    "1",
-    0,
-    "book_imbalance_top5 − flow_imbalance",
-    ["book_snapshot_25.bid_qty_int", "book_snapshot_25.ask_qty_int", "trades.qty_int", "trades.side"],
-    "current bar / as-of book",
-  ),
+  derived("spread_deviation", "f64", `spread_bps − rolling_mean(spread_bps, ${BAR_SPREAD_WINDOW_ROWS})`, {
+    unit: "bps",
+    warmupRows: BAR_SPREAD_WINDOW_ROWS - 1,
+    inputs: ["quotes.bid_px_int", "quotes.ask_px_int"],
+    window: `${BAR_SPREAD_WINDOW_ROWS} spine rows`,
+  }),
+  derived("flow_persistence", "f64", "flow_imbalance · flow_imbalance.shift(1)", {
+    unit: "1",
+    warmupRows: 1,
+    inputs: ["trades.qty_int", "trades.side"],
+    window: "2 rows",
+  }),
+  derived("book_flow_divergence", "f64", "book_imbalance_top5 − flow_imbalance", {
+    unit: "1",
+    warmupRows: 0,
+    inputs: ["book_snapshot_25.bid_qty_int", "book_snapshot_25.ask_qty_int", "trades.qty_int", "trades.side"],
+    window: "current bar / as-of book",
+  }),
   derived(
     "vol_zscore",
     "f64",
-    "z-score",
-    BAR_VOL_WINDOW_ROWS - 1,
     `(realized_vol − rolling_mean(realized_vol, ${BAR_VOL_WINDOW_ROWS})) / rolling_std(realized_vol, ${BAR_VOL_WINDOW_ROWS}) (ddof 1); null if the std is 0`,
-    ["trades.px_int"],
-    `${BAR_VOL_WINDOW_ROWS} spine rows`,
+    {
+      unit: "z-score",
+      warmupRows: BAR_VOL_WINDOW_ROWS - 1,
+      inputs: ["trades.px_int"],
+      window: `${BAR_VOL_WINDOW_ROWS} spine rows`,
+    },
   ),
-  derived(
-    "size_ratio",
-    "f64",
-    "ratio",
-    BAR_SIZE_WINDOW_ROWS - 1,
-    `avg_trade_size / rolling_median(avg_trade_size, ${BAR_SIZE_WINDOW_ROWS})`,
-    ["trades.qty_int"],
-    `${BAR_SIZE_WINDOW_ROWS} spine rows`,
-  ),
-  derived(
-    "hl_range_pct",
-    "f64",
-    "ratio (fraction of vwap, not percent)",
-    0,
-    "(high − low) / vwap",
-    TRADE_INPUTS,
-    "current bar",
-  ),
-  derived(
-    "hour",
-    "i64",
-    "hour of day UTC [0, 23]",
-    0,
-    "UTC hour of ts_event_us (bar start)",
-    ["spine.ts_event_us"],
-    "current row",
-  ),
-  derived(
-    "bar_duration_seconds",
-    "f64",
-    "s",
-    0,
-    "(ts_end_us − ts_event_us) / 1e6",
-    ["spine.ts_event_us", "spine.ts_end_us"],
-    "current row",
-  ),
+  derived("size_ratio", "f64", `avg_trade_size / rolling_median(avg_trade_size, ${BAR_SIZE_WINDOW_ROWS})`, {
+    unit: "ratio",
+    warmupRows: BAR_SIZE_WINDOW_ROWS - 1,
+    inputs: ["trades.qty_int"],
+    window: `${BAR_SIZE_WINDOW_ROWS} spine rows`,
+  }),
+  derived("hl_range_pct", "f64", "(high − low) / vwap", {
+    unit: "ratio (fraction of vwap, not percent)",
+    warmupRows: 0,
+    inputs: TRADE_INPUTS,
+    window: "current bar",
+  }),
+  derived("hour", "i64", "UTC hour of ts_event_us (bar start)", {
+    unit: "hour of day UTC [0, 23]",
+    warmupRows: 0,
+    inputs: ["spine.ts_event_us"],
+    window: "current row",
+  }),
+  derived("bar_duration_seconds", "f64", "(ts_end_us − ts_event_us) / 1e6", {
+    unit: "s",
+    warmupRows: 0,
+    inputs: ["spine.ts_event_us", "spine.ts_end_us"],
+    window: "current row",
+  }),
 ];
 
 /** Row outputs `bar_derived` reads (names of the family's aggregation columns), in `BarDerivedOperator` order. */

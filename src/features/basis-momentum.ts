@@ -16,96 +16,52 @@
  * row). On a clock spine rows without a new ticker row repeat the as-of basis, so the window is over
  * rows, not over ticker updates (as in Pointline).
  */
-import { z } from "zod";
 import { EMPTY_F64, f64 } from "../engine/inputs.js";
 import type { EventCursor, JsonValue, Operator, SourceRole, SpineRow } from "../engine/operator.js";
 import { numberToJson, stateNumber, stateObject } from "../engine/operator.js";
 import type { OutputMeta } from "../engine/registry.js";
 import { RollingStats } from "../engine/rolling.js";
 import type { TypedRows } from "../query/query.js";
-import { defineFamily, type FamilyDef, familyOperator } from "./family.js";
+import { POINTLINE_FAMILIES_SOURCE } from "./book-view.js";
+import { defineFamily, type FamilyDef, familyOperator, outputBuilder, WINDOW_ROWS_PARAMS } from "./family.js";
+import { ASOF_TICKER_OUTPUT, ASOF_TICKER_PIT } from "./funding.js";
 
-const SOURCE = "Pointline pointline/research/features/families.py (add_basis_momentum_features)";
-const PIT_ASOF =
-  "as-of backward: last derivative_ticker row in the row's knowledge set (ts_local_us < available_at for clock rows; up to the closing trade e* in the total order for event rows)";
-const PIT_ROWS = `${PIT_ASOF}; window over the as-of values of past emitted spine rows only`;
+const SOURCE = `${POINTLINE_FAMILIES_SOURCE} (add_basis_momentum_features)`;
+const PIT_ROWS = `${ASOF_TICKER_PIT}; window over the as-of values of past emitted spine rows only`;
 
 /**
  * Output columns for window `n` rows, in order, each declared once with its catalogue metadata (the
  * operator's `outputs` and the family catalogue are this list).
  */
 export function basisMomentumOutputs(n: number): OutputMeta[] {
-  const inputs = ["derivative_ticker.mark_px", "derivative_ticker.index_px"];
-  const px = "quote currency (price units)";
-  const col = (
-    name: string,
-    unit: string,
-    warmupRows: number,
-    formula: string,
-    window: string,
-    warmup: string,
-    pit: string,
-  ): OutputMeta => ({
-    name,
-    dtype: "f64",
-    unit,
-    warmupRows,
-    formula,
-    inputs,
-    window,
-    warmup,
-    pitPolicy: pit,
-    version: 1,
+  const shared = {
+    unit: "quote currency (price units)",
+    inputs: ["derivative_ticker.mark_px", "derivative_ticker.index_px"],
     source: SOURCE,
+  };
+  const level = outputBuilder({ ...ASOF_TICKER_OUTPUT, ...shared });
+  const rolling = outputBuilder({
+    ...shared,
+    warmupRows: n - 1,
+    window: `${n} spine rows`,
+    warmup: `${n - 1} rows after the first ticker row`,
+    pitPolicy: PIT_ROWS,
   });
-  const win = `${n} spine rows`;
-  const wu = `${n - 1} rows after the first ticker row`;
   return [
-    col(
-      "bm_basis",
-      px,
-      0,
-      "mark_px − index_px",
-      "as-of (last ticker row)",
-      "0 rows (null before the first ticker row)",
-      PIT_ASOF,
-    ),
-    col(
-      `bm_basis_mean_${n}`,
-      px,
-      n - 1,
-      `rolling_mean(bm_basis, ${n} rows), min_periods ${n}`,
-      win,
-      wu,
-      PIT_ROWS,
-    ),
-    col(
-      `bm_basis_std_${n}`,
-      px,
-      n - 1,
-      `rolling_std(bm_basis, ${n} rows, ddof 1), min_periods ${n}`,
-      win,
-      wu,
-      PIT_ROWS,
-    ),
-    col(
+    level("bm_basis", "f64", "mark_px − index_px"),
+    rolling(`bm_basis_mean_${n}`, "f64", `rolling_mean(bm_basis, ${n} rows), min_periods ${n}`),
+    rolling(`bm_basis_std_${n}`, "f64", `rolling_std(bm_basis, ${n} rows, ddof 1), min_periods ${n}`),
+    rolling(
       `bm_basis_z_${n}`,
-      "1 (z-score)",
-      n - 1,
+      "f64",
       `(bm_basis − bm_basis_mean_${n}) / bm_basis_std_${n} if bm_basis_std_${n} > 0 else null`,
-      win,
-      wu,
-      PIT_ROWS,
+      { unit: "1 (z-score)" },
     ),
-    col(
-      "bm_basis_mom",
-      px,
-      1,
-      "bm_basis(row r) − bm_basis(row r−1)",
-      "2 spine rows (current and previous)",
-      "1 row after the first ticker row",
-      PIT_ROWS,
-    ),
+    rolling("bm_basis_mom", "f64", "bm_basis(row r) − bm_basis(row r−1)", {
+      warmupRows: 1,
+      window: "2 spine rows (current and previous)",
+      warmup: "1 row after the first ticker row",
+    }),
   ];
 }
 
@@ -179,7 +135,7 @@ export const basisMomentumOperator = familyOperator({
   description:
     "level, change and rolling mean, std and z-score over the last N spine rows of the perpetual basis mark_px − index_px of the as-of derivative_ticker row",
   source: SOURCE,
-  params: z.object({ windowRows: z.number().int().min(2) }).strict(),
+  params: WINDOW_ROWS_PARAMS,
   outputs: (c) => basisMomentumOutputs(c.windowRows),
   create: (c) => new BasisMomentumOperator(c.windowRows),
 });

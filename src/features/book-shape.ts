@@ -21,13 +21,12 @@ import {
   type EventCursor,
   type JsonValue,
   type Operator,
-  type OutputDtype,
   type SpineRow,
   stateObject,
 } from "../engine/operator.js";
 import type { OutputMeta } from "../engine/registry.js";
-import { ASOF_BOOK_PIT, ASOF_BOOK_READS, AsOfBook, POINTLINE_FAMILIES_SOURCE } from "./book-view.js";
-import { defineFamily, type FamilyDef, familyOperator } from "./family.js";
+import { ASOF_BOOK_OUTPUT, ASOF_BOOK_READS, AsOfBook, POINTLINE_FAMILIES_SOURCE } from "./book-view.js";
+import { defineFamily, type FamilyDef, familyOperator, outputBuilder } from "./family.js";
 
 const PX = "price increments";
 const QTY = "qty increments";
@@ -38,50 +37,39 @@ const SLOPE = "price increments per qty increment";
  * operator's `outputs` and the family catalogue are this list).
  */
 export function bookShapeOutputs(d: number): OutputMeta[] {
-  const col = (
-    name: string,
-    dtype: OutputDtype,
-    unit: string,
-    formula: string,
-    inputs: string[],
-  ): OutputMeta => ({
-    name,
-    dtype,
-    unit,
-    warmupRows: 0,
-    formula,
-    inputs,
+  const col = outputBuilder({
+    ...ASOF_BOOK_OUTPUT,
     window: `as-of (last book row), top ${d} levels`,
-    warmup: "0 rows (null before the first book row)",
-    pitPolicy: ASOF_BOOK_PIT,
-    version: 1,
     source: `${POINTLINE_FAMILIES_SOURCE} (add_book_shape_features)`,
   });
   const BID = ["book_snapshot_25.bid_px_int", "book_snapshot_25.bid_qty_int"];
   const ASK = ["book_snapshot_25.ask_px_int", "book_snapshot_25.ask_qty_int"];
   return [
-    col(`bs_bid_depth_${d}`, "i64", QTY, `Σ bid_qty_int[0..${d})`, ["book_snapshot_25.bid_qty_int"]),
-    col(`bs_ask_depth_${d}`, "i64", QTY, `Σ ask_qty_int[0..${d})`, ["book_snapshot_25.ask_qty_int"]),
+    col(`bs_bid_depth_${d}`, "i64", `Σ bid_qty_int[0..${d})`, {
+      unit: QTY,
+      inputs: ["book_snapshot_25.bid_qty_int"],
+    }),
+    col(`bs_ask_depth_${d}`, "i64", `Σ ask_qty_int[0..${d})`, {
+      unit: QTY,
+      inputs: ["book_snapshot_25.ask_qty_int"],
+    }),
     col(
       `bs_bid_vwap_${d}`,
       "f64",
-      PX,
       `Σ bid_px_int[0..${d})·bid_qty_int[0..${d}) / bs_bid_depth_${d}; null if the depth is 0`,
-      BID,
+      { unit: PX, inputs: BID },
     ),
     col(
       `bs_ask_vwap_${d}`,
       "f64",
-      PX,
       `Σ ask_px_int[0..${d})·ask_qty_int[0..${d}) / bs_ask_depth_${d}; null if the depth is 0`,
-      ASK,
+      { unit: PX, inputs: ASK },
     ),
     col(
       `bs_slope_${d}`,
       "f64",
-      SLOPE,
       `(bs_ask_vwap_${d} − bs_bid_vwap_${d}) / (bs_bid_depth_${d} + bs_ask_depth_${d}); null if the denominator is 0`,
-      [...BID, ...ASK],
+      { unit: SLOPE, inputs: [...BID, ...ASK] },
     ),
   ];
 }

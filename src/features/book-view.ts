@@ -30,6 +30,7 @@ import {
 } from "../engine/operator.js";
 import type { LevelColumn, TypedRows } from "../query/query.js";
 import { BOOK_DEPTH } from "../schema/tables.js";
+import type { OutputDefaults } from "./family.js";
 
 /** The book_snapshot_25 columns `AsOfBook` reads (declare them as the `book` role's reads). */
 export const ASOF_BOOK_READS = {
@@ -206,9 +207,17 @@ function dot(a: Float64Array, b: Float64Array, n: number): number {
   return s;
 }
 
-/** Reference implementation cited by every family of this module's users. */
+/** Reference implementation of the Pointline families (each cites it with its `add_…_features` function). */
 export const POINTLINE_FAMILIES_SOURCE = "Pointline pointline/research/features/families.py";
 
 /** PIT policy text of as-of book features. */
 export const ASOF_BOOK_PIT =
   "as-of backward: last book_snapshot_25 row in the row's knowledge set (ts_local_us < available_at for clock rows; up to the closing trade e* in the total order for event rows)";
+
+/** Shared `OutputMeta` fields of an as-of book output (warm-up 0 rows), for `outputBuilder` (family.ts). */
+export const ASOF_BOOK_OUTPUT = {
+  warmupRows: 0,
+  window: "as-of (last book row)",
+  warmup: "0 rows (null before the first book row)",
+  pitPolicy: ASOF_BOOK_PIT,
+} satisfies OutputDefaults;

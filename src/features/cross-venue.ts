@@ -37,24 +37,31 @@ import { numberToJson, stateNumber, stateObject } from "../engine/operator.js";
 import type { OutputMeta } from "../engine/registry.js";
 import type { TypedRows } from "../query/query.js";
 import { BOOK_DEPTH } from "../schema/tables.js";
-import { defineFamily, type FamilyDef, familyOperator } from "./family.js";
+import { POINTLINE_FAMILIES_SOURCE } from "./book-view.js";
+import { defineFamily, type FamilyDef, familyOperator, outputBuilder } from "./family.js";
 
-const SOURCE =
-  "Pointline pointline/research/features/families.py (add_cross_venue_features); deviation: mids converted to prices with each instrument's price increment before differencing";
+const SOURCE = `${POINTLINE_FAMILIES_SOURCE} (add_cross_venue_features); deviation: mids converted to prices with each instrument's price increment before differencing`;
 const PIT_ASOF =
   "as-of backward on each venue: last book_snapshot_25 row of the perp and of the spot instrument in the row's knowledge set (ts_local_us < available_at for clock rows; up to the closing trade e* in the total order for event rows)";
 
 /** The book_snapshot_25 columns read on each venue. */
 const MID_READS = { bid_px_int: "levels", ask_px_int: "levels" } as const;
 
-/** Catalogue inputs of every output: the top-of-book prices of both venues and their price increments. */
-const BOOK_INPUTS = [
-  "book_snapshot_25.bid_px_int (perp)",
-  "book_snapshot_25.ask_px_int (perp)",
-  "book_snapshot_25.bid_px_int (spot)",
-  "book_snapshot_25.ask_px_int (spot)",
-  "symbols.price_increment (perp, spot)",
-];
+/**
+ * Output fields shared by the `cv_` and `cvmid` outputs: as-of (warm-up 0 rows), PIT policy, and as
+ * inputs the top-of-book prices of both venues and their price increments.
+ */
+const CV_SHARED = {
+  warmupRows: 0,
+  inputs: [
+    "book_snapshot_25.bid_px_int (perp)",
+    "book_snapshot_25.ask_px_int (perp)",
+    "book_snapshot_25.bid_px_int (spot)",
+    "book_snapshot_25.ask_px_int (spot)",
+    "symbols.price_increment (perp, spot)",
+  ],
+  pitPolicy: PIT_ASOF,
+};
 
 /**
  * Output columns of the `cv_` operator (mode "basis"), in order, each declared once with its catalogue
@@ -63,49 +70,38 @@ const BOOK_INPUTS = [
 export const CV_OUTPUTS: readonly OutputMeta[] = (() => {
   const mids =
     "perp_mid = (bid_px_int[0] + ask_px_int[0]) / 2 × perp price_increment; spot_mid = same on the spot book × spot price_increment";
-  const col = (name: string, unit: string, formula: string): OutputMeta => ({
-    name,
-    dtype: "f64",
-    unit,
-    warmupRows: 0,
-    formula,
-    inputs: BOOK_INPUTS,
+  const col = outputBuilder({
+    ...CV_SHARED,
     window: "as-of (last book row of each venue)",
     warmup: "0 rows (null until both venues have a book row)",
-    pitPolicy: PIT_ASOF,
-    version: 1,
     source: SOURCE,
   });
   return [
-    col("cv_basis", "quote currency (price units)", `perp_mid − spot_mid; ${mids}`),
-    col("cv_basis_bps", "bps", `1e4 · (perp_mid − spot_mid) / spot_mid, null if spot_mid = 0; ${mids}`),
+    col("cv_basis", "f64", `perp_mid − spot_mid; ${mids}`, { unit: "quote currency (price units)" }),
+    col("cv_basis_bps", "f64", `1e4 · (perp_mid − spot_mid) / spot_mid, null if spot_mid = 0; ${mids}`, {
+      unit: "bps",
+    }),
   ];
 })();
 
 /** Source of the `cvmid` outputs: the inputs of Pointline's cross-venue features. */
-const MIDS_SOURCE = "Pointline pointline/research/features/families.py (add_cross_venue_features inputs)";
+const MIDS_SOURCE = `${POINTLINE_FAMILIES_SOURCE} (add_cross_venue_features inputs)`;
 
 /**
  * Output columns of the mids operator (mode "mids"), in order, each declared once with its catalogue
  * metadata (the operator's `outputs` and the `cvmid` catalogue are this list).
  */
 export const CVMID_OUTPUTS: readonly OutputMeta[] = (() => {
-  const col = (name: string, formula: string): OutputMeta => ({
-    name,
-    dtype: "f64",
+  const col = outputBuilder({
+    ...CV_SHARED,
     unit: "quote currency (price units)",
-    warmupRows: 0,
-    formula,
-    inputs: BOOK_INPUTS,
     window: "as-of (last book row of the venue)",
     warmup: "0 rows (null until the venue has a book row)",
-    pitPolicy: PIT_ASOF,
-    version: 1,
     source: MIDS_SOURCE,
   });
   return [
-    col("spot_mid_px", "(bid_px_int[0] + ask_px_int[0]) / 2 × spot price_increment"),
-    col("perp_mid_px", "(bid_px_int[0] + ask_px_int[0]) / 2 × perp price_increment"),
+    col("spot_mid_px", "f64", "(bid_px_int[0] + ask_px_int[0]) / 2 × spot price_increment"),
+    col("perp_mid_px", "f64", "(bid_px_int[0] + ask_px_int[0]) / 2 × perp price_increment"),
   ];
 })();
 

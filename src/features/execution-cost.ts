@@ -13,13 +13,12 @@ import {
   type EventCursor,
   type JsonValue,
   type Operator,
-  type OutputDtype,
   type SpineRow,
   stateObject,
 } from "../engine/operator.js";
 import type { OutputMeta } from "../engine/registry.js";
-import { ASOF_BOOK_PIT, ASOF_BOOK_READS, AsOfBook, POINTLINE_FAMILIES_SOURCE } from "./book-view.js";
-import { defineFamily, type FamilyDef, familyOperator } from "./family.js";
+import { ASOF_BOOK_OUTPUT, ASOF_BOOK_READS, AsOfBook, POINTLINE_FAMILIES_SOURCE } from "./book-view.js";
+import { defineFamily, type FamilyDef, familyOperator, outputBuilder } from "./family.js";
 
 const PX = "price increments";
 
@@ -28,35 +27,20 @@ const PX = "price increments";
  * metadata (the operator's `outputs` and the family catalogue are this list).
  */
 export const EX_OUTPUTS: readonly OutputMeta[] = (() => {
-  const col = (
-    name: string,
-    dtype: OutputDtype,
-    unit: string,
-    formula: string,
-    inputs: string[],
-  ): OutputMeta => ({
-    name,
-    dtype,
-    unit,
-    warmupRows: 0,
-    formula,
-    inputs,
-    window: "as-of (last book row)",
-    warmup: "0 rows (null before the first book row)",
-    pitPolicy: ASOF_BOOK_PIT,
-    version: 1,
+  const col = outputBuilder({
+    ...ASOF_BOOK_OUTPUT,
+    unit: PX,
+    inputs: ["book_snapshot_25.bid_px_int", "book_snapshot_25.ask_px_int"],
     source: `${POINTLINE_FAMILIES_SOURCE} (add_execution_cost_features)`,
   });
-  const PXS = ["book_snapshot_25.bid_px_int", "book_snapshot_25.ask_px_int"];
   return [
-    col("ex_spread_int", "i64", PX, "ask_px_int[0] − bid_px_int[0]", PXS),
-    col("ex_half_spread_int", "f64", PX, "(ask_px_int[0] − bid_px_int[0]) / 2", PXS),
+    col("ex_spread_int", "i64", "ask_px_int[0] − bid_px_int[0]"),
+    col("ex_half_spread_int", "f64", "(ask_px_int[0] − bid_px_int[0]) / 2"),
     col(
       "ex_depth_pressure",
       "f64",
-      "ratio [0,1]",
       "bid_qty_int[0] / (bid_qty_int[0] + ask_qty_int[0]); null if the denominator ≤ 0",
-      ["book_snapshot_25.bid_qty_int", "book_snapshot_25.ask_qty_int"],
+      { unit: "ratio [0,1]", inputs: ["book_snapshot_25.bid_qty_int", "book_snapshot_25.ask_qty_int"] },
     ),
   ];
 })();

@@ -12,7 +12,7 @@
 import { z } from "zod";
 import { ConfigError } from "../core/errors.js";
 import { GroupOperator } from "../engine/group.js";
-import { type Operator, roleOfTable } from "../engine/operator.js";
+import { type Operator, type OutputDtype, roleOfTable } from "../engine/operator.js";
 import {
   completeOutputs,
   type JoinStrategy,
@@ -27,6 +27,74 @@ import type { FeatureRunConfig } from "./config.js";
 export interface FeatureMeta extends OutputMeta {
   readonly family: string;
 }
+
+/** The `OutputMeta` fields other than an output's own name, dtype and formula. */
+export type OutputFields = Omit<OutputMeta, "name" | "dtype" | "formula">;
+
+/**
+ * Fields every output of a family (or of a part of one) shares; each output may override any of them.
+ * - `unit`: unit of the value, e.g. "price increments", "qty increments", "bps", "µs", "ratio [-1,1]";
+ * - `warmupRows`: spine rows after the first input before the value can be non-null (0 = none);
+ * - `inputs`: input tables and columns, e.g. `book_snapshot_25.bid_px_int`;
+ * - `window`: in words, e.g. "50 spine rows", "as-of (last book row)";
+ * - `warmup`: the warm-up in words, e.g. "49 rows (null until 50 rows were emitted)";
+ * - `pitPolicy`: how the value stays point-in-time; `source`: paper, vendor doc or reference implementation;
+ * - `version`: definition version of the output (default 1; bump when its formula changes).
+ */
+export type OutputDefaults = Partial<OutputFields>;
+
+/** The fields an output must give itself under `defaults` of type `D` (those `D` lacks; `version` never). */
+type MissingFields<D> = Exclude<keyof OutputFields, keyof D | "version">;
+
+/** Per-output fields under defaults `D`: the missing ones required, any other one an override. */
+export type OutputOverrides<D> = Pick<OutputFields, MissingFields<D>> & Partial<OutputFields>;
+
+/**
+ * A builder of `OutputMeta` entries (see `outputBuilder`): `col(name, dtype, formula, fields)`, where
+ * `fields` gives what the defaults lack (required then) and overrides the rest (optional when the
+ * defaults are complete).
+ */
+export type OutputBuilder<D> = (
+  name: string,
+  dtype: OutputDtype,
+  formula: string,
+  ...fields: [MissingFields<D>] extends [never] ? [fields?: OutputOverrides<D>] : [fields: OutputOverrides<D>]
+) => OutputMeta;
+
+const OUTPUT_FIELDS = ["unit", "warmupRows", "inputs", "window", "warmup", "pitPolicy", "source"] as const;
+
+/**
+ * A builder of `OutputMeta` entries sharing `defaults` (the fields a family's outputs, or a part of them,
+ * have in common); each entry is `{ ...defaults, ...fields }` with `version` 1 unless given, in the
+ * `OutputMeta` field order. E.g.
+ * `const col = outputBuilder({ warmupRows: 0, window: "as-of (last book row)", …, pitPolicy, source });`
+ * `col("ms_mid_px", "f64", "(ask_px_int[0] + bid_px_int[0]) / 2", { unit: PX, inputs: [BID_PX, ASK_PX] })`.
+ * @throws Error (at the call) when a field is neither a default nor given, for defaults not known
+ *   statically (a programming error).
+ */
+export function outputBuilder<D extends OutputDefaults>(defaults: D): OutputBuilder<D> {
+  return (name, dtype, formula, ...rest) => {
+    const f: Partial<OutputFields> = { ...defaults, ...rest[0] };
+    for (const k of OUTPUT_FIELDS)
+      if (f[k] === undefined) throw new Error(`output ${name}: field ${k} neither a default nor given`);
+    return {
+      name,
+      dtype,
+      unit: f.unit!,
+      warmupRows: f.warmupRows!,
+      formula,
+      inputs: f.inputs!,
+      window: f.window!,
+      warmup: f.warmup!,
+      pitPolicy: f.pitPolicy!,
+      version: f.version ?? 1,
+      source: f.source!,
+    };
+  };
+}
+
+/** Settings of a windowed family operator: `windowRows` = N, the window in spine rows (at least 2). */
+export const WINDOW_ROWS_PARAMS = z.object({ windowRows: z.number().int().min(2) }).strict();
 
 /** The `FeatureRunConfig` flag that switches a family on. */
 export type FamilyFlag =

@@ -24,13 +24,11 @@
  * increments (RollingStats sums integers exactly in that range), so the outputs do not depend on where the
  * replay started once N rows were emitted (partition safety).
  */
-import { z } from "zod";
 import { EMPTY_I8, i8 } from "../engine/inputs.js";
 import {
   type EventCursor,
   type JsonValue,
   type Operator,
-  type OutputDtype,
   type SpineRow,
   stateNumber,
   stateObject,
@@ -40,7 +38,7 @@ import { RollingStats } from "../engine/rolling.js";
 import type { TypedRows } from "../query/query.js";
 import { SIDE_BUY, SIDE_SELL } from "../schema/tables.js";
 import { POINTLINE_FAMILIES_SOURCE } from "./book-view.js";
-import { defineFamily, type FamilyDef, familyOperator } from "./family.js";
+import { defineFamily, type FamilyDef, familyOperator, outputBuilder, WINDOW_ROWS_PARAMS } from "./family.js";
 
 const QTY = "qty increments";
 const SOURCE = `${POINTLINE_FAMILIES_SOURCE} (add_flow_rolling_features); deviation: sums every trade of each bar instead of the as-of last trade per row (identical on the trades spine)`;
@@ -50,48 +48,36 @@ const SOURCE = `${POINTLINE_FAMILIES_SOURCE} (add_flow_rolling_features); deviat
  * operator's `outputs` and the family catalogue are this list).
  */
 export function flowRollingOutputs(n: number): OutputMeta[] {
-  const col = (
-    name: string,
-    dtype: OutputDtype,
-    unit: string,
-    formula: string,
-    inputs: string[],
-  ): OutputMeta => ({
-    name,
-    dtype,
-    unit,
+  const col = outputBuilder({
+    unit: QTY,
     warmupRows: n - 1,
-    formula,
-    inputs,
     window: `${n} spine rows`,
     warmup: `${n - 1} rows (null until ${n} rows were emitted)`,
     pitPolicy:
       "per-bar sums of the trades fed to each of the last N rows (each trade counted once, in its bar); no event after the row's close",
-    version: 1,
     source: SOURCE,
   });
   return [
     col(
       `of_signed_qty_sum_${n}`,
       "i64",
-      QTY,
       `Σ over the last ${n} rows of Σ_bar (+qty buy, −qty sell, 0 unknown)`,
-      ["trades.qty_int", "trades.side"],
+      {
+        inputs: ["trades.qty_int", "trades.side"],
+      },
     ),
-    col(`of_abs_qty_sum_${n}`, "i64", QTY, `Σ over the last ${n} rows of Σ_bar qty`, ["trades.qty_int"]),
-    col(
-      `of_trade_count_${n}`,
-      "i64",
-      "trades",
-      `Σ over the last ${n} rows of the number of trades in the bar`,
-      ["trades"],
-    ),
+    col(`of_abs_qty_sum_${n}`, "i64", `Σ over the last ${n} rows of Σ_bar qty`, {
+      inputs: ["trades.qty_int"],
+    }),
+    col(`of_trade_count_${n}`, "i64", `Σ over the last ${n} rows of the number of trades in the bar`, {
+      unit: "trades",
+      inputs: ["trades"],
+    }),
     col(
       `of_flow_imbalance_${n}`,
       "f64",
-      "ratio [-1,1]",
       `of_signed_qty_sum_${n} / of_abs_qty_sum_${n}; null if of_abs_qty_sum_${n} = 0`,
-      ["trades.qty_int", "trades.side"],
+      { unit: "ratio [-1,1]", inputs: ["trades.qty_int", "trades.side"] },
     ),
   ];
 }
@@ -189,7 +175,7 @@ export const flowRollingOperator = familyOperator({
   description:
     "signed and absolute taker volume, trade count and flow imbalance of the trades of the last N spine rows' bars",
   source: SOURCE,
-  params: z.object({ windowRows: z.number().int().min(2) }).strict(),
+  params: WINDOW_ROWS_PARAMS,
   outputs: (c) => flowRollingOutputs(c.windowRows),
   create: (c) => new FlowRollingOperator(c.windowRows),
 });

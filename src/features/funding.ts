@@ -23,82 +23,67 @@ import type { EventCursor, JsonValue, Operator, SourceRole, SpineRow } from "../
 import { numberToJson, stateNumber, stateObject } from "../engine/operator.js";
 import type { OutputMeta } from "../engine/registry.js";
 import type { TypedRows } from "../query/query.js";
-import { defineFamily, type FamilyDef, familyOperator } from "./family.js";
+import { POINTLINE_FAMILIES_SOURCE } from "./book-view.js";
+import {
+  defineFamily,
+  type FamilyDef,
+  familyOperator,
+  type OutputDefaults,
+  outputBuilder,
+} from "./family.js";
 
-const SOURCE = "Pointline pointline/research/features/families.py (add_funding_features)";
-const PIT_ASOF =
+const SOURCE = `${POINTLINE_FAMILIES_SOURCE} (add_funding_features)`;
+/** PIT policy text of as-of `derivative_ticker` features. */
+export const ASOF_TICKER_PIT =
   "as-of backward: last derivative_ticker row in the row's knowledge set (ts_local_us < available_at for clock rows; up to the closing trade e* in the total order for event rows)";
-const PIT_DIFF = `${PIT_ASOF}; differenced against the previous emitted spine row's as-of value`;
+const PIT_DIFF = `${ASOF_TICKER_PIT}; differenced against the previous emitted spine row's as-of value`;
+
+/** Shared `OutputMeta` fields of an as-of `derivative_ticker` output (warm-up 0 rows), for `outputBuilder`. */
+export const ASOF_TICKER_OUTPUT = {
+  warmupRows: 0,
+  window: "as-of (last ticker row)",
+  warmup: "0 rows (null before the first ticker row)",
+  pitPolicy: ASOF_TICKER_PIT,
+} satisfies OutputDefaults;
 
 /**
  * Output columns of the funding operator, in order, each declared once with its catalogue metadata (the
  * operator's `outputs` and the family catalogue are this list).
  */
 export const FR_OUTPUTS: readonly OutputMeta[] = (() => {
-  const col = (
-    name: string,
-    unit: string,
-    warmupRows: number,
-    formula: string,
-    inputs: string[],
-    window: string,
-    warmup: string,
-    pitPolicy: string,
-  ): OutputMeta => ({
-    name,
-    dtype: "f64",
-    unit,
-    warmupRows,
-    formula,
-    inputs,
-    window,
-    warmup,
-    pitPolicy,
-    version: 1,
-    source: SOURCE,
-  });
   const mk = "derivative_ticker.mark_px";
   const ix = "derivative_ticker.index_px";
+  const asof = outputBuilder({ ...ASOF_TICKER_OUTPUT, inputs: [mk, ix], source: SOURCE });
+  const delta = outputBuilder({
+    warmupRows: 1,
+    window: "2 spine rows (current and previous)",
+    pitPolicy: PIT_DIFF,
+    source: SOURCE,
+  });
   return [
-    col(
-      "fr_basis",
-      "quote currency (price units)",
-      0,
-      "mark_px − index_px",
-      [mk, ix],
-      "as-of (last ticker row)",
-      "0 rows (null before the first ticker row)",
-      PIT_ASOF,
-    ),
-    col(
-      "fr_basis_bps",
-      "bps",
-      0,
-      "1e4 · (mark_px − index_px) / index_px; null if index_px is 0 or null",
-      [mk, ix],
-      "as-of (last ticker row)",
-      "0 rows (null before the first ticker row)",
-      PIT_ASOF,
-    ),
-    col(
+    asof("fr_basis", "f64", "mark_px − index_px", { unit: "quote currency (price units)" }),
+    asof("fr_basis_bps", "f64", "1e4 · (mark_px − index_px) / index_px; null if index_px is 0 or null", {
+      unit: "bps",
+    }),
+    delta(
       "fr_funding_delta",
-      "rate per funding interval",
-      1,
+      "f64",
       "funding_rate(row r) − funding_rate(row r−1), as-of values on consecutive spine rows",
-      ["derivative_ticker.funding_rate"],
-      "2 spine rows (current and previous)",
-      "1 row after the first ticker row",
-      PIT_DIFF,
+      {
+        unit: "rate per funding interval",
+        inputs: ["derivative_ticker.funding_rate"],
+        warmup: "1 row after the first ticker row",
+      },
     ),
-    col(
+    delta(
       "fr_oi_delta",
-      "contracts",
-      1,
+      "f64",
       "open_interest(row r) − open_interest(row r−1), as-of values on consecutive spine rows; null when open interest is absent (always on Binance @markPrice captures)",
-      ["derivative_ticker.open_interest"],
-      "2 spine rows (current and previous)",
-      "1 row after the first ticker row with open interest",
-      PIT_DIFF,
+      {
+        unit: "contracts",
+        inputs: ["derivative_ticker.open_interest"],
+        warmup: "1 row after the first ticker row with open interest",
+      },
     ),
   ];
 })();

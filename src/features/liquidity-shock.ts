@@ -18,20 +18,24 @@
  * state is keyed by the row's barIndex (RollingStats `rowKey`), so once the window is full and has passed a
  * rebuild row the values do not depend on where the replay started (partition safety).
  */
-import { z } from "zod";
 import {
   type EventCursor,
   type JsonValue,
   type Operator,
-  type OutputDtype,
   type SpineRow,
   stateNumber,
   stateObject,
 } from "../engine/operator.js";
 import type { OutputMeta } from "../engine/registry.js";
 import { RollingStats } from "../engine/rolling.js";
-import { ASOF_BOOK_PIT, ASOF_BOOK_READS, AsOfBook, POINTLINE_FAMILIES_SOURCE } from "./book-view.js";
-import { defineFamily, type FamilyDef, familyOperator } from "./family.js";
+import {
+  ASOF_BOOK_OUTPUT,
+  ASOF_BOOK_PIT,
+  ASOF_BOOK_READS,
+  AsOfBook,
+  POINTLINE_FAMILIES_SOURCE,
+} from "./book-view.js";
+import { defineFamily, type FamilyDef, familyOperator, outputBuilder, WINDOW_ROWS_PARAMS } from "./family.js";
 
 const QTY = "qty increments";
 
@@ -40,49 +44,28 @@ const QTY = "qty increments";
  * operator's `outputs` and the family catalogue are this list).
  */
 export function liquidityShockOutputs(n: number): OutputMeta[] {
-  const col = (
-    name: string,
-    dtype: OutputDtype,
-    unit: string,
-    warmupRows: number,
-    formula: string,
-    window: string,
-    warmup: string,
-  ): OutputMeta => ({
-    name,
-    dtype,
-    unit,
-    warmupRows,
-    formula,
+  const shared = {
+    unit: QTY,
     inputs: ["book_snapshot_25.bid_qty_int", "book_snapshot_25.ask_qty_int"],
-    window,
-    warmup,
     pitPolicy: `${ASOF_BOOK_PIT}; rolling over the last ${n} emitted rows' as-of values`,
-    version: 1,
     source: `${POINTLINE_FAMILIES_SOURCE} (add_liquidity_shock_features)`,
+  };
+  const level = outputBuilder({ ...ASOF_BOOK_OUTPUT, ...shared });
+  const rolling = outputBuilder({
+    ...shared,
+    warmupRows: n - 1,
+    window: `${n} spine rows`,
+    warmup: `${n - 1} rows (null until ${n} rows with a book were emitted)`,
   });
-  const rows = `${n} spine rows`;
-  const wN = `${n - 1} rows (null until ${n} rows with a book were emitted)`;
   return [
-    col(
-      "ls_top_depth",
-      "i64",
-      QTY,
-      0,
-      "bid_qty_int[0] + ask_qty_int[0]",
-      "as-of (last book row)",
-      "0 rows (null before the first book row)",
-    ),
-    col(`ls_depth_mean_${n}`, "f64", QTY, n - 1, `rolling_mean(ls_top_depth, ${n})`, rows, wN),
-    col(`ls_depth_std_${n}`, "f64", QTY, n - 1, `rolling_std(ls_top_depth, ${n}), ddof 1`, rows, wN),
-    col(
+    level("ls_top_depth", "i64", "bid_qty_int[0] + ask_qty_int[0]"),
+    rolling(`ls_depth_mean_${n}`, "f64", `rolling_mean(ls_top_depth, ${n})`),
+    rolling(`ls_depth_std_${n}`, "f64", `rolling_std(ls_top_depth, ${n}), ddof 1`),
+    rolling(
       `ls_depth_z_${n}`,
       "f64",
-      "standard deviations",
-      n - 1,
       `(ls_top_depth − ls_depth_mean_${n}) / ls_depth_std_${n}; null unless ls_depth_std_${n} > 0`,
-      rows,
-      wN,
+      { unit: "standard deviations" },
     ),
   ];
 }
@@ -139,7 +122,7 @@ export const liquidityShockOperator = familyOperator({
   description:
     "top-of-book depth of the as-of book_snapshot_25 row and its rolling mean, std and z-score over the last N spine rows",
   source: `${POINTLINE_FAMILIES_SOURCE} (add_liquidity_shock_features)`,
-  params: z.object({ windowRows: z.number().int().min(2) }).strict(),
+  params: WINDOW_ROWS_PARAMS,
   outputs: (c) => liquidityShockOutputs(c.windowRows),
   create: (c) => new LiquidityShockOperator(c.windowRows),
 });

@@ -18,13 +18,12 @@ import {
   type EventCursor,
   type JsonValue,
   type Operator,
-  type OutputDtype,
   type SpineRow,
   stateObject,
 } from "../engine/operator.js";
 import type { OutputMeta } from "../engine/registry.js";
-import { ASOF_BOOK_PIT, ASOF_BOOK_READS, AsOfBook, POINTLINE_FAMILIES_SOURCE } from "./book-view.js";
-import { defineFamily, type FamilyDef, familyOperator } from "./family.js";
+import { ASOF_BOOK_OUTPUT, ASOF_BOOK_READS, AsOfBook, POINTLINE_FAMILIES_SOURCE } from "./book-view.js";
+import { defineFamily, type FamilyDef, familyOperator, outputBuilder } from "./family.js";
 
 /** Depth levels of the `ms_imbalance_k` outputs. */
 export const MS_IMBALANCE_LEVELS: readonly number[] = [1, 5, 10, 25];
@@ -41,46 +40,41 @@ export const MS_OUTPUTS: readonly OutputMeta[] = (() => {
   const ASK_PX = "book_snapshot_25.ask_px_int";
   const BID_QTY = "book_snapshot_25.bid_qty_int";
   const ASK_QTY = "book_snapshot_25.ask_qty_int";
-  const col = (
-    name: string,
-    dtype: OutputDtype,
-    unit: string,
-    formula: string,
-    inputs: string[],
-  ): OutputMeta => ({
-    name,
-    dtype,
-    unit,
-    warmupRows: 0,
-    formula,
-    inputs,
-    window: "as-of (last book row)",
-    warmup: "0 rows (null before the first book row)",
-    pitPolicy: ASOF_BOOK_PIT,
-    version: 1,
+  const col = outputBuilder({
+    ...ASOF_BOOK_OUTPUT,
     source: `${POINTLINE_FAMILIES_SOURCE} (add_microstructure_features)`,
   });
   return [
-    col("ms_bid_px_int", "i64", PX, "bid_px_int[0] (null if the bid side is empty)", [BID_PX]),
-    col("ms_ask_px_int", "i64", PX, "ask_px_int[0] (null if the ask side is empty)", [ASK_PX]),
-    col("ms_bid_sz_int", "i64", QTY, "bid_qty_int[0] (null if the bid side is empty)", [BID_QTY]),
-    col("ms_ask_sz_int", "i64", QTY, "ask_qty_int[0] (null if the ask side is empty)", [ASK_QTY]),
-    col("ms_spread_int", "i64", PX, "ask_px_int[0] − bid_px_int[0]", [BID_PX, ASK_PX]),
-    col("ms_mid_px", "f64", PX, "(ask_px_int[0] + bid_px_int[0]) / 2", [BID_PX, ASK_PX]),
+    col("ms_bid_px_int", "i64", "bid_px_int[0] (null if the bid side is empty)", {
+      unit: PX,
+      inputs: [BID_PX],
+    }),
+    col("ms_ask_px_int", "i64", "ask_px_int[0] (null if the ask side is empty)", {
+      unit: PX,
+      inputs: [ASK_PX],
+    }),
+    col("ms_bid_sz_int", "i64", "bid_qty_int[0] (null if the bid side is empty)", {
+      unit: QTY,
+      inputs: [BID_QTY],
+    }),
+    col("ms_ask_sz_int", "i64", "ask_qty_int[0] (null if the ask side is empty)", {
+      unit: QTY,
+      inputs: [ASK_QTY],
+    }),
+    col("ms_spread_int", "i64", "ask_px_int[0] − bid_px_int[0]", { unit: PX, inputs: [BID_PX, ASK_PX] }),
+    col("ms_mid_px", "f64", "(ask_px_int[0] + bid_px_int[0]) / 2", { unit: PX, inputs: [BID_PX, ASK_PX] }),
     col(
       "ms_microprice",
       "f64",
-      PX,
       "(ask_px[0]·bid_qty[0] + bid_px[0]·ask_qty[0]) / (bid_qty[0] + ask_qty[0]); null if the denominator ≤ 0",
-      [BID_PX, ASK_PX, BID_QTY, ASK_QTY],
+      { unit: PX, inputs: [BID_PX, ASK_PX, BID_QTY, ASK_QTY] },
     ),
     ...MS_IMBALANCE_LEVELS.map((k) =>
       col(
         `ms_imbalance_${k}`,
         "f64",
-        "ratio [-1,1]",
         `(Σ bid_qty[0..${k}) − Σ ask_qty[0..${k})) / (Σ bid_qty[0..${k}) + Σ ask_qty[0..${k})) over the levels present; null if the denominator ≤ 0`,
-        [BID_QTY, ASK_QTY],
+        { unit: "ratio [-1,1]", inputs: [BID_QTY, ASK_QTY] },
       ),
     ),
   ];

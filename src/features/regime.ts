@@ -20,7 +20,6 @@
  * with an empty side, which the Binance captures never contain.
  */
 
-import { z } from "zod";
 import { EMPTY_LEVELS, levels } from "../engine/inputs.js";
 import type { EventCursor, JsonValue, Operator, SourceRole, SpineRow } from "../engine/operator.js";
 import { numberToJson, stateNumber, stateObject } from "../engine/operator.js";
@@ -28,10 +27,10 @@ import type { OutputMeta } from "../engine/registry.js";
 import { RollingStats } from "../engine/rolling.js";
 import type { TypedRows } from "../query/query.js";
 import { BOOK_DEPTH } from "../schema/tables.js";
-import { ASOF_BOOK_PIT } from "./book-view.js";
-import { defineFamily, type FamilyDef, familyOperator } from "./family.js";
+import { ASOF_BOOK_PIT, POINTLINE_FAMILIES_SOURCE } from "./book-view.js";
+import { defineFamily, type FamilyDef, familyOperator, outputBuilder, WINDOW_ROWS_PARAMS } from "./family.js";
 
-const SOURCE = "Pointline pointline/research/features/families.py (add_regime_features)";
+const SOURCE = `${POINTLINE_FAMILIES_SOURCE} (add_regime_features)`;
 const PIT_ROWS = `${ASOF_BOOK_PIT}; computed from the current and past emitted spine rows only`;
 
 /**
@@ -39,35 +38,29 @@ const PIT_ROWS = `${ASOF_BOOK_PIT}; computed from the current and past emitted s
  * operator's `outputs` and the family catalogue are this list).
  */
 export function regimeOutputs(n: number): OutputMeta[] {
-  const inputs = ["book_snapshot_25.bid_px_int", "book_snapshot_25.ask_px_int"];
+  const col = outputBuilder({
+    inputs: ["book_snapshot_25.bid_px_int", "book_snapshot_25.ask_px_int"],
+    pitPolicy: PIT_ROWS,
+    source: SOURCE,
+  });
   return [
-    {
-      name: "rg_ret_1",
-      dtype: "f64",
-      unit: "1 (simple return per row)",
-      warmupRows: 1,
-      formula:
-        "mid(row r) / mid(row r−1) − 1, mid = (bid_px_int[0] + ask_px_int[0]) / 2 as-of; null if either mid is null or mid(row r−1) = 0",
-      inputs,
-      window: "2 spine rows (current and previous)",
-      warmup: "1 row after the first book row",
-      pitPolicy: PIT_ROWS,
-      version: 1,
-      source: SOURCE,
-    },
-    {
-      name: `rg_vol_${n}`,
-      dtype: "f64",
+    col(
+      "rg_ret_1",
+      "f64",
+      "mid(row r) / mid(row r−1) − 1, mid = (bid_px_int[0] + ask_px_int[0]) / 2 as-of; null if either mid is null or mid(row r−1) = 0",
+      {
+        unit: "1 (simple return per row)",
+        warmupRows: 1,
+        window: "2 spine rows (current and previous)",
+        warmup: "1 row after the first book row",
+      },
+    ),
+    col(`rg_vol_${n}`, "f64", `rolling_std(rg_ret_1, ${n} rows, ddof 1), min_periods ${n}`, {
       unit: "1 (std of per-row returns)",
       warmupRows: n,
-      formula: `rolling_std(rg_ret_1, ${n} rows, ddof 1), min_periods ${n}`,
-      inputs,
       window: `${n} spine rows`,
       warmup: `${n} rows after the first book row`,
-      pitPolicy: PIT_ROWS,
-      version: 1,
-      source: SOURCE,
-    },
+    }),
   ];
 }
 
@@ -135,7 +128,7 @@ export const regimeOperator = familyOperator({
   description:
     "one-row return of the as-of book_snapshot_25 top-of-book mid and its rolling volatility over the last N spine rows",
   source: SOURCE,
-  params: z.object({ windowRows: z.number().int().min(2) }).strict(),
+  params: WINDOW_ROWS_PARAMS,
   outputs: (c) => regimeOutputs(c.windowRows),
   create: (c) => new RegimeOperator(c.windowRows),
 });

@@ -17,14 +17,19 @@ import {
   type EventCursor,
   type JsonValue,
   type Operator,
-  type OutputDtype,
   type SpineRow,
   stateNumber,
   stateObject,
 } from "../engine/operator.js";
 import type { OutputMeta } from "../engine/registry.js";
-import { ASOF_BOOK_PIT, ASOF_BOOK_READS, AsOfBook, POINTLINE_FAMILIES_SOURCE } from "./book-view.js";
-import { defineFamily, type FamilyDef, familyOperator } from "./family.js";
+import {
+  ASOF_BOOK_OUTPUT,
+  ASOF_BOOK_PIT,
+  ASOF_BOOK_READS,
+  AsOfBook,
+  POINTLINE_FAMILIES_SOURCE,
+} from "./book-view.js";
+import { defineFamily, type FamilyDef, familyOperator, outputBuilder } from "./family.js";
 
 const PX = "price increments";
 
@@ -33,37 +38,26 @@ const PX = "price increments";
  * metadata (the operator's `outputs` and the family catalogue are this list).
  */
 export const SD_OUTPUTS: readonly OutputMeta[] = (() => {
-  const asof = "as-of (last book row)";
-  const diff = "current and previous spine row";
-  const w0 = "0 rows (null before the first book row)";
-  const w1 = "1 row (null on the first row and while either value is null)";
-  const col = (
-    name: string,
-    dtype: OutputDtype,
-    warmupRows: number,
-    formula: string,
-    window: string,
-    warmup: string,
-  ): OutputMeta => ({
-    name,
-    dtype,
+  const shared = {
     unit: PX,
-    warmupRows,
-    formula,
     inputs: ["book_snapshot_25.bid_px_int", "book_snapshot_25.ask_px_int"],
-    window,
-    warmup,
     pitPolicy: `${ASOF_BOOK_PIT}; changes use the previous emitted row's value`,
-    version: 1,
     source: `${POINTLINE_FAMILIES_SOURCE} (add_spread_dynamics_features)`,
+  };
+  const level = outputBuilder({ ...ASOF_BOOK_OUTPUT, ...shared });
+  const change = outputBuilder({
+    ...shared,
+    warmupRows: 1,
+    window: "current and previous spine row",
+    warmup: "1 row (null on the first row and while either value is null)",
   });
   return [
-    col("sd_mid_px", "f64", 0, "(ask_px_int[0] + bid_px_int[0]) / 2", asof, w0),
-    col("sd_spread_int", "i64", 0, "ask_px_int[0] − bid_px_int[0]", asof, w0),
-    col("sd_mid_chg", "f64", 1, "sd_mid_px[r] − sd_mid_px[r−1]", diff, w1),
-    col("sd_spread_chg", "i64", 1, "sd_spread_int[r] − sd_spread_int[r−1]", diff, w1),
-    col("sd_mid_abs_chg", "f64", 1, "|sd_mid_px[r] − sd_mid_px[r−1]|", diff, w1),
-    col("sd_spread_abs_chg", "i64", 1, "|sd_spread_int[r] − sd_spread_int[r−1]|", diff, w1),
+    level("sd_mid_px", "f64", "(ask_px_int[0] + bid_px_int[0]) / 2"),
+    level("sd_spread_int", "i64", "ask_px_int[0] − bid_px_int[0]"),
+    change("sd_mid_chg", "f64", "sd_mid_px[r] − sd_mid_px[r−1]"),
+    change("sd_spread_chg", "i64", "sd_spread_int[r] − sd_spread_int[r−1]"),
+    change("sd_mid_abs_chg", "f64", "|sd_mid_px[r] − sd_mid_px[r−1]|"),
+    change("sd_spread_abs_chg", "i64", "|sd_spread_int[r] − sd_spread_int[r−1]|"),
   ];
 })();
 

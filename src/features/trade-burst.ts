@@ -27,22 +27,14 @@
  * Exactness: ts_local_us are integers below 2^53, so differences are exact, and the rolling sums of
  * integer µs differences are exact while they stay below 2^53 (≈ 285 years of µs).
  */
-import { z } from "zod";
-import type {
-  EventCursor,
-  JsonValue,
-  Operator,
-  OutputDtype,
-  SourceRole,
-  SpineRow,
-} from "../engine/operator.js";
+import type { EventCursor, JsonValue, Operator, SourceRole, SpineRow } from "../engine/operator.js";
 import { numberToJson, stateNumber, stateObject } from "../engine/operator.js";
 import type { OutputMeta } from "../engine/registry.js";
 import { RollingStats } from "../engine/rolling.js";
-import { defineFamily, type FamilyDef, familyOperator } from "./family.js";
+import { POINTLINE_FAMILIES_SOURCE } from "./book-view.js";
+import { defineFamily, type FamilyDef, familyOperator, outputBuilder, WINDOW_ROWS_PARAMS } from "./family.js";
 
-const SOURCE =
-  "Pointline pointline/research/features/families.py (add_trade_burst_features); deviation: as-of trade inter-arrival instead of the spine-row timestamp diff (equal on the trades spine)";
+const SOURCE = `${POINTLINE_FAMILIES_SOURCE} (add_trade_burst_features); deviation: as-of trade inter-arrival instead of the spine-row timestamp diff (equal on the trades spine)`;
 const PIT_ASOF =
   "as-of backward: the last two trades in the row's knowledge set (ts_local_us < available_at for clock rows; up to and including the closing trade e* in the total order for event rows)";
 const PIT_ROWS = `${PIT_ASOF}; window over the values of past emitted spine rows only`;
@@ -52,72 +44,32 @@ const PIT_ROWS = `${PIT_ASOF}; window over the values of past emitted spine rows
  * operator's `outputs` and the family catalogue are this list).
  */
 export function tradeBurstOutputs(n: number): OutputMeta[] {
-  const inputs = ["trades.ts_local_us"];
-  const win = `${n} spine rows`;
-  const wu = `${n} rows after the first trade`;
-  const col = (
-    name: string,
-    dtype: OutputDtype,
-    unit: string,
-    warmupRows: number,
-    formula: string,
-    window: string,
-    warmup: string,
-    pit: string,
-  ): OutputMeta => ({
-    name,
-    dtype,
-    unit,
-    warmupRows,
-    formula,
-    inputs,
-    window,
-    warmup,
-    pitPolicy: pit,
-    version: 1,
-    source: SOURCE,
+  const shared = { unit: "µs", inputs: ["trades.ts_local_us"], source: SOURCE };
+  const last = outputBuilder({
+    ...shared,
+    warmupRows: 1,
+    window: "as-of (last two trades)",
+    warmup: "1 row after the first trade (null until two trades)",
+    pitPolicy: PIT_ASOF,
+  });
+  const rolling = outputBuilder({
+    ...shared,
+    warmupRows: n,
+    window: `${n} spine rows`,
+    warmup: `${n} rows after the first trade`,
+    pitPolicy: PIT_ROWS,
   });
   return [
-    col(
+    last(
       "tb_dt_us",
       "i64",
-      "µs",
-      1,
       "ts_local_us(last trade) − ts_local_us(trade before it), as-of; = ts_local_us.diff() on the trades spine",
-      "as-of (last two trades)",
-      "1 row after the first trade (null until two trades)",
-      PIT_ASOF,
     ),
-    col(
-      `tb_dt_mean_${n}`,
-      "f64",
-      "µs",
-      n,
-      `rolling_mean(tb_dt_us, ${n} rows), min_periods ${n}`,
-      win,
-      wu,
-      PIT_ROWS,
-    ),
-    col(
-      `tb_dt_std_${n}`,
-      "f64",
-      "µs",
-      n,
-      `rolling_std(tb_dt_us, ${n} rows, ddof 1), min_periods ${n}`,
-      win,
-      wu,
-      PIT_ROWS,
-    ),
-    col(
-      `tb_burst_score_${n}`,
-      "f64",
-      "1 (ratio)",
-      n,
-      `tb_dt_us / tb_dt_mean_${n} if tb_dt_mean_${n} > 0 else null`,
-      win,
-      wu,
-      PIT_ROWS,
-    ),
+    rolling(`tb_dt_mean_${n}`, "f64", `rolling_mean(tb_dt_us, ${n} rows), min_periods ${n}`),
+    rolling(`tb_dt_std_${n}`, "f64", `rolling_std(tb_dt_us, ${n} rows, ddof 1), min_periods ${n}`),
+    rolling(`tb_burst_score_${n}`, "f64", `tb_dt_us / tb_dt_mean_${n} if tb_dt_mean_${n} > 0 else null`, {
+      unit: "1 (ratio)",
+    }),
   ];
 }
 
@@ -177,7 +129,7 @@ export const tradeBurstOperator = familyOperator({
   description:
     "as-of trade inter-arrival time and its rolling mean, std and burst score over the last N spine rows",
   source: SOURCE,
-  params: z.object({ windowRows: z.number().int().min(2) }).strict(),
+  params: WINDOW_ROWS_PARAMS,
   outputs: (c) => tradeBurstOutputs(c.windowRows),
   create: (c) => new TradeBurstOperator(c.windowRows),
 });

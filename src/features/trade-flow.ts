@@ -25,7 +25,7 @@ import type { OutputMeta } from "../engine/registry.js";
 import type { TypedRows } from "../query/query.js";
 import { SIDE_BUY, SIDE_SELL } from "../schema/tables.js";
 import { POINTLINE_FAMILIES_SOURCE } from "./book-view.js";
-import { defineFamily, type FamilyDef, familyOperator } from "./family.js";
+import { defineFamily, type FamilyDef, familyOperator, outputBuilder } from "./family.js";
 
 const PX = "price increments";
 const QTY = "qty increments";
@@ -35,28 +35,25 @@ const QTY = "qty increments";
  * (the operator's `outputs` and the family catalogue are this list).
  */
 export const OF_OUTPUTS: readonly OutputMeta[] = (() => {
-  const col = (name: string, unit: string, formula: string, inputs: string[]): OutputMeta => ({
-    name,
-    dtype: "i64",
-    unit,
+  const col = outputBuilder({
     warmupRows: 0,
-    formula,
-    inputs,
     window: "as-of (last trade)",
     warmup: "0 rows (null before the first trade)",
     pitPolicy:
       "as-of backward: last trades row in the row's knowledge set (ts_local_us < available_at for clock rows; the closing trade e* itself for event rows)",
-    version: 1,
     source: `${POINTLINE_FAMILIES_SOURCE} (add_trade_flow_features)`,
   });
   return [
-    col("of_signed_qty_int", QTY, "qty_int if side = buy, −qty_int if sell, 0 if unknown", [
-      "trades.qty_int",
-      "trades.side",
-    ]),
-    col("of_trade_sign", "sign {-1,0,1}", "+1 if side = buy, −1 if sell, 0 if unknown", ["trades.side"]),
-    col("of_last_qty_int", QTY, "qty_int of the last trade", ["trades.qty_int"]),
-    col("of_last_px_int", PX, "px_int of the last trade", ["trades.px_int"]),
+    col("of_signed_qty_int", "i64", "qty_int if side = buy, −qty_int if sell, 0 if unknown", {
+      unit: QTY,
+      inputs: ["trades.qty_int", "trades.side"],
+    }),
+    col("of_trade_sign", "i64", "+1 if side = buy, −1 if sell, 0 if unknown", {
+      unit: "sign {-1,0,1}",
+      inputs: ["trades.side"],
+    }),
+    col("of_last_qty_int", "i64", "qty_int of the last trade", { unit: QTY, inputs: ["trades.qty_int"] }),
+    col("of_last_px_int", "i64", "px_int of the last trade", { unit: PX, inputs: ["trades.px_int"] }),
   ];
 })();
 
