@@ -6,7 +6,7 @@ import { buildFeatureFrame } from "../../src/features/frame.js";
 import { W2024 } from "./lake.js";
 
 /** Every feature family switch except the bar aggregations, all off. */
-const FAMILIES_OFF = Object.fromEntries(
+export const FAMILIES_OFF = Object.fromEntries(
   [
     "includeMicrostructure",
     "includeTradeFlow",

@@ -24,6 +24,7 @@ import type { SymbolEntry } from "../../src/lake/registry.js";
 import { scaleOf } from "../../src/lake/scale.js";
 import { runPipeline } from "../../src/pipeline/run.js";
 import { query, queryFrame } from "../../src/query/query.js";
+import { FAMILIES_OFF } from "../helpers/frames.js";
 
 const TARDIS_TRADES = "../shared/data/nautilus_trader/tests/test_data/tardis/trades.csv";
 const EX = "binance-futures";
@@ -112,21 +113,7 @@ describe("fixed-point scales never mix across registry versions", () => {
       end: END,
       config: {
         spine: { type: "trades" },
-        ...Object.fromEntries(
-          [
-            "includeMicrostructure",
-            "includeTradeFlow",
-            "includeFlowRolling",
-            "includeFunding",
-            "includeBookShape",
-            "includeExecutionCost",
-            "includeSpreadDynamics",
-            "includeLiquidityShock",
-            "includeBasisMomentum",
-            "includeTradeBurst",
-            "includeRegime",
-          ].map((f) => [f, false]),
-        ),
+        ...FAMILIES_OFF,
         includeBarAggregations: true,
       },
     });
