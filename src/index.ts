@@ -102,8 +102,20 @@ export {
 export { type FeatureManifest, writeFeatureFrame } from "./features/output.js";
 export { builtinRegistry } from "./features/registry.js";
 export type { AdapterOptions, SourceAdapter } from "./ingest/adapter.js";
-export { INGEST_KINDS, type IngestKind, type IngestRequest, ingestFiles } from "./ingest/ingest.js";
-export { formatReport, type IngestReport } from "./ingest/report.js";
+export { DEDUP_SLACK_US, VENDOR_IDENTITY } from "./ingest/dedup.js";
+export {
+  type FailedFile,
+  INGEST_KINDS,
+  IngestBatchError,
+  type IngestBatchResult,
+  type IngestKind,
+  type IngestProgress,
+  type IngestRequest,
+  type IngestStage,
+  ingestBatch,
+  ingestFiles,
+} from "./ingest/ingest.js";
+export { formatBatchSummary, formatReport, type IngestReport, totals } from "./ingest/report.js";
 export { type CoverageRow, dataCoverage, loadManifests } from "./lake/catalog.js";
 export { Lake, type LakeInstrument, type LakeRef } from "./lake/lake.js";
 export type { FileManifest, PartInfo } from "./lake/manifest.js";

@@ -1,9 +1,10 @@
 /**
  * `pointline` command line. Human output goes to stdout (tables) and stderr (progress, reports);
- * `--json` prints machine-readable JSON on stdout. Exit codes: 0 ok, 1 error, 2 ingest finished with
- * rejected rows when `--strict` is given, or a pipeline request was invalid / rejected (cli/pipeline.ts).
+ * `--json` prints machine-readable JSON on stdout. Exit codes: 0 ok, 1 error (for `ingest`: any file
+ * failed — the others are committed), 2 ingest finished with rejected rows when `--strict` is given, or
+ * a pipeline request was invalid / rejected (cli/pipeline.ts).
  */
-import { resolve } from "node:path";
+import { basename, resolve } from "node:path";
 import { SingleBar } from "cli-progress";
 import { Command, Option } from "commander";
 import { PointlineError } from "../core/errors.js";
@@ -11,10 +12,9 @@ import { toUs, usToIso } from "../core/time.js";
 import { catalogMarkdown, featureCatalog } from "../features/catalog.js";
 import { FAMILIES } from "../features/families.js";
 import { writeFeatureFrame } from "../features/output.js";
-import { INGEST_KINDS, ingestFiles } from "../ingest/ingest.js";
-import { formatReport, totals } from "../ingest/report.js";
+import { INGEST_KINDS, type IngestBatchResult, type IngestStage, ingestBatch } from "../ingest/ingest.js";
+import { formatBatchSummary, formatReport, totals } from "../ingest/report.js";
 import { type CoverageRow, dataCoverage } from "../lake/catalog.js";
-import type { FileManifest } from "../lake/manifest.js";
 import { SymbolRegistry } from "../lake/registry.js";
 import { listSymbols } from "../lake/symbols.js";
 import { queryFrame } from "../query/query.js";
@@ -23,6 +23,7 @@ import { featureConfigFromCli, formatManifest, timeArg } from "./features.js";
 import { registerPipelineCommands } from "./pipeline.js";
 import { buildSampleFrames, formatSampleFrames } from "./sample-frames.js";
 import { sampleGroups } from "./samples.js";
+import { StatusLine } from "./status-line.js";
 
 function table(rows: readonly (readonly string[])[], header: readonly string[]): string {
   const all = [header, ...rows];
@@ -51,32 +52,51 @@ export function formatCoverage(rows: readonly CoverageRow[]): string {
   );
 }
 
+/** What the status line says a file is doing, per ingest stage. */
+const INGEST_STAGE_TEXT: Readonly<Record<IngestStage, string>> = {
+  hash: "hashing (file identity)",
+  scan: "pass 1/2, scanning",
+  write: "pass 2/2, writing rows",
+  commit: "committing",
+};
+
+/**
+ * Runs one ingest batch for the CLI. On a TTY (stderr) and unless `quiet`, a status line shows the file
+ * being ingested (n/N, name, stage, seconds); per-file reports go to stderr unless `json` or `quiet`; a
+ * failed file is printed as it fails unless `json` (failures are never quiet) and the batch goes on.
+ */
 async function runIngest(
   kind: string,
   files: string[],
   o: { lake: string; exchange?: string; symbol?: string; table?: string; json?: boolean; quiet?: boolean },
-): Promise<FileManifest[]> {
-  // The bar replaces per-file reports: shown only on a TTY when reports are not printed.
-  const bar =
-    process.stderr.isTTY && (o.json || o.quiet) && files.length > 1
-      ? new SingleBar({
-          format: `ingest ${kind} [{bar}] {value}/{total} files {file}`,
-          stream: process.stderr,
-        })
-      : null;
-  bar?.start(files.length, 0, { file: "" });
-  const manifests = await ingestFiles(kind, files, {
-    lake: o.lake,
-    exchange: o.exchange,
-    symbol: o.symbol,
-    table: o.table,
-    onFile: (m) => {
-      bar?.increment({ file: m.source.split("/").pop() ?? "" });
-      if (!o.json && !o.quiet) process.stderr.write(`${formatReport(m.report)}\n`);
-    },
-  });
-  bar?.stop();
-  return manifests;
+): Promise<IngestBatchResult> {
+  const status = new StatusLine(process.stderr);
+  const say = (text: string): void => {
+    status.clear();
+    process.stderr.write(`${text}\n`);
+  };
+  try {
+    return await ingestBatch(kind, files, {
+      lake: o.lake,
+      exchange: o.exchange,
+      symbol: o.symbol,
+      table: o.table,
+      onProgress: (p) => {
+        if (!o.quiet)
+          status.set(
+            `ingest ${kind} [${p.index + 1}/${p.total}] ${basename(p.file)}: ${INGEST_STAGE_TEXT[p.stage]}`,
+          );
+      },
+      onFile: (m) => {
+        if (!o.json && !o.quiet) say(formatReport(m.report));
+      },
+      onFailed: (f) => {
+        if (!o.json) say(`FAILED ${f.file} (at ${f.stage}): ${f.error.message}`);
+      },
+    });
+  } finally {
+    status.stop();
+  }
 }
 
 /** The commander program of the `pointline` CLI (exported for tests and embedding). */
@@ -96,19 +116,33 @@ export function buildCli(): Command {
     .addOption(
       new Option("--table <table>", "table for ambiguous Tardis files").choices(["trades", "liquidations"]),
     )
-    .option("--json", "print the ingest reports as JSON on stdout")
+    .option("--json", "print the ingest reports as JSON on stdout (one entry per file, with its status)")
+    .option("--quiet", "print neither per-file reports nor progress, only the summary and failures")
     .option("--strict", "exit with code 2 if any row was rejected")
     .action(async (kind: string, files: string[], o) => {
-      const ms = await runIngest(kind, files, o);
-      if (o.json)
-        process.stdout.write(
-          `${JSON.stringify(
-            ms.map((m) => m.report),
-            null,
-            2,
+      const r = await runIngest(kind, files, o);
+      if (o.json) {
+        const entries = [
+          ...r.committed.map((m) => ({ status: "committed", ...m.report })),
+          ...r.failed.map((f) => ({
+            status: "failed",
+            file: f.file,
+            stage: f.stage,
+            error: f.error.message,
+          })),
+        ];
+        process.stdout.write(`${JSON.stringify(entries, null, 2)}\n`);
+      } else {
+        process.stderr.write(
+          `${formatBatchSummary(
+            kind,
+            r.committed.map((m) => m.report),
+            r.failed,
           )}\n`,
         );
-      if (o.strict && ms.some((m) => totals(m.report).rejected > 0)) process.exitCode = 2;
+      }
+      if (r.failed.length > 0) process.exitCode = 1;
+      else if (o.strict && r.committed.some((m) => totals(m.report).rejected > 0)) process.exitCode = 2;
     });
 
   program
@@ -334,8 +368,9 @@ export function buildCli(): Command {
       let rejected = 0;
       let files = 0;
       for (const g of sampleGroups(resolve(o.data))) {
-        const ms = await runIngest(g.kind, [...g.files], { lake: o.lake, quiet: o.quiet });
-        for (const m of ms) {
+        const r = await runIngest(g.kind, [...g.files], { lake: o.lake, quiet: o.quiet });
+        if (r.failed.length > 0) process.exitCode = 1;
+        for (const m of r.committed) {
           const t = totals(m.report);
           rows += t.written;
           rejected += t.rejected;

@@ -6,12 +6,20 @@
  * significant decimals of prices and sizes, so increments can be inferred before any row is encoded;
  * `ingest` (pass 2) decodes and writes. Passes are streaming; memory is bounded by `chunkRows`.
  *
+ * Deduplication: before a buffer is written, rows that another committed file of the same stream
+ * already put in the lake are dropped (counted as `rows_deduplicated`) or, if they conflict, rejected
+ * (see ingest/dedup.ts). The accounting identity becomes
+ * `lines_read = written + rejected + deduplicated + without_row`.
+ *
  * Commit protocol: parts are written as `.tmp-part-*` beside their final names; at commit they are
- * renamed into place, parts that a previous ingest of the same file wrote and this one did not are
- * deleted, and the file manifest (`_meta/files/<id>.json`) is written last. Readers only read parts
- * listed in a manifest, so a crashed ingest leaves no visible rows.
+ * renamed into place, the quarantine file and the registry are published, and the file manifest
+ * (`_meta/files/<id>.json`, one atomic rename) is written; only then are the parts that a previous
+ * ingest of the same content wrote and this one did not deleted, and previous ingests under another
+ * file id (the old raw-bytes identity), which the new manifest `supersedes` and readers therefore
+ * hide, removed. Readers only read parts listed in a visible manifest, so a crash at any stage leaves
+ * the lake showing either the previous ingest or this one, never both and never half of one.
  */
-import { closeSync, mkdirSync, openSync, renameSync, writeSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, renameSync, writeSync } from "node:fs";
 import { readFile, rename, rm } from "node:fs/promises";
 import { dirname, join, relative, resolve } from "node:path";
 import { DecimalParser, describeFailure, type FixedDecoder, type Increment } from "../core/fixed.js";
@@ -24,9 +32,10 @@ import {
   quarantinePath,
   writeFileAtomic,
 } from "../lake/layout.js";
-import type { FileManifest, PartInfo } from "../lake/manifest.js";
+import type { FileManifest, PartInfo, SupersededRef } from "../lake/manifest.js";
 import type { ResolvedSymbol, SymbolRegistry } from "../lake/registry.js";
 import type { TableName } from "../schema/tables.js";
+import { DEDUP_SLACK_US, StreamDedup } from "./dedup.js";
 import { assertBalanced, type IngestReport, newReport, tableCounts } from "./report.js";
 
 /** What pass 1 learned about one symbol of a file. */
@@ -138,6 +147,21 @@ export interface FileIngestOptions {
   readonly maxQuarantineRecords?: number;
 }
 
+/** What the driver knows about a file's identity and the lake around it (see ingest/ingest.ts). */
+export interface FileIngestContext {
+  /** sha256 of the decoded content (the identity `fileId` is made from); defaults to `sha256`. */
+  readonly contentSha256?: string;
+  /** Decoded byte count; defaults to `bytes`. */
+  readonly contentBytes?: number;
+  /** Committed manifests of other files, whose rows this file's rows are deduplicated against. */
+  readonly others?: readonly FileManifest[];
+  /**
+   * Committed manifests of the same content under another file id (written with the raw-bytes
+   * identity): this ingest replaces them (its manifest supersedes them; they are deleted after it).
+   */
+  readonly replaces?: readonly FileManifest[];
+}
+
 export class FileIngest {
   readonly report: IngestReport;
   bufferedRows = 0;
@@ -152,6 +176,8 @@ export class FileIngest {
   private readonly chunkRows: number;
   private readonly maxQuarantine: number;
   private readonly started = performance.now();
+  private readonly dedups = new Map<string, StreamDedup>();
+  private readonly dedupByFile = new Map<number, number>();
 
   constructor(
     readonly lake: string,
@@ -166,8 +192,9 @@ export class FileIngest {
     opts: FileIngestOptions = {},
     /** Observations over every file of the ingest call (increment inference); defaults to `scan`. */
     private readonly batch: DecimalScanner = scan,
+    private readonly context: FileIngestContext = {},
   ) {
-    this.report = newReport(source, fileId, sha256, format);
+    this.report = newReport(source, fileId, sha256, format, context.contentSha256 ?? sha256);
     this.chunkRows = opts.chunkRows ?? 500_000;
     this.maxQuarantine = opts.maxQuarantineRecords ?? 100_000;
   }
@@ -240,6 +267,9 @@ export class FileIngest {
   private quarantine(table: string, line: number, field: string, reason: string, raw?: string): void {
     const key = `${table}.${field}: ${reason.replace(/'[^']*'/g, "…").replace(/-?\d+/g, "N")}`;
     this.report.rejected_by_reason[key] = (this.report.rejected_by_reason[key] ?? 0) + 1;
+    const first = this.report.first_rejected;
+    if (first === null || first === undefined || line < first.line)
+      this.report.first_rejected = { line, table, field, reason };
     if (this.quarantineCount >= this.maxQuarantine) return;
     if (this.quarantineFd === null) {
       const final = quarantinePath(this.lake, this.fileId);
@@ -276,9 +306,63 @@ export class FileIngest {
   flush(force = false): void {
     if (!force && this.bufferedRows < this.chunkRows) return;
     for (const sink of this.sinks.values()) {
-      for (const buf of sink.allBuffers()) this.flushBuffer(buf);
+      for (const buf of sink.allBuffers()) {
+        this.deduplicate(sink, buf);
+        this.flushBuffer(buf);
+      }
     }
     this.bufferedRows = 0;
+  }
+
+  /** The committed rows of `buf`'s stream near this file's time range (read once per stream). */
+  private dedupOf(buf: TableBuffer): StreamDedup | null {
+    const others = this.context.others ?? [];
+    if (others.length === 0 || buf.length === 0) return null;
+    const key = `${buf.table}\u0000${buf.exchange}\u0000${buf.symbol}`;
+    let d = this.dedups.get(key);
+    if (d === undefined) {
+      const o = this.scan.symbols.get(`${buf.exchange}\u0000${buf.symbol}`);
+      let lo = o?.firstTsUs ?? Number.POSITIVE_INFINITY;
+      let hi = o?.lastTsUs ?? Number.NEGATIVE_INFINITY;
+      for (let i = 0; i < buf.length; i++) {
+        const t = buf.tsLocal.data[i]!;
+        if (t < lo) lo = t;
+        if (t > hi) hi = t;
+      }
+      d = StreamDedup.load(
+        this.lake,
+        others,
+        buf.table,
+        buf.exchange,
+        buf.symbol,
+        lo - DEDUP_SLACK_US,
+        hi + DEDUP_SLACK_US,
+        this.registry,
+      );
+      this.dedups.set(key, d);
+    }
+    return d;
+  }
+
+  /** Drops (duplicates) or rejects (conflicts) rows of `buf` that other committed files hold. */
+  private deduplicate(sink: SymbolSink, buf: TableBuffer): void {
+    const d = this.dedupOf(buf);
+    if (d === null || d.empty) return;
+    const out = d.filter(buf, { price: sink.px, amount: sink.qty });
+    const c = tableCounts(this.report, buf.table);
+    let dropped = 0;
+    for (const [fileId, n] of out.duplicatesByFile) {
+      this.dedupByFile.set(fileId, (this.dedupByFile.get(fileId) ?? 0) + n);
+      c.rows_deduplicated = (c.rows_deduplicated ?? 0) + n;
+      dropped += n;
+    }
+    for (const x of out.conflicts) {
+      dropped++;
+      this.reject(buf.table, buf.line.data[x.index]!, x.field, x.reason);
+    }
+    if (dropped === 0) return;
+    c.rows_written -= dropped;
+    buf.retain(out.keep);
   }
 
   private flushBuffer(buf: TableBuffer): void {
@@ -316,10 +400,15 @@ export class FileIngest {
     buf.clear();
   }
 
-  /** Flushes, checks the accounting identity, and atomically publishes this file's parts. */
+  /**
+   * Flushes, checks the accounting identity, and atomically publishes this file's parts (see the
+   * module doc for the order of the steps and what a crash between them leaves).
+   * @throws Error on an accounting mismatch (an adapter bug) before anything is published; file system
+   *   errors.
+   */
   async commit(): Promise<FileManifest> {
-    assertBalanced(this.report);
     this.flush(true);
+    assertBalanced(this.report);
     const manifestPath = fileManifestPath(this.lake, this.fileId);
     let previous: FileManifest | null = null;
     try {
@@ -327,8 +416,55 @@ export class FileIngest {
     } catch {
       previous = null;
     }
-    this.report.replaced_previous = previous !== null;
+    const replaces = (this.context.replaces ?? []).filter((m) => m.file_id !== this.fileId);
+    const replaced = previous === null ? replaces : [previous, ...replaces];
+    this.report.replaced_previous = replaced.length > 0;
+    this.report.replaced = replaced.map((m) => ({
+      file_id: m.file_id,
+      source: m.source,
+      ingested_at: m.ingested_at,
+    }));
+    this.report.deduplicated_against = [...this.dedupByFile]
+      .sort((a, b) => b[1] - a[1] || a[0] - b[0])
+      .map(([fileId, rows]) => ({
+        file_id: fileId,
+        source: this.context.others?.find((m) => m.file_id === fileId)?.source ?? "",
+        rows,
+      }));
     for (const s of this.staged) await rename(s.tmp, s.final);
+    const qFinal = quarantinePath(this.lake, this.fileId);
+    if (this.quarantineFd !== null && this.quarantineTmp !== null) {
+      closeSync(this.quarantineFd);
+      this.quarantineFd = null;
+      renameSync(this.quarantineTmp, qFinal);
+      this.report.quarantine_file = qFinal;
+    } else {
+      await rm(qFinal, { force: true });
+      this.report.quarantine_file = null;
+    }
+    this.report.seconds = (performance.now() - this.started) / 1000;
+    // Replaced manifests under other ids stay hidden until deleted; refs whose manifests a previous
+    // ingest of this content already removed are dropped.
+    const supersedes: SupersededRef[] = [
+      ...(previous?.supersedes ?? []).filter((r) => existsSync(fileManifestPath(this.lake, r.file_id))),
+      ...replaces.map((m) => ({ file_id: m.file_id, ingested_at: m.ingested_at })),
+    ];
+    const manifest: FileManifest = {
+      file_id: this.fileId,
+      source: this.source,
+      sha256: this.sha256,
+      bytes: this.bytes,
+      content_sha256: this.context.contentSha256 ?? this.sha256,
+      content_bytes: this.context.contentBytes ?? this.bytes,
+      format: this.format,
+      ingested_at: new Date().toISOString(),
+      parts: this.staged.map((s) => s.info),
+      report: this.report,
+      ...(supersedes.length > 0 ? { supersedes } : {}),
+    };
+    await this.registry.save();
+    await writeFileAtomic(manifestPath, `${JSON.stringify(manifest, null, 1)}\n`);
+    // Published. What follows only removes rows no manifest lists (or only hidden manifests list).
     const keep = new Set(this.staged.map((s) => resolve(s.final)));
     if (previous !== null) {
       for (const p of previous.parts) {
@@ -336,26 +472,7 @@ export class FileIngest {
         if (!keep.has(abs)) await rm(abs, { force: true });
       }
     }
-    const qFinal = quarantinePath(this.lake, this.fileId);
-    if (this.quarantineFd !== null && this.quarantineTmp !== null) {
-      closeSync(this.quarantineFd);
-      renameSync(this.quarantineTmp, qFinal);
-    } else {
-      await rm(qFinal, { force: true });
-    }
-    this.report.seconds = (performance.now() - this.started) / 1000;
-    const manifest: FileManifest = {
-      file_id: this.fileId,
-      source: this.source,
-      sha256: this.sha256,
-      bytes: this.bytes,
-      format: this.format,
-      ingested_at: new Date().toISOString(),
-      parts: this.staged.map((s) => s.info),
-      report: this.report,
-    };
-    await this.registry.save();
-    await writeFileAtomic(manifestPath, `${JSON.stringify(manifest, null, 1)}\n`);
+    for (const m of replaces) await removeManifest(this.lake, m);
     return manifest;
   }
 
@@ -367,4 +484,14 @@ export class FileIngest {
       await rm(this.quarantineTmp, { force: true });
     }
   }
+}
+
+/**
+ * Deletes a manifest that another one supersedes, after its parts and quarantine file (so that a crash
+ * midway leaves the manifest, hidden, to be removed by the next ingest).
+ */
+export async function removeManifest(lake: string, m: FileManifest): Promise<void> {
+  for (const p of m.parts) await rm(resolve(lake, p.path), { force: true });
+  await rm(quarantinePath(lake, m.file_id), { force: true });
+  await rm(fileManifestPath(lake, m.file_id), { force: true });
 }

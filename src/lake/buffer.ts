@@ -136,6 +136,24 @@ export class TableBuffer {
     return i;
   }
 
+  /**
+   * Keeps only the rows whose `keep[i]` is non-zero, in order (compacts every column in place);
+   * `keep.length` must equal `length`.
+   * @throws RangeError if `keep.length !== length`.
+   */
+  retain(keep: Uint8Array): void {
+    if (keep.length !== this.length)
+      throw new RangeError(`retain: mask of ${keep.length} rows for a buffer of ${this.length}`);
+    let w = 0;
+    for (let r = 0; r < this.length; r++) {
+      if (keep[r] === 0) continue;
+      if (w !== r) for (const c of this.all) moveRow(c, r, w);
+      w++;
+    }
+    this.length = w;
+    for (const c of this.all) if (c instanceof StrColumn) c.data.length = w;
+  }
+
   /** Drops all rows, keeping capacity (after a flush). */
   clear(): void {
     this.length = 0;
@@ -178,6 +196,18 @@ export class TableBuffer {
       rows.push(Array.from(col.values.subarray(base, base + len)));
     }
     return pl.Series(spec.name, rows, pl.List(pl.Int64));
+  }
+}
+
+/** Copies row `from` of a column to row `to` (`to < from`). */
+function moveRow(c: AnyColumn, from: number, to: number): void {
+  if (c instanceof ListColumn) {
+    c.values.copyWithin(to * c.width, from * c.width, (from + 1) * c.width);
+    c.lens[to] = c.lens[from]!;
+  } else if (c instanceof StrColumn) {
+    c.data[to] = c.data[from] ?? null;
+  } else {
+    c.data[to] = c.data[from]!;
   }
 }
 

@@ -7,20 +7,42 @@ import type { TableName } from "../schema/tables.js";
 import { fileManifestDir } from "./layout.js";
 import type { FileManifest, PartInfo } from "./manifest.js";
 
-/** All committed file manifests of a lake, by file id; [] for a lake with none. @throws SyntaxError on a corrupt manifest. */
+/**
+ * The committed file manifests of a lake that readers see, in file-name order; [] for a lake with none.
+ * A manifest that another one `supersedes` (same file id and `ingested_at`) is hidden: it is a replaced
+ * ingest whose deletion a crash interrupted (see `FileManifest.supersedes`).
+ * @throws SyntaxError on a corrupt manifest.
+ */
 export async function loadManifests(lake: string): Promise<FileManifest[]> {
+  return (await loadAllManifests(lake)).visible;
+}
+
+/**
+ * Every manifest file of a lake, split into the `visible` ones and the `hidden` ones (superseded, see
+ * `loadManifests`), each in file-name order.
+ * @throws SyntaxError on a corrupt manifest.
+ */
+export async function loadAllManifests(
+  lake: string,
+): Promise<{ visible: FileManifest[]; hidden: FileManifest[] }> {
   let names: string[];
   try {
     names = await readdir(fileManifestDir(lake));
   } catch {
-    return [];
+    return { visible: [], hidden: [] };
   }
-  const out: FileManifest[] = [];
+  const all: FileManifest[] = [];
   for (const n of names.sort()) {
     if (!n.endsWith(".json")) continue;
-    out.push(JSON.parse(await readFile(`${fileManifestDir(lake)}/${n}`, "utf8")) as FileManifest);
+    all.push(JSON.parse(await readFile(`${fileManifestDir(lake)}/${n}`, "utf8")) as FileManifest);
   }
-  return out;
+  const superseded = new Set<string>();
+  for (const m of all) for (const s of m.supersedes ?? []) superseded.add(`${s.file_id}@${s.ingested_at}`);
+  if (superseded.size === 0) return { visible: all, hidden: [] };
+  const visible: FileManifest[] = [];
+  const hidden: FileManifest[] = [];
+  for (const m of all) (superseded.has(`${m.file_id}@${m.ingested_at}`) ? hidden : visible).push(m);
+  return { visible, hidden };
 }
 
 /** Parts of one table/exchange/symbol whose rows may fall in [startUs, endUs). */

@@ -8,7 +8,9 @@
  *   <lake>/_quarantine/<file_id>.jsonl          rejected lines with file, line, field and reason
  *
  * The date is the UTC date of `ts_local_us`. Each source file owns its part files, so re-ingesting it
- * replaces exactly its own parts (idempotence) and never touches another file's rows.
+ * replaces exactly its own parts (idempotence) and never touches another file's rows. A file's id is
+ * `idFromSha256` of the sha256 of its decoded content (lake/hash.ts `hashSource`; before that existed,
+ * of its raw bytes), printed as 12 hex digits in these names (`fileIdHex`).
  */
 import { createHash } from "node:crypto";
 import { mkdir, rename, writeFile } from "node:fs/promises";

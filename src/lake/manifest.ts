@@ -5,7 +5,10 @@
  * between the writer (src/ingest) and those readers, so they live here and import nothing from ingest.
  *
  * Units: every `*_us` field is int64 µs UTC (epoch); `bytes` are raw (compressed, if gzip) file bytes;
- * `sha256` is the lowercase hex digest of those bytes.
+ * `sha256` is the lowercase hex digest of those bytes; `content_sha256` / `content_bytes` are those of
+ * the decoded (gunzipped) content, from which `file_id` is made (a file's identity: `x.csv` and
+ * `x.csv.gz` are the same file). Manifests written before `content_sha256` existed (identity = raw
+ * bytes) lack it and are still read; see `supersedes` and ingest/ingest.ts for how they are replaced.
  */
 import type { TableName } from "../schema/tables.js";
 
@@ -13,6 +16,36 @@ import type { TableName } from "../schema/tables.js";
 export interface TableCounts {
   rows_written: number;
   rows_rejected: number;
+  /**
+   * Rows not written because the lake already held the same row from another source file of the same
+   * stream (same vendor identity and values, see ingest/dedup.ts). Absent in manifests written before
+   * deduplication existed (= 0).
+   */
+  rows_deduplicated?: number;
+}
+
+/** A committed file in which rows of this file were found already (deduplication). */
+export interface DedupSource {
+  readonly file_id: number;
+  readonly source: string;
+  /** Rows of this file dropped because that file holds them. */
+  rows: number;
+}
+
+/** A previous ingest of the same content that this ingest replaced. */
+export interface ReplacedFile {
+  readonly file_id: number;
+  readonly source: string;
+  readonly ingested_at: string;
+}
+
+/** The first rejected line of a file (smallest line number), in full: the values are not masked. */
+export interface FirstRejection {
+  readonly line: number;
+  /** Table the line was destined for, or "line" if it could not be routed. */
+  readonly table: string;
+  readonly field: string;
+  readonly reason: string;
 }
 
 /** A break in an order-book update-id sequence (the book was discarded and resynced). */
@@ -41,8 +74,20 @@ export interface IngestReport {
   /** Lines rejected before they could be routed to a table (malformed line, unknown stream). */
   unrouted_rejected: number;
   sequence_gaps: SequenceGap[];
-  /** Whether the same file (same sha256) had been ingested before and was replaced. */
+  /**
+   * sha256 of the decoded content (the file's identity, see the module doc). Absent in old manifests.
+   */
+  readonly content_sha256?: string;
+  /** Whether the same file (same decoded content) had been ingested before and was replaced. */
   replaced_previous: boolean;
+  /** The previous ingests of the same content that were replaced (their sources may differ: x.csv.gz). */
+  replaced?: ReplacedFile[];
+  /** Per committed file: how many of this file's rows it held already (deduplicated rows). */
+  deduplicated_against?: DedupSource[];
+  /** The first rejected line (null when nothing was rejected). Absent in old manifests. */
+  first_rejected?: FirstRejection | null;
+  /** Absolute path of the quarantine file (null when nothing was rejected). Absent in old manifests. */
+  quarantine_file?: string | null;
   seconds: number;
 }
 
@@ -68,8 +113,24 @@ export interface FileManifest {
   readonly source: string;
   readonly sha256: string;
   readonly bytes: number;
+  /** sha256 of the decoded content (identity); absent in manifests of the raw-bytes identity. */
+  readonly content_sha256?: string;
+  readonly content_bytes?: number;
+  /**
+   * Manifests this one replaces although their file id differs (an earlier ingest of the same content
+   * under the raw-bytes identity). Readers hide a manifest listed here (matched by file id and
+   * `ingested_at`), so publishing this manifest — one atomic rename — switches the rows over; the
+   * replaced manifests and parts are deleted afterwards (a crash in between leaves them hidden).
+   */
+  readonly supersedes?: readonly SupersededRef[];
   readonly format: string;
   readonly ingested_at: string;
   readonly parts: PartInfo[];
   readonly report: IngestReport;
+}
+
+/** A manifest that another one replaced (see `FileManifest.supersedes`). */
+export interface SupersededRef {
+  readonly file_id: number;
+  readonly ingested_at: string;
 }

@@ -58,7 +58,12 @@ export const COMMON_COLUMNS: readonly ColumnSpec[] = [
   c("symbol_id", "i64", "id", "Symbol registry id (stable hash of exchange, symbol and increments)"),
   c("ts_local_us", "i64", "µs", "Arrival/knowledge time, µs since epoch UTC; the PIT clock"),
   c("ts_exch_us", "i64", "µs", "Exchange event time, µs since epoch UTC", true),
-  c("file_id", "i64", "id", "Stable id of the source file (48-bit prefix of its sha256)"),
+  c(
+    "file_id",
+    "i64",
+    "id",
+    "Stable id of the source file: 48-bit prefix of the sha256 of its decoded (gunzipped) content",
+  ),
   c("file_line_number", "i64", "line", "1-based line of the source file the row comes from"),
 ];
 

@@ -439,16 +439,23 @@ function trackKey(exchange: string, symbol: string): string {
  * reject (malformed, unknown stream) are skipped here. Symbol, market and exchange are derived with the
  * same rules as pass 2 (`s` field, else `symbol`, else the stream prefix; `marketOf` keys), which
  * test/ingest/binance-capture.test.ts checks against a JSON-parsing reference on every sample capture.
+ *
+ * @throws IngestError (field `format`) for a file of which no line has the capture shape
+ *   `<epoch timestamp> {…}` (empty file, blank lines only, random bytes): see `notACapture`.
  */
 async function scan(path: string, scanner: DecimalScanner, opts: AdapterOptions): Promise<void> {
   const span = { start: 0, end: 0 };
   const deferred: { ts: number; text: string; futures: boolean }[] = [];
   let lastSymbol: string | null = null;
-  await readLines(path, (text) => {
+  let captureLines = 0;
+  let firstNonBlank = 0;
+  const { lines } = await readLines(path, (text, line) => {
+    if (firstNonBlank === 0 && text.trim() !== "") firstNonBlank = line;
     const sp = text.indexOf(" ");
     if (sp <= 0) return;
     const ts = parseEpochToUs(text, 0, sp);
     if (Number.isNaN(ts)) return;
+    if (text.charCodeAt(sp + 1) === 123 /* { */) captureLines++;
     const si = text.indexOf(STREAM_KEY, sp);
     if (si < 0) {
       if (text.indexOf('"lastUpdateId"', sp) < 0) return;
@@ -501,6 +508,7 @@ async function scan(path: string, scanner: DecimalScanner, opts: AdapterOptions)
       scanLevelPairs(text, di, o, scanner);
     }
   });
+  if (captureLines === 0) throw notACapture(path, lines, firstNonBlank);
   if (lastSymbol !== null) {
     const sym: string = lastSymbol;
     for (const d of deferred) {
@@ -515,6 +523,26 @@ async function scan(path: string, scanner: DecimalScanner, opts: AdapterOptions)
 }
 
 const STREAM_KEY = '"stream":"';
+
+/**
+ * The error for a file with no line of the capture shape `<epoch timestamp> {json…}`: an empty file, a
+ * file of blank lines, or something else (random bytes, another vendor's format). Such a file is not a
+ * capture with bad lines but not a capture at all, so it fails instead of committing an empty manifest.
+ */
+function notACapture(path: string, lines: number, firstNonBlank: number): IngestError {
+  if (firstNonBlank === 0) {
+    return new IngestError(
+      { file: path, line: 1, field: "format" },
+      lines === 0
+        ? "empty file: expected a Binance capture, one '<local timestamp> <JSON message>' per line"
+        : `no data: ${lines} blank lines, expected a Binance capture, one '<local timestamp> <JSON message>' per line`,
+    );
+  }
+  return new IngestError(
+    { file: path, line: firstNonBlank, field: "format" },
+    `not a Binance capture: none of its ${lines} lines is '<local timestamp (epoch s/ms/µs/ns)> <JSON message>'`,
+  );
+}
 
 /** Finds `key` (e.g. `"p":"`) from `from` and sets `span` to its string value; false if absent. */
 function stringField(text: string, key: string, from: number, span: { start: number; end: number }): boolean {
