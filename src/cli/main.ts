@@ -13,7 +13,7 @@ import { catalogMarkdown, featureCatalog } from "../features/catalog.js";
 import { FAMILIES } from "../features/families.js";
 import { writeFeatureFrame } from "../features/output.js";
 import { INGEST_KINDS, type IngestBatchResult, type IngestStage, ingestBatch } from "../ingest/ingest.js";
-import { formatBatchSummary, formatReport, totals } from "../ingest/report.js";
+import { formatBatchSummary, formatRegistryChange, formatReport, totals } from "../ingest/report.js";
 import { type CoverageRow, dataCoverage } from "../lake/catalog.js";
 import { SymbolRegistry } from "../lake/registry.js";
 import { listSymbols } from "../lake/symbols.js";
@@ -89,6 +89,8 @@ async function runIngest(
       },
       onFile: (m) => {
         if (!o.json && !o.quiet) say(formatReport(m.report));
+        // a new fixed-point scale is never quiet: stderr in every mode (the report has it too)
+        else for (const c of m.report.registry_changes ?? []) say(`${m.report.file}: ${formatRegistryChange(c)}`);
       },
       onFailed: (f) => {
         if (!o.json) say(`FAILED ${f.file} (at ${f.stage}): ${f.error.message}`);

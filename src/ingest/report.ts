@@ -10,7 +10,8 @@
  * `query` and `--json` show); lake file names (`part-<12 hex>-…`, `_meta/files/<12 hex>.json`,
  * `_quarantine/<12 hex>.jsonl`) carry the same id in hexadecimal.
  */
-import type { IngestReport, TableCounts } from "../lake/manifest.js";
+import { usToIso } from "../core/time.js";
+import type { IngestReport, RegistryChange, TableCounts } from "../lake/manifest.js";
 import type { TableName } from "../schema/tables.js";
 
 export type {
@@ -104,6 +105,28 @@ export function assertBalanced(r: IngestReport): void {
  * which files, rejections by reason, the first rejected line in full (line, field, reason) and the
  * quarantine file's path.
  */
+/**
+ * One line on a registry version opened by inference (see `RegistryChange`), naming the line that forced
+ * it, e.g. "NEW REGISTRY VERSION binance-futures/BTCUSDT symbol_id 186… from 2020-02-22T00:00:04.457287Z:
+ * price increment 0.01 → 0.001 (forced by line 2, field price = 9683.125); readers convert both scales
+ * to one".
+ */
+export function formatRegistryChange(c: RegistryChange): string {
+  const changes: string[] = [];
+  if (c.price_increment !== c.previous.price_increment)
+    changes.push(`price increment ${c.previous.price_increment} → ${c.price_increment}`);
+  if (c.amount_increment !== c.previous.amount_increment)
+    changes.push(`amount increment ${c.previous.amount_increment} → ${c.amount_increment}`);
+  const by = c.forced_by
+    ? `forced by line ${c.forced_by.line}, field ${c.forced_by.field} = ${c.forced_by.value}`
+    : "forced by another file of this ingest";
+  return (
+    `NEW REGISTRY VERSION ${c.exchange}/${c.symbol} symbol_id ${c.symbol_id} from ${usToIso(c.valid_from_us)} ` +
+    `(after symbol_id ${c.previous.symbol_id}): ${changes.join(", ")} (${by}); ` +
+    "readers convert both scales to one exactly (`pointline symbols` shows the history)"
+  );
+}
+
 export function formatReport(r: IngestReport): string {
   const t = totals(r);
   const out = [`${r.file} (${r.format}, file_id ${r.file_id})`];
@@ -131,6 +154,7 @@ export function formatReport(r: IngestReport): string {
   out.push(
     `  lines read ${r.lines_read} = written ${t.written} + rejected ${t.rejected}${dd} + without row ${t.withoutRow}${nr ? ` (${nr})` : ""}`,
   );
+  for (const c of r.registry_changes ?? []) out.push(`  ${formatRegistryChange(c)}`);
   for (const d of r.deduplicated_against ?? []) {
     out.push(
       `  deduplicated: ${d.rows} rows already in the lake from ${d.source || "?"} (file_id ${d.file_id})`,

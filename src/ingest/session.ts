@@ -32,7 +32,7 @@ import {
   quarantinePath,
   writeFileAtomic,
 } from "../lake/layout.js";
-import type { FileManifest, PartInfo, SupersededRef } from "../lake/manifest.js";
+import type { FileManifest, PartInfo, RegistryChange, SupersededRef } from "../lake/manifest.js";
 import type { ResolvedSymbol, SymbolRegistry } from "../lake/registry.js";
 import type { TableName } from "../schema/tables.js";
 import { DEDUP_SLACK_US, StreamDedup } from "./dedup.js";
@@ -178,6 +178,11 @@ export class FileIngest {
   private readonly started = performance.now();
   private readonly dedups = new Map<string, StreamDedup>();
   private readonly dedupByFile = new Map<number, number>();
+  /** Increments of versions opened for this file → the factor to the previous one and the report entry. */
+  private readonly finer = new Map<
+    Increment,
+    { factor: number; change: { forced_by: RegistryChange["forced_by"] } }
+  >();
 
   constructor(
     readonly lake: string,
@@ -212,6 +217,7 @@ export class FileIngest {
       const own = this.scan.symbols.get(key);
       const all = this.batch.symbols.get(key) ?? own;
       const first = own?.firstTsUs ?? all?.firstTsUs ?? 0;
+      const before = this.registry.lookup(exchange, symbol, first);
       const resolved = this.registry.resolveForIngest(
         exchange,
         symbol,
@@ -219,10 +225,40 @@ export class FileIngest {
         utcDayStart(all?.firstTsUs ?? first),
         all?.sawDecimals ? { price: all.priceDecimals, amount: all.amountDecimals } : null,
       );
+      if (before && before.entry.symbol_id !== resolved.entry.symbol_id) this.watchFiner(before, resolved);
       s = new SymbolSink(this, exchange, symbol, resolved);
       this.sinks.set(key, s);
     }
     return s;
+  }
+
+  /**
+   * A finer version replaced `before` for this file's rows: record the change in the report and watch
+   * the decodes at the new increments for the first value the old one could not hold (its line).
+   */
+  private watchFiner(before: ResolvedSymbol, after: ResolvedSymbol): void {
+    const change = {
+      exchange: after.entry.exchange,
+      symbol: after.entry.exchange_symbol,
+      symbol_id: after.entry.symbol_id,
+      price_increment: after.entry.price_increment,
+      amount_increment: after.entry.amount_increment,
+      valid_from_us: after.entry.valid_from_us,
+      previous: {
+        symbol_id: before.entry.symbol_id,
+        price_increment: before.entry.price_increment,
+        amount_increment: before.entry.amount_increment,
+      },
+      forced_by: null as RegistryChange["forced_by"],
+    };
+    (this.report.registry_changes ??= []).push(change);
+    const watch = (inc: Increment, old: Increment) => {
+      // inferred increments are 10^-k: a value fits the old scale when divisible by 10^(k_new − k_old)
+      if (inc.mantissa === 1 && old.mantissa === 1 && inc.scale > old.scale)
+        this.finer.set(inc, { factor: 10 ** (inc.scale - old.scale), change });
+    };
+    watch(after.priceIncrement, before.priceIncrement);
+    watch(after.amountIncrement, before.amountIncrement);
   }
 
   /** A line that carries no row (header, subscription reply, book line before sync, …). */
@@ -255,6 +291,11 @@ export class FileIngest {
     const v = dec.decode(s, inc, false, start, end);
     if (Number.isNaN(v))
       this.reject(table, line, field, describeFailure(dec.failure, s.slice(start, end), inc), raw);
+    else if (this.finer.size > 0) {
+      const w = this.finer.get(inc);
+      if (w && w.change.forced_by === null && v % w.factor !== 0)
+        w.change.forced_by = { line, field, value: s.slice(start, end) };
+    }
     return v;
   }
 

@@ -48,6 +48,30 @@ export interface FirstRejection {
   readonly reason: string;
 }
 
+/**
+ * A symbol-registry version this ingest opened by inference because its values needed finer increments
+ * than the version before (lake/registry.ts). Rows of the two versions are in two fixed-point scales;
+ * every reader converts them to one (lake/scale.ts).
+ */
+export interface RegistryChange {
+  readonly exchange: string;
+  readonly symbol: string;
+  /** The new version. */
+  readonly symbol_id: number;
+  readonly price_increment: string;
+  readonly amount_increment: string;
+  /** Start of the new version's validity (µs, ts_local_us). */
+  readonly valid_from_us: number;
+  /** The version it follows (closed at `valid_from_us`). */
+  readonly previous: {
+    readonly symbol_id: number;
+    readonly price_increment: string;
+    readonly amount_increment: string;
+  };
+  /** The first line of this file whose value needs the finer increment (null if none was found: another file of the call forced it). */
+  readonly forced_by: { readonly line: number; readonly field: string; readonly value: string } | null;
+}
+
 /** A break in an order-book update-id sequence (the book was discarded and resynced). */
 export interface SequenceGap {
   readonly exchange: string;
@@ -88,6 +112,8 @@ export interface IngestReport {
   first_rejected?: FirstRejection | null;
   /** Absolute path of the quarantine file (null when nothing was rejected). Absent in old manifests. */
   quarantine_file?: string | null;
+  /** Registry versions this ingest opened because values needed finer increments. Absent in old manifests. */
+  registry_changes?: RegistryChange[];
   seconds: number;
 }
 

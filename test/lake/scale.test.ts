@@ -19,7 +19,9 @@ import pl from "nodejs-polars";
 import { ConfigError } from "../../src/core/errors.js";
 import { buildFeatureFrame } from "../../src/features/frame.js";
 import { ingestFiles } from "../../src/ingest/ingest.js";
+import { formatReport } from "../../src/ingest/report.js";
 import { Lake } from "../../src/lake/lake.js";
+import type { IngestReport } from "../../src/lake/manifest.js";
 import type { SymbolEntry } from "../../src/lake/registry.js";
 import { scaleOf } from "../../src/lake/scale.js";
 import { runPipeline } from "../../src/pipeline/run.js";
@@ -43,6 +45,8 @@ describe("fixed-point scales never mix across registry versions", () => {
   let lake = "";
   /** CSV prices of the 11 trades, as typed in the files (the 11th changed to 9683.125). */
   let prices: string[] = [];
+  /** Ingest reports of a.csv and b.csv. */
+  let reports: IngestReport[] = [];
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), "pointline-scale-"));
@@ -56,14 +60,31 @@ describe("fixed-point scales never mix across registry versions", () => {
     writeFileSync(join(dir, "a.csv"), `${[header, ...first].join("\n")}\n`);
     writeFileSync(join(dir, "b.csv"), `${header}\n${eleventh}\n`);
     prices = [...first, eleventh].map((l) => l.split(",")[6]!);
-    await ingestFiles("tardis", [join(dir, "a.csv")], { lake });
-    await ingestFiles("tardis", [join(dir, "b.csv")], { lake });
+    const [a] = await ingestFiles("tardis", [join(dir, "a.csv")], { lake });
+    const [b] = await ingestFiles("tardis", [join(dir, "b.csv")], { lake });
+    reports = [a!.report, b!.report];
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  it("the second file opened a finer version (the case under test exists)", async () => {
+  it("the second file opened a finer version, reported loudly with the line that forced it", async () => {
+    assert.equal(reports[0]!.registry_changes, undefined);
     const l = await Lake.open(lake);
     const v = l.registry.versions(EX, SYM);
+    const [change] = reports[1]!.registry_changes ?? [];
+    assert.deepEqual(change, {
+      exchange: EX,
+      symbol: SYM,
+      symbol_id: v[1]!.symbol_id,
+      price_increment: "0.001",
+      amount_increment: "0.001",
+      valid_from_us: v[1]!.valid_from_us,
+      previous: { symbol_id: v[0]!.symbol_id, price_increment: "0.01", amount_increment: "0.001" },
+      forced_by: { line: 2, field: "price", value: "9683.125" },
+    });
+    assert.match(
+      formatReport(reports[1]!),
+      /NEW REGISTRY VERSION .*0\.01 → 0\.001 \(forced by line 2, field price = 9683\.125\)/,
+    );
     assert.deepEqual(
       v.map((e) => e.price_increment),
       ["0.01", "0.001"],
