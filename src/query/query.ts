@@ -218,7 +218,14 @@ const POLARS_DTYPE = {
 } as const;
 
 function emptyFrame(table: TableName): pl.DataFrame {
-  return pl.DataFrame(tableColumns(table).map((c) => pl.Series(c.name, [], POLARS_DTYPE[c.dtype])));
+  // nodejs-polars cannot build an empty List series from [] with a dtype: cast an empty untyped one
+  return pl.DataFrame(
+    tableColumns(table).map((c) =>
+      c.dtype === "list_i64"
+        ? pl.Series(c.name, [] as number[][]).cast(POLARS_DTYPE[c.dtype])
+        : pl.Series(c.name, [], POLARS_DTYPE[c.dtype]),
+    ),
+  );
 }
 
 /**

@@ -370,6 +370,17 @@ describe("query on the 2024-08-08 BTCUSDT capture", () => {
     assert.deepEqual(Object.keys(gap.columns), names);
     const other = await query.trades({ ...req("2024-08-08", "2024-08-09"), symbol: "ETHUSDT" });
     assert.equal(other.length, 0);
+    // a table with book level lists: the empty frame has the list columns with the stored dtypes
+    const emptyBook = await queryFrame("book_snapshot_25", req("2020-01-01", "2020-01-02"));
+    const fullBook = await queryFrame("book_snapshot_25", req("2024-08-08T23:59:00Z", "2024-08-09"));
+    assert.equal(emptyBook.height, 0);
+    assert.ok(fullBook.height > 0);
+    assert.deepEqual(
+      emptyBook.dtypes.map((d) => String(d)),
+      fullBook.dtypes.map((d) => String(d)),
+    );
+    const typedBook = await query.bookSnapshot25({ ...req("2020-01-01", "2020-01-02"), decoded: true });
+    assert.equal(typedBook.length, 0);
   });
 
   it("decoded: px / qty are the vendor's decimal strings as numbers, per row, in typed and frame form", async () => {
