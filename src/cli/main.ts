@@ -34,6 +34,7 @@ import {
   type TimeArg,
 } from "./args.js";
 import { featureConfigFromCli, formatManifest } from "./features.js";
+import { stopWithLauncher } from "./launcher.js";
 import { registerPipelineCommands } from "./pipeline.js";
 import { buildSampleFrames, formatSampleFrames } from "./sample-frames.js";
 import { sampleGroups } from "./samples.js";
@@ -425,6 +426,7 @@ export function buildCli(): Command {
 
 const isMain = process.argv[1] !== undefined && /(?:main\.ts|pointline(?:\.js)?)$/.test(process.argv[1]);
 if (isMain) {
+  stopWithLauncher();
   buildCli()
     .parseAsync(process.argv)
     .catch((e: unknown) => {

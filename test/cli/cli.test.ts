@@ -3,7 +3,7 @@
  * synthetic Binance capture. Expected values are hand-computed from the lines written here.
  */
 import assert from "node:assert/strict";
-import { execFile, execFileSync } from "node:child_process";
+import { execFile, execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -11,9 +11,10 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { packageVersion } from "../../src/core/version.js";
 import { buildFeatureFrame } from "../../src/features/frame.js";
+import { dataCoverage } from "../../src/lake/catalog.js";
 import { TABLES, tableColumns } from "../../src/schema/tables.js";
 import { tempDir } from "../helpers/data.js";
-import { captureLake, W2024 } from "../helpers/lake.js";
+import { CAPTURES, captureLake, W2024 } from "../helpers/lake.js";
 
 const ROOT = resolve(fileURLToPath(import.meta.url), "..", "..", "..");
 /** 2024-08-08T01:00:00Z in µs (1723075200 s + 3600 s). */
@@ -663,5 +664,119 @@ describe("pointline CLI progress on a 2-day range (binance-futures BTCUSDT 2023-
     const manifest = JSON.parse(readFileSync(`${out}.manifest.json`, "utf8")) as { row_count: number };
     assert.ok(manifest.row_count > 0);
     assert.equal(csvRows(out), manifest.row_count);
+  });
+});
+
+/** Pids of the live descendants of `root` (from /proc; Linux). */
+function descendants(root: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${name}/stat`, "utf8");
+    } catch {
+      continue; // exited meanwhile
+    }
+    // "pid (comm) state ppid …": comm may hold spaces and parentheses, so split after the last ')'
+    const [state, ppid] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (state === "Z") continue;
+    const list = children.get(Number(ppid)) ?? [];
+    list.push(Number(name));
+    children.set(Number(ppid), list);
+  }
+  const out: number[] = [];
+  const todo = [root];
+  while (todo.length > 0) {
+    for (const c of children.get(todo.pop()!) ?? []) {
+      out.push(c);
+      todo.push(c);
+    }
+  }
+  return out;
+}
+
+/** Whether `pid` is a live (not zombie) process. */
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
+  } catch {
+    return false;
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function until(what: string, cond: () => boolean, timeoutMs: number): Promise<number> {
+  const t0 = Date.now();
+  while (!cond()) {
+    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(25);
+  }
+  return Date.now() - t0;
+}
+
+describe("npx pointline: SIGTERM stops the whole command", () => {
+  it("SIGTERM to `npx pointline ingest` ends its node grandchild at once; the lake keeps exactly the file committed before", async () => {
+    const { dir, cleanup } = tempDir("pointline-cli-signal-");
+    try {
+      const lake = join(dir, "lake");
+      const files = join(lake, "_meta", "files");
+      // ingested in time order: the small 2023 capture commits first, then the large 2024 one
+      // (several seconds of work) is under way when the signal comes
+      const npx = spawn(
+        "npx",
+        ["pointline", "ingest", "binance-capture", CAPTURES.usdm2024, CAPTURES.usdm2023a, "--lake", lake],
+        { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
+      );
+      let stderr = "";
+      npx.stderr.on("data", (b: Buffer) => {
+        stderr += b.toString();
+      });
+      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) =>
+        npx.on("exit", (code, signal) => r({ code, signal })),
+      );
+      await until(
+        "the first file's manifest",
+        () => existsSync(files) && readdirSync(files).length > 0,
+        120_000,
+      );
+      const before = readdirSync(files).sort();
+      const rowsBefore = (await dataCoverage(lake)).reduce((n, r) => n + r.rows, 0);
+      // the node process that runs the CLI: npm → sh → node (its grandchild)
+      const cli = descendants(npx.pid!).filter((p) => {
+        try {
+          return readFileSync(`/proc/${p}/cmdline`, "utf8").includes("binance-capture");
+        } catch {
+          return false;
+        }
+      });
+      const node = cli.find((p) => readFileSync(`/proc/${p}/cmdline`, "utf8").startsWith("node"));
+      assert.ok(node !== undefined, `no node process under npx: ${cli.join(", ")}`);
+      assert.notEqual(node, npx.pid);
+
+      npx.kill("SIGTERM");
+      const { code, signal } = await exited;
+      // npm ends itself with the signal it got (a shell shows exit status 143)
+      assert.deepEqual({ code, signal }, { code: null, signal: "SIGTERM" }, stderr);
+      const stoppedMs = await until(`node pid ${node} to stop`, () => !alive(node!), 5_000);
+      assert.ok(stoppedMs < 2_000, `the CLI took ${stoppedMs} ms to stop`);
+      await sleep(1_500); // a grandchild still running would commit the second file within seconds
+      assert.deepEqual(readdirSync(files).sort(), before);
+      assert.equal(before.length, 1);
+      const manifest = JSON.parse(readFileSync(join(files, before[0]!), "utf8")) as {
+        source: string;
+        report: { tables: Record<string, { rows_written: number }> };
+      };
+      assert.equal(manifest.source, CAPTURES.usdm2023a);
+      const written = Object.values(manifest.report.tables).reduce((n, t) => n + t.rows_written, 0);
+      const rowsAfter = (await dataCoverage(lake)).reduce((n, r) => n + r.rows, 0);
+      assert.equal(rowsBefore, written);
+      assert.equal(rowsAfter, written);
+      assert.match(stderr, /the launching process \(pid \d+\) has gone; stopping/);
+    } finally {
+      cleanup();
+    }
   });
 });
