@@ -92,22 +92,47 @@ export function requireLake(dir: string, flag = "--lake"): string {
 }
 
 /**
- * Checks that the lake's symbol registry knows `--exchange` / `--symbol` (any registry version).
+ * Checks that the lake's symbol registry knows the instrument: the exchange, the symbol on it and, when
+ * `at` is given, a registry version valid at that time (a feature frame takes its increments from the
+ * version valid at `--start`). `flag` names an instrument given as one flag (`--cross-venue`); by
+ * default the messages name `--exchange` and `--symbol`.
  * @throws ConfigError naming the flag and listing what the lake holds.
  */
-export async function requireInstrument(lakeRoot: string, exchange: string, symbol: string): Promise<void> {
+export async function requireInstrument(
+  lakeRoot: string,
+  exchange: string,
+  symbol: string,
+  opts: { readonly at?: TimeArg; readonly flag?: string } = {},
+): Promise<void> {
+  const { at, flag } = opts;
   const entries = await listSymbols(lakeRoot);
   const onExchange = entries.filter((e) => e.exchange === exchange);
   if (onExchange.length === 0) {
     const exchanges = [...new Set(entries.map((e) => e.exchange))].sort();
     throw new ConfigError(
-      `--exchange ${exchange}: no such exchange in the lake (exchanges: ${exchanges.join(", ") || "none"})`,
+      `${flag ? `${flag} ${exchange}:${symbol}` : `--exchange ${exchange}`}: no such exchange in the lake (exchanges: ${exchanges.join(", ") || "none"})`,
     );
   }
-  if (!onExchange.some((e) => e.exchange_symbol === symbol)) {
+  const versions = onExchange.filter((e) => e.exchange_symbol === symbol);
+  if (versions.length === 0) {
     const symbols = [...new Set(onExchange.map((e) => e.exchange_symbol))].sort();
     throw new ConfigError(
-      `--symbol ${symbol}: no such symbol on ${exchange} in the lake (symbols: ${symbols.join(", ")})`,
+      `${flag ? `${flag} ${exchange}:${symbol}` : `--symbol ${symbol}`}: no such symbol on ${exchange} in the lake (symbols: ${symbols.join(", ")})`,
+    );
+  }
+  if (at === undefined) return;
+  const valid = versions.some(
+    (e) => e.valid_from_us <= at.us && (e.valid_until_us === null || at.us < e.valid_until_us),
+  );
+  if (!valid) {
+    const spans = versions
+      .map(
+        (e) =>
+          `[${usToIso(e.valid_from_us)}, ${e.valid_until_us === null ? "open" : usToIso(e.valid_until_us)})`,
+      )
+      .join(", ");
+    throw new ConfigError(
+      `--start ${showTime(at)}: ${exchange} ${symbol} has no symbol registry version valid then (versions: ${spans}); start within one`,
     );
   }
 }

@@ -100,7 +100,7 @@ function timeOption(flags: string, description: string): Option {
 }
 
 /** Replay position as a percentage of [from, to), clamped to 0–100. */
-export function progressPercent(doneUs: number, fromUs: number, toUs: number): number {
+function progressPercent(doneUs: number, fromUs: number, toUs: number): number {
   return Math.min(100, Math.max(0, Math.round((100 * (doneUs - fromUs)) / Math.max(1, toUs - fromUs))));
 }
 
@@ -334,7 +334,12 @@ export function buildCli(): Command {
         checkTimeRange(o.start, o.end);
         // a flag not typed names nothing: the config (or the built-in default) decides
         const config = await featureConfigFromCli(o);
-        await requireInstrument(lake, o.exchange, o.symbol);
+        await requireInstrument(lake, o.exchange, o.symbol, { at: o.start });
+        if (config.includeCrossVenue && config.crossVenue)
+          await requireInstrument(lake, config.crossVenue.exchange, config.crossVenue.symbol, {
+            at: o.start,
+            flag: o.crossVenue !== undefined ? "--cross-venue" : `--config ${o.config} crossVenue`,
+          });
         const bar = process.stderr.isTTY
           ? new SingleBar({
               format: "features [{bar}] {percentage}% | {eta_formatted} left",

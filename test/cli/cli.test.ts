@@ -362,6 +362,32 @@ describe("pointline CLI on the real captures (binance-futures + binance BTCUSDT 
         says: ["--families cv", "add --cross-venue <exchange:symbol>"],
       },
       {
+        args: build("--cross-venue", "binance:ETHUSDT"),
+        status: 1,
+        says: ["--cross-venue binance:ETHUSDT: no such symbol on binance", "BTCUSDT"],
+      },
+      {
+        // the registry versions start at the capture's UTC day: a frame cannot start before it
+        args: [
+          "features",
+          "build",
+          "--lake",
+          lake,
+          ...INST,
+          "--start",
+          "2024-08-07",
+          "--end",
+          W2024.end,
+          "--out",
+          never,
+        ],
+        status: 1,
+        says: [
+          "--start 2024-08-07: binance-futures BTCUSDT has no symbol registry version valid then",
+          "2024-08-08T00:00:00.000000Z",
+        ],
+      },
+      {
         args: ["query", "trades", "--lake", lake, ...INST, ...WIN, "--limit", "abc"],
         status: 1,
         says: ["--limit", "'abc'"],
