@@ -1,57 +1,141 @@
-/** Helpers of `pointline features build`: config from flags, manifest summary, time arguments. */
-import { readFile } from "node:fs/promises";
+/** Helpers of `pointline features build`: the config from `--config` and the flags, the manifest summary. */
 import { ConfigError } from "../core/errors.js";
-import type { TimeInput } from "../core/time.js";
-import { parseSpineShorthand } from "../engine/spine-spec.js";
-import type { FeatureRunInput } from "../features/config.js";
+import { spineShorthandFields } from "../engine/spine-spec.js";
+import { type FeatureRunConfig, parseFeatureRunConfig } from "../features/config.js";
 import { FAMILIES } from "../features/families.js";
 import type { FeatureManifest } from "../features/output.js";
+import { readJsonFile } from "./args.js";
 
-/** A time argument: all digits = µs since the epoch, otherwise ISO 8601. */
-export function timeArg(s: string): TimeInput {
-  return /^\d+$/.test(s) ? Number(s) : s;
+/** The `features build` flags that shape the config; a flag is `undefined` when it was not typed. */
+export interface FeatureFlags {
+  /** `--spine` shorthand as typed (omitted: the config's spine, else `clock:1000`). */
+  readonly spine?: string;
+  /** `--families` as typed (omitted: the config's include* flags, else `default`). */
+  readonly families?: string;
+  /** `--cross-venue exchange:symbol` as typed. */
+  readonly crossVenue?: string;
+  /** `--config` path of a JSON `FeatureRunConfig`. */
+  readonly config?: string;
+}
+
+type Json = Readonly<Record<string, unknown>>;
+
+const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** The cross-venue instrument of `--cross-venue exchange:symbol`. @throws ConfigError naming the flag. */
+function parseCrossVenue(text: string): { exchange: string; symbol: string } {
+  const i = text.indexOf(":");
+  const exchange = i < 0 ? "" : text.slice(0, i).trim();
+  const symbol = i < 0 ? "" : text.slice(i + 1).trim();
+  if (!exchange || !symbol || symbol.includes(":"))
+    throw new ConfigError(`--cross-venue ${text}: expected exchange:symbol, e.g. binance:BTCUSDT`);
+  return { exchange, symbol };
 }
 
 /**
- * FeatureRunConfig from CLI flags: `--config` JSON first, then `--spine`, `--families` (ids, "default"
- * or "all") and `--cross-venue exchange:symbol` on top. @throws ConfigError naming the bad flag.
+ * The family flags (`includeMicrostructure`, …) that `--families` sets: every family's flag, from a
+ * comma-separated id list, `default` (Pointline's defaults: all but `cv` and `bar`; `cv` too when a
+ * cross-venue instrument is given) or `all` (`cv` only when a cross-venue instrument is given).
+ * @throws ConfigError naming `--families` and the value: an unknown id, or `cv` without an instrument.
  */
-export async function featureConfigFromCli(o: {
-  spine: string;
-  families: string;
-  crossVenue?: string;
-  config?: string;
-}): Promise<FeatureRunInput> {
-  let base: Record<string, unknown> = {};
-  if (o.config) {
-    try {
-      base = JSON.parse(await readFile(o.config, "utf8")) as Record<string, unknown>;
-    } catch (e) {
-      throw new ConfigError(`--config ${o.config}: ${e instanceof Error ? e.message : String(e)}`);
-    }
-  }
-  const cfg: Record<string, unknown> = { ...base, spine: parseSpineShorthand(o.spine) };
-  if (o.crossVenue) {
-    const [exchange, symbol] = o.crossVenue.split(":");
-    if (!exchange || !symbol)
-      throw new ConfigError(`--cross-venue ${o.crossVenue}: expected exchange:symbol`);
-    cfg.crossVenue = { exchange, symbol };
-  }
-  const ids = o.families
+function familyFlags(text: string, hasCrossVenue: boolean): Record<string, boolean> {
+  const ids = text
     .split(",")
     .map((x) => x.trim())
     .filter(Boolean);
-  if (ids.length === 1 && ids[0] === "all") {
-    for (const f of FAMILIES) cfg[f.flag] = f.id === "cv" ? o.crossVenue !== undefined : true;
-  } else if (!(ids.length === 1 && ids[0] === "default")) {
-    const known = new Map(FAMILIES.map((f) => [f.id, f]));
-    for (const id of ids) {
-      if (!known.has(id))
-        throw new ConfigError(`--families: unknown family '${id}' (known: ${[...known.keys()].join(", ")})`);
+  const out: Record<string, boolean> = {};
+  if (ids.length === 1 && (ids[0] === "all" || ids[0] === "default")) {
+    const all = ids[0] === "all";
+    for (const f of FAMILIES) out[f.flag] = f.id === "cv" ? hasCrossVenue : all || f.id !== "bar";
+    return out;
+  }
+  const known = new Map(FAMILIES.map((f) => [f.id, f]));
+  for (const id of ids) {
+    if (!known.has(id))
+      throw new ConfigError(
+        `--families ${text}: unknown family '${id}' (known: ${[...known.keys()].join(", ")}, or default, all)`,
+      );
+  }
+  if (ids.length === 0) throw new ConfigError(`--families ${text}: no family id given`);
+  if (ids.includes("cv") && !hasCrossVenue)
+    throw new ConfigError(
+      `--families ${text}: family cv (cross-venue basis) needs the spot instrument: add --cross-venue <exchange:symbol>, e.g. --cross-venue binance:BTCUSDT`,
+    );
+  for (const f of FAMILIES) out[f.flag] = ids.includes(f.id);
+  return out;
+}
+
+const show = (v: unknown): string => (typeof v === "string" ? v : JSON.stringify(v));
+
+/**
+ * The validated FeatureRunConfig of `features build`: the `--config` JSON, with each typed flag setting
+ * only what it names — `--spine` the spine fields its shorthand spells out (`volume:5` sets `type` and
+ * `volumeThreshold`; `splitTrades` etc. stay as the config has them), `--families` every family flag,
+ * `--cross-venue` the `crossVenue` instrument (and `includeCrossVenue` when neither `--families` nor the
+ * config sets it). A flag and the config giving one field different values is an error, never a silent
+ * override. Without `--spine` the spine is the config's (default `clock:1000`).
+ * @throws ConfigError naming the flag and its value, or `--config <path>` and the field (JSON syntax
+ * errors with line and column).
+ */
+export async function featureConfigFromCli(o: FeatureFlags): Promise<FeatureRunConfig> {
+  let base: Json = {};
+  if (o.config !== undefined) {
+    const v = await readJsonFile(o.config, "--config");
+    if (!isObject(v))
+      throw new ConfigError(`--config ${o.config}: expected a JSON object (a FeatureRunConfig)`);
+    base = v;
+  }
+  const conflict = (
+    flag: string,
+    typed: string,
+    field: string,
+    flagValue: unknown,
+    cfgValue: unknown,
+  ): never => {
+    throw new ConfigError(
+      `${flag} ${typed} sets ${field} = ${show(flagValue)} but --config ${o.config} has ${field} = ${show(cfgValue)}: give it in one place or make them agree`,
+    );
+  };
+  const cfg: Record<string, unknown> = { ...base };
+
+  if (o.spine !== undefined) {
+    const fields = spineShorthandFields(o.spine);
+    const own = isObject(base["spine"]) ? base["spine"] : undefined;
+    if (own)
+      for (const [k, v] of Object.entries(fields))
+        if (k in own && own[k] !== v) conflict("--spine", o.spine, `spine.${k}`, v, own[k]);
+    cfg["spine"] = { ...own, ...fields };
+  }
+
+  if (o.crossVenue !== undefined) {
+    const cv = parseCrossVenue(o.crossVenue);
+    const own = base["crossVenue"];
+    if (own !== undefined) {
+      const same = isObject(own) && own["exchange"] === cv.exchange && own["symbol"] === cv.symbol;
+      if (!same) conflict("--cross-venue", o.crossVenue, "crossVenue", cv, own);
     }
-    for (const f of FAMILIES) cfg[f.flag] = ids.includes(f.id);
-  } else if (o.crossVenue) cfg.includeCrossVenue = true;
-  return cfg as FeatureRunInput;
+    cfg["crossVenue"] = cv;
+  }
+  const hasCrossVenue = cfg["crossVenue"] !== undefined;
+
+  if (o.families !== undefined) {
+    for (const [flag, v] of Object.entries(familyFlags(o.families, hasCrossVenue))) {
+      if (flag in base && base[flag] !== v) conflict("--families", o.families, flag, v, base[flag]);
+      cfg[flag] = v;
+    }
+  } else if (o.crossVenue !== undefined && !("includeCrossVenue" in base)) cfg["includeCrossVenue"] = true;
+
+  if (cfg["includeCrossVenue"] === true && !hasCrossVenue)
+    throw new ConfigError(
+      `--config ${o.config} sets includeCrossVenue = true but has no crossVenue: add --cross-venue <exchange:symbol> (e.g. binance:BTCUSDT) or "crossVenue": { "exchange": …, "symbol": … } to the config`,
+    );
+  try {
+    return parseFeatureRunConfig(cfg);
+  } catch (e) {
+    if (e instanceof ConfigError && o.config !== undefined)
+      throw new ConfigError(`--config ${o.config}: ${e.message}`);
+    throw e;
+  }
 }
 
 /** Human summary of a written frame. */

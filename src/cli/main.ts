@@ -4,22 +4,36 @@
  * failed — the others are committed), 2 ingest finished with rejected rows when `--strict` is given, or
  * a pipeline request was invalid / rejected (cli/pipeline.ts).
  */
+import { existsSync } from "node:fs";
 import { basename, resolve } from "node:path";
 import { SingleBar } from "cli-progress";
-import { Command, Option } from "commander";
-import { PointlineError } from "../core/errors.js";
-import { toUs, usToIso } from "../core/time.js";
+import { Argument, Command, Option } from "commander";
+import pl from "nodejs-polars";
+import { usToIso } from "../core/time.js";
+import { packageVersion } from "../core/version.js";
 import { catalogMarkdown, featureCatalog } from "../features/catalog.js";
 import { FAMILIES } from "../features/families.js";
 import { writeFeatureFrame } from "../features/output.js";
 import { INGEST_KINDS, type IngestBatchResult, type IngestStage, ingestBatch } from "../ingest/ingest.js";
 import { formatBatchSummary, formatRegistryChange, formatReport, totals } from "../ingest/report.js";
 import { type CoverageRow, dataCoverage } from "../lake/catalog.js";
+import { fileIdHex, registryPath } from "../lake/layout.js";
 import { SymbolRegistry } from "../lake/registry.js";
 import { listSymbols } from "../lake/symbols.js";
 import { queryFrame } from "../query/query.js";
-import { isTableName } from "../schema/tables.js";
-import { featureConfigFromCli, formatManifest, timeArg } from "./features.js";
+import { TABLES, type TableName } from "../schema/tables.js";
+import {
+  checkTimeRange,
+  optionDescriptionWithRequired,
+  parseCount,
+  parseIncrementArg,
+  parseTimeArg,
+  requireInstrument,
+  requireLake,
+  type TimeArg,
+} from "./args.js";
+import { featureConfigFromCli, formatManifest } from "./features.js";
+import { stopWithLauncher } from "./launcher.js";
 import { registerPipelineCommands } from "./pipeline.js";
 import { buildSampleFrames, formatSampleFrames } from "./sample-frames.js";
 import { sampleGroups } from "./samples.js";
@@ -90,7 +104,9 @@ async function runIngest(
       onFile: (m) => {
         if (!o.json && !o.quiet) say(formatReport(m.report));
         // a new fixed-point scale is never quiet: stderr in every mode (the report has it too)
-        else for (const c of m.report.registry_changes ?? []) say(`${m.report.file}: ${formatRegistryChange(c)}`);
+        else
+          for (const c of m.report.registry_changes ?? [])
+            say(`${m.report.file}: ${formatRegistryChange(c)}`);
       },
       onFailed: (f) => {
         if (!o.json) say(`FAILED ${f.file} (at ${f.stage}): ${f.error.message}`);
@@ -101,11 +117,37 @@ async function runIngest(
   }
 }
 
+/** A mandatory time option: ISO-8601 or µs, parsed to a `TimeArg` (errors name the flag and the text). */
+function timeOption(flags: string, description: string): Option {
+  return new Option(flags, description).argParser(parseTimeArg).makeOptionMandatory();
+}
+
+/** Replay position as a percentage of [from, to), clamped to 0–100. */
+function progressPercent(doneUs: number, fromUs: number, toUs: number): number {
+  return Math.min(100, Math.max(0, Math.round((100 * (doneUs - fromUs)) / Math.max(1, toUs - fromUs))));
+}
+
+/** The `file_id` column printed as `fileIdHex` does everywhere (12 hex digits, as in reports and file names). */
+function withFileIdHex(df: pl.DataFrame): pl.DataFrame {
+  if (!df.columns.includes("file_id")) return df;
+  const ids = df.getColumn("file_id").toArray() as (number | bigint | null)[];
+  return df.withColumn(
+    pl.Series(
+      "file_id",
+      ids.map((x) => (x === null ? null : fileIdHex(Number(x)))),
+      pl.Utf8,
+    ),
+  );
+}
+
 /** The commander program of the `pointline` CLI (exported for tests and embedding). */
 export function buildCli(): Command {
   const program = new Command("pointline")
     .description("Point-in-time-correct feature engineering for market data")
-    .showHelpAfterError();
+    .version(packageVersion().version, "-V, --version", "print the version")
+    // set before the commands are added: subcommands copy it (mandatory options say "(required)")
+    .configureHelp({ optionDescription: optionDescriptionWithRequired })
+    .showHelpAfterError("(add --help for usage)");
 
   program
     .command("ingest")
@@ -153,7 +195,7 @@ export function buildCli(): Command {
     .requiredOption("--lake <dir>", "lake root directory")
     .option("--json", "JSON output")
     .action(async (o: { lake: string; json?: boolean }) => {
-      const rows = await dataCoverage(resolve(o.lake));
+      const rows = await dataCoverage(requireLake(o.lake));
       process.stdout.write(o.json ? `${JSON.stringify(rows, null, 2)}\n` : `${formatCoverage(rows)}\n`);
     });
 
@@ -164,7 +206,7 @@ export function buildCli(): Command {
     .requiredOption("--lake <dir>", "lake root directory")
     .option("--json", "JSON output")
     .action(async (o: { lake: string; json?: boolean }) => {
-      const rows = await listSymbols(o.lake);
+      const rows = await listSymbols(requireLake(o.lake));
       if (o.json) {
         process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
         return;
@@ -202,9 +244,21 @@ export function buildCli(): Command {
     .requiredOption("--lake <dir>", "lake root directory")
     .requiredOption("--exchange <id>", "exchange id")
     .requiredOption("--symbol <symbol>", "exchange symbol")
-    .requiredOption("--price-increment <decimal>", "price increment, e.g. 0.1")
-    .requiredOption("--amount-increment <decimal>", "amount increment, e.g. 0.001")
-    .option("--valid-from <time>", "ISO time or µs (default: the beginning of time)")
+    .addOption(
+      new Option("--price-increment <decimal>", "price increment (quote currency), e.g. 0.1")
+        .argParser(parseIncrementArg)
+        .makeOptionMandatory(),
+    )
+    .addOption(
+      new Option("--amount-increment <decimal>", "amount increment (base units), e.g. 0.001")
+        .argParser(parseIncrementArg)
+        .makeOptionMandatory(),
+    )
+    .addOption(
+      new Option("--valid-from <time>", "ISO time or µs (default: the beginning of time)").argParser(
+        parseTimeArg,
+      ),
+    )
     .action(
       async (o: {
         lake: string;
@@ -212,15 +266,19 @@ export function buildCli(): Command {
         symbol: string;
         priceIncrement: string;
         amountIncrement: string;
-        validFrom?: string;
+        validFrom?: TimeArg;
       }) => {
-        const reg = await SymbolRegistry.open(resolve(o.lake));
+        // a registry may be set up before the first ingest: a missing lake is created (and said so)
+        const root = resolve(o.lake);
+        const created = !existsSync(registryPath(root));
+        const reg = await SymbolRegistry.open(root);
         const e = reg.setSymbol(o.exchange, o.symbol, {
           priceIncrement: o.priceIncrement,
           amountIncrement: o.amountIncrement,
-          validFromUs: o.validFrom === undefined ? undefined : toUs(o.validFrom),
+          validFromUs: o.validFrom?.us,
         });
         await reg.save();
+        if (created) process.stderr.write(`created the symbol registry ${registryPath(root)}\n`);
         process.stdout.write(`${JSON.stringify(e)}\n`);
       },
     );
@@ -228,32 +286,40 @@ export function buildCli(): Command {
   program
     .command("query")
     .description("print rows of one table in the total order")
-    .argument("<table>", "canonical table name")
+    .addArgument(new Argument("<table>", "canonical table name").choices(Object.keys(TABLES)))
     .requiredOption("--lake <dir>", "lake root directory")
     .requiredOption("--exchange <id>", "exchange id")
     .requiredOption("--symbol <symbol>", "exchange symbol")
-    .requiredOption("--start <time>", "inclusive start (ISO or µs)")
-    .requiredOption("--end <time>", "exclusive end (ISO or µs)")
-    .option("--limit <n>", "rows to print", "20")
+    .addOption(timeOption("--start <time>", "inclusive start of ts_local_us (ISO or µs)"))
+    .addOption(timeOption("--end <time>", "exclusive end of ts_local_us (ISO or µs)"))
+    .addOption(new Option("--limit <n>", "rows to print").argParser(parseCount).default(20))
     .addOption(
       new Option("--format <fmt>", "output format").choices(["table", "csv", "json"]).default("table"),
     )
     .action(
       async (
-        t: string,
+        t: TableName,
         o: {
           lake: string;
           exchange: string;
           symbol: string;
-          start: string;
-          end: string;
-          limit: string;
+          start: TimeArg;
+          end: TimeArg;
+          limit: number;
           format: string;
         },
       ) => {
-        if (!isTableName(t)) throw new PointlineError(`unknown table '${t}'`);
-        const df = await queryFrame(t, o);
-        const head = df.head(Number(o.limit));
+        const lake = requireLake(o.lake);
+        checkTimeRange(o.start, o.end);
+        await requireInstrument(lake, o.exchange, o.symbol);
+        const df = await queryFrame(t, {
+          lake,
+          exchange: o.exchange,
+          symbol: o.symbol,
+          start: o.start.us,
+          end: o.end.us,
+        });
+        const head = withFileIdHex(df.head(o.limit));
         if (o.format === "csv") process.stdout.write(head.writeCSV().toString());
         else if (o.format === "json")
           process.stdout.write(
@@ -270,20 +336,21 @@ export function buildCli(): Command {
     .option("--lake <dir>", "lake root directory", "./lake")
     .requiredOption("--exchange <id>", "exchange, e.g. binance-futures")
     .requiredOption("--symbol <symbol>", "exchange symbol, e.g. BTCUSDT")
-    .requiredOption("--start <time>", "inclusive start (ISO or µs)")
-    .requiredOption("--end <time>", "exclusive end (ISO or µs)")
+    .addOption(timeOption("--start <time>", "inclusive start of the output range (ISO or µs)"))
+    .addOption(timeOption("--end <time>", "exclusive end of the output range (ISO or µs)"))
     .option(
       "--spine <spec>",
-      "clock:<ms> | trades | volume:<base qty> | dollar:<notional> | tick:<n> | hybrid:<qty>:<ms>, then [,option=value…] (splitTrades, useAbsoluteVolume, includePartialLastBar, maxRows)",
-      "clock:1000",
+      "clock:<ms> | trades | volume:<base qty> | dollar:<notional> | tick:<n> | hybrid:<qty>:<ms>, then [,option=value…] (splitTrades, useAbsoluteVolume, includePartialLastBar, maxRows); sets only the fields it names in the --config spine (default: the --config spine, else clock:1000)",
     )
     .option(
       "--families <ids>",
-      `comma-separated family ids (${FAMILIES.map((f) => f.id).join(",")}), "default" (Pointline's defaults) or "all"`,
-      "default",
+      `comma-separated family ids (${FAMILIES.map((f) => f.id).join(",")}), "default" (Pointline's defaults) or "all" (default: the --config include* flags, else "default")`,
     )
     .option("--cross-venue <exchange:symbol>", "spot instrument for the cross-venue family (cv)")
-    .option("--config <file>", "JSON FeatureRunConfig overriding defaults (window sizes, warmupMs, …)")
+    .option(
+      "--config <file>",
+      "JSON FeatureRunConfig (spine, window sizes, warmupMs, …); a flag that contradicts it is an error",
+    )
     .requiredOption("--out <file>", "output file: .parquet or .csv (a .manifest.json is written beside it)")
     .option("--json", "print the manifest as JSON on stdout")
     .action(
@@ -291,16 +358,25 @@ export function buildCli(): Command {
         lake: string;
         exchange: string;
         symbol: string;
-        start: string;
-        end: string;
-        spine: string;
-        families: string;
+        start: TimeArg;
+        end: TimeArg;
+        spine?: string;
+        families?: string;
         crossVenue?: string;
         config?: string;
         out: string;
         json?: boolean;
       }) => {
+        const lake = requireLake(o.lake);
+        checkTimeRange(o.start, o.end);
+        // a flag not typed names nothing: the config (or the built-in default) decides
         const config = await featureConfigFromCli(o);
+        await requireInstrument(lake, o.exchange, o.symbol, { at: o.start });
+        if (config.includeCrossVenue && config.crossVenue)
+          await requireInstrument(lake, config.crossVenue.exchange, config.crossVenue.symbol, {
+            at: o.start,
+            flag: o.crossVenue !== undefined ? "--cross-venue" : `--config ${o.config} crossVenue`,
+          });
         const bar = process.stderr.isTTY
           ? new SingleBar({
               format: "features [{bar}] {percentage}% | {eta_formatted} left",
@@ -310,17 +386,17 @@ export function buildCli(): Command {
         bar?.start(100, 0);
         const manifest = await writeFeatureFrame(
           {
-            lake: o.lake,
+            lake,
             exchange: o.exchange,
             symbol: o.symbol,
-            start: timeArg(o.start),
-            end: timeArg(o.end),
+            start: o.start.us,
+            end: o.end.us,
             config,
-            onProgress: (done, from, to) =>
-              bar?.update(Math.round((100 * (done - from)) / Math.max(1, to - from))),
+            onProgress: (done, from, to) => bar?.update(progressPercent(done, from, to)),
           },
           o.out,
         );
+        bar?.update(100);
         bar?.stop();
         if (o.json) process.stdout.write(`${JSON.stringify(manifest, null, 2)}\n`);
         else process.stdout.write(`${formatManifest(manifest)}\n`);
@@ -353,7 +429,8 @@ export function buildCli(): Command {
     .option("--lake <dir>", "lake root directory", "./lake")
     .option("--out <dir>", "output directory", "./out")
     .action(async (o: { lake: string; out: string }) => {
-      process.stdout.write(`\n${formatSampleFrames(await buildSampleFrames(o.lake, o.out))}\n`);
+      const lake = requireLake(o.lake);
+      process.stdout.write(`\n${formatSampleFrames(await buildSampleFrames(lake, o.out))}\n`);
     });
 
   program
@@ -369,7 +446,7 @@ export function buildCli(): Command {
       let rows = 0;
       let rejected = 0;
       let files = 0;
-      for (const g of sampleGroups(resolve(o.data))) {
+      for (const g of sampleGroups(o.data)) {
         const r = await runIngest(g.kind, [...g.files], { lake: o.lake, quiet: o.quiet });
         if (r.failed.length > 0) process.exitCode = 1;
         for (const m of r.committed) {
@@ -392,6 +469,7 @@ export function buildCli(): Command {
 
 const isMain = process.argv[1] !== undefined && /(?:main\.ts|pointline(?:\.js)?)$/.test(process.argv[1]);
 if (isMain) {
+  stopWithLauncher();
   buildCli()
     .parseAsync(process.argv)
     .catch((e: unknown) => {

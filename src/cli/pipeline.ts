@@ -6,21 +6,84 @@
 
 import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
+import { ConfigError } from "../core/errors.js";
 import { frameUnitName } from "../engine/units.js";
+import type { PipelineProgress } from "../pipeline/gate-types.js";
 import { builtinRegistry, type OperatorRegistry } from "../pipeline/registry.js";
 import { type RequestProblem, requestJsonSchema, validateRequest } from "../pipeline/request.js";
-import { type PipelineOutput, rejectedOutput, runPipeline } from "../pipeline/run.js";
+import { type PipelineOutput, rejectedOutput, requestOutputDir, runPipeline } from "../pipeline/run.js";
+import { parseJsonText, requireLake } from "./args.js";
 
-/** Reads and parses a request file: the JSON value, or a problem at `$` when it is not JSON. */
+/**
+ * Reads and parses a request file: the JSON value, or a problem at `$` when it is not JSON
+ * (`<file>:<line>:<column>: invalid JSON: …`, 1-based line and column of the first error).
+ * @throws ConfigError naming the file when it cannot be read (an error, exit 1, not a rejection).
+ */
 export async function readRequestFile(
   path: string,
 ): Promise<{ value: unknown } | { problem: RequestProblem }> {
-  const text = await readFile(path, "utf8"); // unreadable file: an error (exit 1), not a rejection
+  let text: string;
   try {
-    return { value: JSON.parse(text) as unknown };
+    text = await readFile(path, "utf8");
   } catch (e) {
-    return { problem: { path: "$", message: `${path} is not valid JSON: ${(e as Error).message}` } };
+    throw new ConfigError(
+      `request file ${path}: cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
+    );
   }
+  try {
+    return { value: parseJsonText(text, path) };
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    return { problem: { path: "$", message: e.message } };
+  }
+}
+
+/**
+ * A `PipelineOptions.onProgress` that shows stages and gates on `stream` as they run: on a TTY the
+ * running stage or gate on one live line, replaced by its result; elsewhere one line per finished
+ * stage or gate (`pipeline: features 1234.5 ms`, `pipeline: gate lookahead_check pass 812.0 ms`). Times
+ * are wall-clock ms. Call the returned `done()` before printing the summary (clears a live line).
+ */
+export function pipelineProgressPrinter(stream: NodeJS.WriteStream): {
+  readonly onProgress: (e: PipelineProgress) => void;
+  readonly done: () => void;
+} {
+  const tty = stream.isTTY === true;
+  let live = false;
+  const clear = (): void => {
+    if (live) stream.write("\r\x1b[K");
+    live = false;
+  };
+  const show = (text: string): void => {
+    clear();
+    stream.write(text);
+    live = true;
+  };
+  const line = (text: string): void => {
+    clear();
+    stream.write(`${text}\n`);
+  };
+  const onProgress = (e: PipelineProgress): void => {
+    switch (e.kind) {
+      case "stage-start":
+        if (tty) show(`pipeline: ${e.stage} …`);
+        break;
+      case "stage-end":
+        line(`pipeline: ${e.stage} ${e.ms.toFixed(1)} ms`);
+        break;
+      case "gate-start":
+        if (tty) show(`pipeline: gate ${e.gate} …`);
+        break;
+      case "gate-end": {
+        const r = e.result;
+        const mark = r.skipped ? "skip" : r.passed ? "pass" : "FAIL";
+        const ms = r.details["elapsed_ms"];
+        line(`pipeline: gate ${r.name} ${mark}${typeof ms === "number" ? ` ${ms.toFixed(1)} ms` : ""}`);
+        break;
+      }
+    }
+  };
+  return { onProgress, done: clear };
 }
 
 /** Human summary of a pipeline output (stderr of `pipeline run`). */
@@ -105,12 +168,26 @@ export function registerPipelineCommands(program: Command): void {
     .description("research pipeline v2: JSON requests → features, labels, quality gates, decision");
   pipeline
     .command("validate <request>")
-    .description("validate a request v2 file without reading data (exit 0 valid, 2 invalid)")
+    .description(
+      "validate a request v2 file without reading data, artifacts.output_dir checked against --out-root as `run` does (exit 0 valid, 2 invalid)",
+    )
+    .option(
+      "--out-root <dir>",
+      "root directory that artifacts.output_dir must stay inside",
+      "./pipeline_runs",
+    )
     .option("--json", "print {valid, problems} as JSON on stdout")
-    .action(async (file: string, o: { json?: boolean }) => {
+    .action(async (file: string, o: { outRoot: string; json?: boolean }) => {
       const r = await readRequestFile(file);
-      const problems =
-        "problem" in r ? [r.problem] : [...validateRequest(r.value, builtinRegistry()).problems];
+      const problems: RequestProblem[] = [];
+      if ("problem" in r) problems.push(r.problem);
+      else {
+        const v = validateRequest(r.value, builtinRegistry());
+        if (v.ok) {
+          const dir = requestOutputDir(v.request, o.outRoot);
+          if ("problem" in dir) problems.push(dir.problem);
+        } else problems.push(...v.problems);
+      }
       if (o.json)
         process.stdout.write(`${JSON.stringify({ valid: problems.length === 0, problems }, null, 2)}\n`);
       if (problems.length === 0) process.stderr.write(`${file}: valid request v2\n`);
@@ -159,11 +236,19 @@ export function registerPipelineCommands(program: Command): void {
     .option("--json", "print the full output JSON on stdout")
     .action(
       async (file: string, o: { lake: string; outRoot: string; artifacts: boolean; json?: boolean }) => {
+        const lake = requireLake(o.lake);
         const r = await readRequestFile(file);
+        const progress = pipelineProgressPrinter(process.stderr);
         const out: PipelineOutput =
           "problem" in r
             ? rejectedOutput(undefined, [r.problem])
-            : await runPipeline(r.value, { lake: o.lake, outRoot: o.outRoot, writeArtifacts: o.artifacts });
+            : await runPipeline(r.value, {
+                lake,
+                outRoot: o.outRoot,
+                writeArtifacts: o.artifacts,
+                onProgress: progress.onProgress,
+              });
+        progress.done();
         process.stderr.write(formatPipelineSummary(out));
         if (o.json) process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
         if (out.decision.status === "reject") process.exitCode = 2;

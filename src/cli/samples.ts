@@ -4,6 +4,7 @@
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { ConfigError } from "../core/errors.js";
 import type { IngestKind } from "../ingest/ingest.js";
 
 export interface SampleGroup {
@@ -13,7 +14,7 @@ export interface SampleGroup {
 
 /**
  * The sample files under `dataDir` (../shared/data), per ingest kind, in ingest order.
- * @throws Error naming the first missing file (../shared not beside the repository).
+ * @throws ConfigError naming `--data` and the first missing file (../shared not beside the repository).
  */
 export function sampleGroups(dataDir: string): SampleGroup[] {
   const hft = join(dataDir, "hftbacktest", "examples");
@@ -59,7 +60,10 @@ export function sampleGroups(dataDir: string): SampleGroup[] {
   ];
   for (const g of groups) {
     for (const f of g.files) {
-      if (!existsSync(f)) throw new Error(`sample file missing: ${f} (is ../shared beside the repository?)`);
+      if (!existsSync(f))
+        throw new ConfigError(
+          `--data ${dataDir}: sample file missing: ${f} (give the shared data directory, e.g. --data ../shared/data)`,
+        );
     }
   }
   return groups;

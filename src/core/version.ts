@@ -18,13 +18,15 @@ export interface CodeVersion {
 
 let cached: CodeVersion | undefined;
 
+/** The package's name and version from package.json (no git call; for `pointline --version`). */
+export function packageVersion(): { readonly name: string; readonly version: string } {
+  return JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { name: string; version: string };
+}
+
 /** The running code's version (cached after the first call; never throws: git errors give "unknown"). */
 export function codeVersion(): CodeVersion {
   if (cached) return cached;
-  const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as {
-    name: string;
-    version: string;
-  };
+  const pkg = packageVersion();
   let commit = "unknown";
   let dirty: boolean | null = null;
   try {

@@ -56,7 +56,10 @@ export interface ReplayConfig {
   readonly prefetch?: boolean;
   /** Rows per yielded batch; default 65,536. */
   readonly batchRows?: number;
-  /** Called after each chunk with the replay position. */
+  /**
+   * Called after each chunk with the replay position (µs: position, replay start, end), and once more
+   * with `doneUs = toUs` when the replay has finished.
+   */
   readonly onProgress?: (doneUs: number, fromUs: number, toUs: number) => void;
   /** Driver snapshots after these event counts (1-based, ascending) go to `onCheckpoint`. */
   readonly checkpointAtEvents?: readonly number[];
@@ -164,5 +167,8 @@ export class Replay {
     sync();
     Object.assign(this.summary.spine, driver.counters.spine);
     for (const b of sink.drain()) yield b;
+    // the source stops after the last chunk with data, which may be long before `endUs`: the replay
+    // is complete here, so report the whole range done
+    cfg.onProgress?.(cfg.endUs, replayStartUs, cfg.endUs);
   }
 }

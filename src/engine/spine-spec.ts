@@ -160,6 +160,20 @@ type OptionName = (typeof OPTIONS)[number];
  * argument, an unknown option, or a value the schema rejects.
  */
 export function parseSpineShorthand(s: string): SpineSpec {
+  // the fields are validated against the schema there; parsing again fills the defaults
+  return spineSpecSchema.parse(spineShorthandFields(s));
+}
+
+/** The fields a shorthand names: `type`, its positional arguments and the options it spells out. */
+export type SpineShorthandFields = { readonly type: SpineType } & Readonly<Record<string, unknown>>;
+
+/**
+ * The fields the shorthand `s` names, without defaults (`volume:5` → `{ type: "volume",
+ * volumeThreshold: 5 }`): what `--spine` sets when it is merged into a config's spine. Each value is
+ * checked like `parseSpineShorthand` does (then the merged spec is validated as a whole).
+ * @throws ConfigError `--spine <s>: …` as `parseSpineShorthand`.
+ */
+export function spineShorthandFields(s: string): SpineShorthandFields {
   const fail = (msg: string): never => {
     throw new ConfigError(`--spine ${s}: ${msg}`);
   };
@@ -193,7 +207,7 @@ export function parseSpineShorthand(s: string): SpineSpec {
   }
   const r = spineSpecSchema.safeParse(obj);
   if (!r.success) return fail(`invalid spine config: ${issuesText(r.error.issues, fieldPath)}`);
-  return r.data;
+  return obj as SpineShorthandFields;
 }
 
 /**

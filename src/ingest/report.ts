@@ -6,11 +6,13 @@
  * "subscription_reply", "depth_before_snapshot"). `assertBalanced` enforces the identity before
  * anything is committed.
  *
- * Printing: a `file_id` is printed as the decimal integer stored in every row's `file_id` column (what
- * `query` and `--json` show); lake file names (`part-<12 hex>-…`, `_meta/files/<12 hex>.json`,
- * `_quarantine/<12 hex>.jsonl`) carry the same id in hexadecimal.
+ * Printing: a `file_id` is printed as 12 hexadecimal digits everywhere (`fileIdHex`, lake/layout.ts): in
+ * these reports, in `query` output and in the lake's file names (`part-<12 hex>-…`,
+ * `_meta/files/<12 hex>.json`, `_quarantine/<12 hex>.jsonl`); JSON reports keep the integer stored in
+ * every row's `file_id` column.
  */
 import { usToIso } from "../core/time.js";
+import { fileIdHex } from "../lake/layout.js";
 import type { IngestReport, RegistryChange, TableCounts } from "../lake/manifest.js";
 import type { TableName } from "../schema/tables.js";
 
@@ -100,7 +102,7 @@ export function assertBalanced(r: IngestReport): void {
 }
 
 /**
- * One line per table plus the balance line, for terminals: the file and its `file_id` (decimal, see
+ * One line per table plus the balance line, for terminals: the file and its `file_id` (hex, see
  * the module doc), whether it replaced an earlier ingest of the same content, rows deduplicated against
  * which files, rejections by reason, the first rejected line in full (line, field, reason) and the
  * quarantine file's path.
@@ -129,13 +131,13 @@ export function formatRegistryChange(c: RegistryChange): string {
 
 export function formatReport(r: IngestReport): string {
   const t = totals(r);
-  const out = [`${r.file} (${r.format}, file_id ${r.file_id})`];
+  const out = [`${r.file} (${r.format}, file_id ${fileIdHex(r.file_id)})`];
   const replaced = r.replaced ?? [];
   if (replaced.length > 0) {
     for (const p of replaced) {
       out.push(
         `  same content as ${p.source === r.file ? "the earlier ingest of this file" : p.source} ` +
-          `(file_id ${p.file_id}, ingested ${p.ingested_at}): its rows were replaced, not added`,
+          `(file_id ${fileIdHex(p.file_id)}, ingested ${p.ingested_at}): its rows were replaced, not added`,
       );
     }
   } else if (r.replaced_previous) {
@@ -157,7 +159,7 @@ export function formatReport(r: IngestReport): string {
   for (const c of r.registry_changes ?? []) out.push(`  ${formatRegistryChange(c)}`);
   for (const d of r.deduplicated_against ?? []) {
     out.push(
-      `  deduplicated: ${d.rows} rows already in the lake from ${d.source || "?"} (file_id ${d.file_id})`,
+      `  deduplicated: ${d.rows} rows already in the lake from ${d.source || "?"} (file_id ${fileIdHex(d.file_id)})`,
     );
   }
   if (t.rejected > 0) {
@@ -184,7 +186,7 @@ export interface FailedFileSummary {
 
 /**
  * The end-of-batch summary: one line for the batch (files committed / failed, rows written, rejected,
- * deduplicated), then one line per file — first the committed ones with their file_id (decimal) and
+ * deduplicated), then one line per file — first the committed ones with their file_id (hex) and
  * row counts, noting a replaced earlier ingest of the same content (and, for a file with rejected rows,
  * the first rejected line in full — line, field, reason — and the quarantine file's path), then the
  * `FAILED` ones with the stage and the error (which names the file, line and reason).
@@ -213,7 +215,7 @@ export function formatBatchSummary(
     const t = totals(r);
     const same = (r.replaced ?? []).length > 0 ? ", replaced an earlier ingest of the same content" : "";
     out.push(
-      `  committed  ${r.file}  file_id ${r.file_id}: written ${t.written}, rejected ${t.rejected}, deduplicated ${t.deduplicated}${same}`,
+      `  committed  ${r.file}  file_id ${fileIdHex(r.file_id)}: written ${t.written}, rejected ${t.rejected}, deduplicated ${t.deduplicated}${same}`,
     );
     const f = r.first_rejected;
     if (t.rejected > 0 && f) {

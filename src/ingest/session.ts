@@ -251,7 +251,8 @@ export class FileIngest {
       },
       forced_by: null as RegistryChange["forced_by"],
     };
-    (this.report.registry_changes ??= []).push(change);
+    if (!this.report.registry_changes) this.report.registry_changes = [];
+    this.report.registry_changes.push(change);
     const watch = (inc: Increment, old: Increment) => {
       // inferred increments are 10^-k: a value fits the old scale when divisible by 10^(k_new − k_old)
       if (inc.mantissa === 1 && old.mantissa === 1 && inc.scale > old.scale)

@@ -22,6 +22,17 @@ export interface GateResult {
   readonly details: Readonly<Record<string, unknown>>;
 }
 
+/**
+ * Progress of a pipeline run, in order, for progress displays (`PipelineOptions.onProgress`): each
+ * stage (`plan`, `features`, `labels`, `gates`, `evaluation`, `artifacts`) starts and ends with its
+ * wall time in ms, and within `gates` each gate starts and ends with its result (`details.elapsed_ms`).
+ */
+export type PipelineProgress =
+  | { readonly kind: "stage-start"; readonly stage: string }
+  | { readonly kind: "stage-end"; readonly stage: string; readonly ms: number }
+  | { readonly kind: "gate-start"; readonly gate: string }
+  | { readonly kind: "gate-end"; readonly result: GateResult };
+
 /** Final accept/reject verdict of a pipeline run, with the reasons (empty when accepted cleanly). */
 export interface Decision {
   readonly status: "accept" | "reject";

@@ -28,7 +28,7 @@ import { canonicalColumnsHash } from "../engine/hash.js";
 import { checkPrefixTruncationColumns } from "../engine/pit.js";
 import { Lake, type LakeRef } from "../lake/lake.js";
 import { type FeatureRun, PitGuard, type RunOptions, runFeatures } from "./execute.js";
-import type { GateResult } from "./gate-types.js";
+import type { GateResult, PipelineProgress } from "./gate-types.js";
 import type { PipelinePlan } from "./plan.js";
 
 /** Gate names in evaluation order. */
@@ -53,6 +53,8 @@ export interface GateInput {
   readonly hashOf: (run: FeatureRun) => string;
   /** Test hook: operators to use instead of the plan's (fresh instances per call). */
   readonly operators?: () => RunOptions["operators"];
+  /** Called when each gate starts and ends (`gate-start`, `gate-end` with the result). */
+  readonly onProgress?: (event: PipelineProgress) => void;
 }
 
 function result(
@@ -289,40 +291,46 @@ export async function runGates(input: GateInput): Promise<GateResult[]> {
   const g: GateInput = { ...input, lake: await Lake.from(input.lake) };
   const c = g.plan.request.constraints;
   const out: GateResult[] = [];
-  const timed = async (run: () => GateResult | Promise<GateResult>): Promise<void> => {
+  const timed = async (gate: string, run: () => GateResult | Promise<GateResult>): Promise<void> => {
+    g.onProgress?.({ kind: "gate-start", gate });
     const t = performance.now();
     const r = await run();
-    out.push({ ...r, details: { ...r.details, elapsed_ms: Math.round((performance.now() - t) * 10) / 10 } });
+    const done = {
+      ...r,
+      details: { ...r.details, elapsed_ms: Math.round((performance.now() - t) * 10) / 10 },
+    };
+    out.push(done);
+    g.onProgress?.({ kind: "gate-end", result: done });
   };
-  await timed(() =>
+  await timed("pit_ordering_check", () =>
     c.require_pit_ordering === false
       ? skip("pit_ordering_check", "disabled by constraints.require_pit_ordering = false")
       : pitOrderingGate(g),
   );
-  await timed(() =>
+  await timed("lookahead_check", () =>
     c.forbid_lookahead === false
       ? skip("lookahead_check", "disabled by constraints.forbid_lookahead = false")
       : lookaheadGate(g, c.lookahead_cuts ?? 5, c.seed ?? 42),
   );
   const repro = c.skip_reproducibility_check !== true && c.check_reproducibility !== false;
-  await timed(() =>
+  await timed("reproducibility_check", () =>
     repro
       ? reproducibilityGate(g)
       : skip("reproducibility_check", "skipped by constraints (skip_reproducibility_check)"),
   );
-  await timed(() =>
+  await timed("partition_safety_check", () =>
     c.check_partition_safety === false
       ? skip("partition_safety_check", "disabled by constraints.check_partition_safety = false")
       : partitionSafetyGate(g),
   );
-  await timed(() => {
+  await timed("max_unassigned_ratio", () => {
     if (c.max_unassigned_ratio !== undefined) return unassignedGate(g.full, c.max_unassigned_ratio);
     const r = unassignedGate(g.full, 1);
     return { ...r, passed: true, skipped: true, reason: `no max_unassigned_ratio constraint; ${r.reason}` };
   });
   if (c.max_null_ratio !== undefined) {
     const max = c.max_null_ratio;
-    await timed(() => nullRatioGate(g.plan, g.full, max));
+    await timed("max_null_ratio", () => nullRatioGate(g.plan, g.full, max));
   }
   return out;
 }

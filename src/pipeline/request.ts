@@ -218,7 +218,10 @@ export function validateRequest(input: unknown, registry: OperatorRegistry): Val
     add("$.timeline.end", (e as Error).message);
   }
   if (Number.isFinite(startUs) && Number.isFinite(endUs) && !(endUs > startUs))
-    add("$.timeline.end", `end must be after start (half-open range [start, end))`);
+    add(
+      "$.timeline.end",
+      `end ${JSON.stringify(req.timeline.end)} must be after start ${JSON.stringify(req.timeline.start)} (half-open range [start, end))`,
+    );
 
   // sources
   const sources = new Map<string, { table: TableName; exchange: string; symbol: string; index: number }>();

@@ -25,14 +25,14 @@ import { Lake, type LakeRef } from "../lake/lake.js";
 import { writeArtifacts } from "./artifacts.js";
 import { evaluateMetrics, type MetricResult } from "./evaluation.js";
 import { type FeatureRun, frameOf, type RunOptions, runFeatures } from "./execute.js";
-import type { Decision, GateResult, PipelineColumn } from "./gate-types.js";
+import type { Decision, GateResult, PipelineColumn, PipelineProgress } from "./gate-types.js";
 import { hashColumns, runGates } from "./gates.js";
 import { computeLabels, type LabelFit, labelOutputColumns } from "./labels.js";
 import { resolveOutputDir } from "./paths.js";
 import { type PipelinePlan, planPipeline } from "./plan.js";
 import { builtinRegistry, type OperatorRegistry } from "./registry.js";
 import { qualityReportMarkdown } from "./report.js";
-import { type RequestProblem, validateRequest } from "./request.js";
+import { type PipelineRequest, type RequestProblem, validateRequest } from "./request.js";
 
 /** Options of a pipeline run. */
 export interface PipelineOptions {
@@ -46,6 +46,8 @@ export interface PipelineOptions {
   readonly writeArtifacts?: boolean;
   /** Test hook: engine operators replacing the plan's (called for fresh instances per run). */
   readonly operators?: () => RunOptions["operators"];
+  /** Called as the run goes: stages and gates starting and ending (see `PipelineProgress`). */
+  readonly onProgress?: (event: PipelineProgress) => void;
 }
 
 /** Pipeline output (see the module doc). */
@@ -123,6 +125,24 @@ function rejected(
   };
 }
 
+/**
+ * A valid request's `artifacts.output_dir` resolved inside the output root (`outRoot`, default
+ * `./pipeline_runs`, the CLI's `--out-root`): the absolute directory, or the problem at
+ * `$.artifacts.output_dir` (outside the root, the root itself, unresolvable). `runPipeline` and
+ * `pipeline validate` check it the same way. @throws only on internal errors.
+ */
+export function requestOutputDir(
+  req: PipelineRequest,
+  outRoot: string | undefined,
+): { readonly dir: string } | { readonly problem: RequestProblem } {
+  try {
+    return { dir: resolveOutputDir(req.artifacts.output_dir, resolve(outRoot ?? "pipeline_runs")) };
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    return { problem: { path: "$.artifacts.output_dir", message: e.message } };
+  }
+}
+
 /** Features + labels of one feature run (labels fitted on its own training split). */
 function withLabels(
   plan: PipelinePlan,
@@ -149,12 +169,19 @@ function withLabels(
 export async function runPipeline(input: unknown, options: PipelineOptions): Promise<PipelineOutput> {
   const started = Date.now();
   const timings: Record<string, number> = {};
+  const progress = options.onProgress;
+  /** Starts a stage: its start time (performance.now, ms). */
+  const begin = (stage: string): number => {
+    progress?.({ kind: "stage-start", stage });
+    return performance.now();
+  };
   const lap = (name: string, t0: number): void => {
     timings[name] = Math.round((performance.now() - t0) * 10) / 10;
+    progress?.({ kind: "stage-end", stage: name, ms: timings[name] });
   };
   const registry = options.registry ?? builtinRegistry();
   const lake = await Lake.from(options.lake);
-  let t = performance.now();
+  let t = begin("plan");
   const v = validateRequest(input, registry);
   if (!v.ok)
     return rejected(
@@ -166,13 +193,10 @@ export async function runPipeline(input: unknown, options: PipelineOptions): Pro
   const req = v.request;
   let outputDir: string | null = null;
   if (options.writeArtifacts !== false) {
-    try {
-      outputDir = resolveOutputDir(req.artifacts.output_dir, resolve(options.outRoot ?? "pipeline_runs"));
-    } catch (e) {
-      if (!(e instanceof ConfigError)) throw e;
-      const p = { path: "$.artifacts.output_dir", message: e.message };
-      return rejected(input, started, [p], [`${p.path}: ${p.message}`]);
-    }
+    const r = requestOutputDir(req, options.outRoot);
+    if ("problem" in r)
+      return rejected(input, started, [r.problem], [`${r.problem.path}: ${r.problem.message}`]);
+    outputDir = r.dir;
   }
   let plan: PipelinePlan;
   try {
@@ -184,11 +208,11 @@ export async function runPipeline(input: unknown, options: PipelineOptions): Pro
   }
   lap("plan", t);
 
-  t = performance.now();
+  t = begin("features");
   const runOpts: RunOptions = options.operators ? { operators: options.operators() } : {};
   const full = await runFeatures(plan, lake, runOpts);
   lap("features", t);
-  t = performance.now();
+  t = begin("labels");
   let labelled: ReturnType<typeof withLabels>;
   try {
     labelled = withLabels(plan, full);
@@ -203,7 +227,7 @@ export async function runPipeline(input: unknown, options: PipelineOptions): Pro
   const outputHash = hashColumns(columns, labelled.values);
   lap("labels", t);
 
-  t = performance.now();
+  t = begin("gates");
   const gates = await runGates({
     plan,
     lake,
@@ -211,10 +235,11 @@ export async function runPipeline(input: unknown, options: PipelineOptions): Pro
     outputHash,
     hashOf: (run) => hashColumns(columns, withLabels(plan, run).values),
     ...(options.operators ? { operators: options.operators } : {}),
+    ...(progress ? { onProgress: progress } : {}),
   });
   lap("gates", t);
 
-  t = performance.now();
+  t = begin("evaluation");
   const metrics = evaluateMetrics(
     { n: full.n, columns: labelled.values, features: plan.featureNames, labels: labelled.labelNames },
     req.evaluation.metrics,
@@ -291,7 +316,7 @@ export async function runPipeline(input: unknown, options: PipelineOptions): Pro
   };
   if (outputDir === null) return output;
 
-  t = performance.now();
+  t = begin("artifacts");
   const report = qualityReportMarkdown({
     requestId: req.request_id,
     decision,

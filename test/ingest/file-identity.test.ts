@@ -22,7 +22,7 @@ import { totals } from "../../src/ingest/report.js";
 import { DecimalScanner, FileIngest } from "../../src/ingest/session.js";
 import { loadManifests } from "../../src/lake/catalog.js";
 import { sha256File } from "../../src/lake/hash.js";
-import { fileManifestPath, idFromSha256 } from "../../src/lake/layout.js";
+import { fileIdHex, fileManifestPath, idFromSha256 } from "../../src/lake/layout.js";
 import type { FileManifest } from "../../src/lake/manifest.js";
 import { SymbolRegistry } from "../../src/lake/registry.js";
 import { query } from "../../src/query/query.js";
@@ -262,7 +262,7 @@ describe("file identity and deduplication (real capture slices, CLI)", () => {
     const res = await runCli(["ingest", "binance-capture", gz, "--lake", lake]);
     assert.equal(res.status, 0, res.stderr);
     assert.ok(res.stderr.includes(gz), res.stderr);
-    assert.match(res.stderr, new RegExp(`the earlier ingest of this file \\(file_id ${legacyId}`));
+    assert.match(res.stderr, new RegExp(`the earlier ingest of this file \\(file_id ${fileIdHex(legacyId)}`));
     assert.deepEqual(await lakeRows(lake), before, "not doubled");
     const ms = await loadManifests(lake);
     assert.equal(ms.length, 1);
