@@ -13,7 +13,8 @@
  *
  * Watermark: after each event the feed moves the runner's watermark to the next event's ts_local_us (at
  * a chunk's end, to the chunk's end): every event before it has been pushed. Paced (`speed`), the
- * watermark also follows the simulated clock t0 + (wall time elapsed) × speed, from a timer every
+ * watermark also follows the simulated clock t0 + (wall time elapsed) × speed (t0: the first event's
+ * time, when it is played), from a timer every
  * `tickMs` while the feed waits for the next event's time, so a clock bar is emitted when the simulated
  * clock reaches its end even when no event follows; it never passes the next event's time.
  */
@@ -143,6 +144,11 @@ export interface ReplayFeedStats {
   wallMs: number;
   /** True when the signal stopped the feed early. */
   aborted: boolean;
+  /**
+   * Paced feeds: the simulated clock's origin — at `performance.now()` = `wallMs` it read `tsUs` (the
+   * first event's time); it reads tsUs + (now − wallMs) × 1000 × speed µs afterwards.
+   */
+  clockOrigin?: { wallMs: number; tsUs: number };
 }
 
 /** Events pushed between two turns of the event loop when playing as fast as possible. */
@@ -162,9 +168,11 @@ export async function replayLake(runner: LiveRunner, opts: ReplayFeedOptions): P
   const paced = Number.isFinite(speed);
   const tickMs = opts.tickMs ?? 50;
   const rows0 = runner.counters.rows;
-  const w0 = performance.now();
+  const start = performance.now();
   const stats: ReplayFeedStats = { events: 0, rows: 0, wallMs: 0, aborted: false };
+  // the simulated clock starts at the first event's time when it is played
   let t0 = Number.NaN;
+  let w0 = Number.NaN;
   /** The simulated clock, µs (paced mode). */
   const sim = (): number => t0 + (performance.now() - w0) * US_PER_MS * speed;
   const advance = (W: number): void => {
@@ -187,7 +195,11 @@ export async function replayLake(runner: LiveRunner, opts: ReplayFeedOptions): P
       }
       const t = c.ts[j]!;
       if (paced) {
-        if (Number.isNaN(t0)) t0 = t;
+        if (Number.isNaN(t0)) {
+          t0 = t;
+          w0 = performance.now();
+          stats.clockOrigin = { wallMs: w0, tsUs: t0 };
+        }
         // wait for the event's time; the timer moves the watermark meanwhile (never past t)
         for (let now = sim(); now < t; now = sim()) {
           advance(Math.floor(now));
@@ -214,6 +226,6 @@ export async function replayLake(runner: LiveRunner, opts: ReplayFeedOptions): P
     runner.finish();
   }
   stats.rows = runner.counters.rows - rows0;
-  stats.wallMs = performance.now() - w0;
+  stats.wallMs = performance.now() - start;
   return stats;
 }

@@ -77,6 +77,8 @@ export interface LiveRunnerConfig {
 export type LiveFeatureRequest = Omit<FeatureFrameRequest, "end"> & {
   /** End of the output range; default open-ended. */
   readonly end?: TimeInput;
+  /** Rows per segment of the push source (default 4,096). */
+  readonly segmentRows?: number;
 };
 
 /**
@@ -233,6 +235,7 @@ export class LiveRunner {
       warmupUs: plan.warmupUs,
       columns: plan.columns,
       units: plan.frameUnits,
+      ...(req.segmentRows !== undefined ? { segmentRows: req.segmentRows } : {}),
     });
   }
 
