@@ -33,7 +33,7 @@ export {
 } from "./engine/driver.js";
 export { GroupOperator } from "./engine/group.js";
 export { CanonicalHasher, canonicalFrameHash } from "./engine/hash.js";
-export { LakeSource, type LakeSourceConfig, type LakeStream } from "./engine/lake-source.js";
+export { LakeSource, type LakeSourceConfig, type LakeStream, streamSpecOf } from "./engine/lake-source.js";
 export type {
   EventCursor,
   InstrumentInfo,
@@ -60,7 +60,10 @@ export {
   Replay,
   type ReplayConfig,
   type ReplaySummary,
+  type RunSetup,
+  type RunShape,
   SPINE_COLUMNS,
+  setupRun,
 } from "./engine/replay.js";
 export { RollingMedian, RollingStats } from "./engine/rolling.js";
 export {
@@ -78,7 +81,7 @@ export {
   spineSpecFromRequest,
   spineSpecSchema,
 } from "./engine/spine-spec.js";
-export { type FrameUnit, frameUnit, frameUnitName, toFrameUnit } from "./engine/units.js";
+export { type FrameUnit, frameUnit, frameUnitName, toFrameUnit, toFrameValue } from "./engine/units.js";
 export { catalogMarkdown, featureCatalog } from "./features/catalog.js";
 export { type FeatureRunConfig, type FeatureRunInput, parseFeatureRunConfig } from "./features/config.js";
 export { buildCrossVenueMidFrame } from "./features/cross-venue-frame.js";
@@ -121,6 +124,31 @@ export { Lake, type LakeInstrument, type LakeRef } from "./lake/lake.js";
 export type { FileManifest, PartInfo } from "./lake/manifest.js";
 export { type SymbolEntry, SymbolRegistry } from "./lake/registry.js";
 export { listSymbols } from "./lake/symbols.js";
+export { type EngineRow, EventOrderError, PushSource, type PushSourceOptions } from "./live/push-source.js";
+export {
+  type PlaybackChunk,
+  type PlaybackConfig,
+  type PlaybackOrder,
+  playbackChunks,
+  type ReplayFeedOptions,
+  type ReplayFeedStats,
+  replayLake,
+} from "./live/replay-feed.js";
+export {
+  type LiveFeatureRequest,
+  LiveRow,
+  LiveRunner,
+  type LiveRunnerConfig,
+  OPEN_END_US,
+  type RowListener,
+} from "./live/runner.js";
+export {
+  TRACKER_FAMILY,
+  type TrackerTrade,
+  type VolumeBar,
+  VolumeBarTracker,
+  type VolumeBarTrackerConfig,
+} from "./live/volume-bar-tracker.js";
 export {
   evaluateMetrics,
   type MetricResult,

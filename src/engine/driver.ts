@@ -18,6 +18,12 @@
  * Chunk contract: chunk k holds, per stream, every event with ts_local_us in [fromUs, toUs) sorted in the
  * total order, and chunks arrive in time order (chunk k+1's fromUs ≥ chunk k's toUs). `toUs` is a
  * watermark: no later chunk holds an earlier event. Violations are a `ConfigError` naming the chunk.
+ * A chunk's events of a stream may be a row range of a longer batch (`EventChunk.starts`/`ends`: push
+ * sources append into long-lived segments: live/push-source.ts), and a run of **one** stream may
+ * continue its last timestamp in the next chunk (fromUs ≥ the last event's ts_local_us): with a single
+ * stream there is no other table whose events at that timestamp could rank between them, so a live
+ * trades-only run can process each trade as it arrives. `advanceTo(tsUs)` is a watermark too: later
+ * chunks must start at or after it.
  *
  * Knowledge set of a row: every event before the row's close in the total order. For a clock bar (and a
  * hybrid time close) that is every event with ts_local_us < available_at_us; for an event-driven bar it is
@@ -59,6 +65,13 @@ export interface FeatureBatch {
 export interface FrameSink {
   write(batch: FeatureBatch): void;
   end?(): void;
+  /**
+   * Optional, for live sinks: called as soon as output row `r` of `batch` is complete, before any later
+   * event is fed. `batch` is the Driver's working batch: row `r` is final, rows after it are not written
+   * yet; read the row during the call (the same rows reach `write` later, when the batch is full or at
+   * `finish`).
+   */
+  row?(batch: FeatureBatch, r: number): void;
 }
 
 /** A sink that keeps every batch in memory (`batches`, in row order). */
@@ -120,6 +133,15 @@ export interface EventChunk {
   readonly toUs: number;
   /** One per stream, aligned with the Driver's `streams`. */
   readonly rows: readonly TypedRows[];
+  /**
+   * Optional row ranges, per stream: the chunk's events of stream k are rows [starts[k], ends[k]) of
+   * `rows[k]` (default: all its rows). Rows before `starts[k]` must be events already fed (a push
+   * source's segment, see live/push-source.ts): a snapshot counts the events at the merge position's
+   * timestamp there, so a chunk that continues a timestamp (one-stream runs) must hand rows that also hold
+   * the events of that timestamp fed before it.
+   */
+  readonly starts?: ArrayLike<number>;
+  readonly ends?: ArrayLike<number>;
 }
 
 /** A source of event chunks (see the chunk contract in the module doc). */
@@ -205,9 +227,12 @@ export class Driver {
   private nextCheckpoint = Number.POSITIVE_INFINITY;
   private checkpointIdx = 0;
   private lastChunkToUs = Number.NEGATIVE_INFINITY;
+  /** The highest `advanceTo` watermark: no chunk may start before it. */
+  private advancedUs = Number.NEGATIVE_INFINITY;
   /** ts_local_us of the last event fed (MIN_SAFE_INTEGER before the first: JSON-safe). */
   private lastTs = Number.MIN_SAFE_INTEGER;
-  private resume: { tsUs: number; atTs: readonly number[] } | null = null;
+  /** Restored merge position not yet passed; `left[k]`: events at tsUs of stream k still to skip. */
+  private resume: { tsUs: number; atTs: readonly number[]; left: number[] } | null = null;
   private finished = false;
 
   constructor(private readonly cfg: DriverConfig) {
@@ -263,6 +288,7 @@ export class Driver {
     const startUs = cfg.startUs;
     const endUs = cfg.endUs;
     const ops = this.ops;
+    const onRow = cfg.sink.row?.bind(cfg.sink);
     this.spineSink = {
       feedTrade(qtyInt: number, continuation: boolean): void {
         cursor.qtyInt = qtyInt;
@@ -283,6 +309,7 @@ export class Driver {
           for (let k = 0; k < ops.length; k++) ops[k]!.emit(row, opCols[k]!, r);
           batch.length++;
           self.counters.rows++;
+          if (onRow !== undefined) onRow(batch, r);
           if (batch.length === self.batchRows) self.flushFull();
         } else {
           const scratch = self.scratch;
@@ -309,11 +336,26 @@ export class Driver {
     const streams = this.streams;
     if (chunk.rows.length !== streams.length)
       throw new ConfigError(`chunk has ${chunk.rows.length} streams, the Driver ${streams.length}`);
-    if (chunk.fromUs < this.lastChunkToUs)
+    // one stream: a chunk may continue the last fed timestamp (see the chunk contract)
+    const continues = streams.length === 1 && chunk.fromUs >= this.lastTs;
+    if (chunk.fromUs < this.advancedUs || (chunk.fromUs < this.lastChunkToUs && !continues))
       throw new ConfigError(
-        `chunk [${chunk.fromUs}, ${chunk.toUs}) starts before the previous chunk's end ${this.lastChunkToUs}`,
+        `chunk [${chunk.fromUs}, ${chunk.toUs}) starts before the previous chunk's end ${Math.max(this.lastChunkToUs, this.advancedUs)}`,
       );
-    this.lastChunkToUs = chunk.toUs;
+    let any = false;
+    for (let k = 0; k < streams.length; k++) {
+      const rows = chunk.rows[k]!;
+      const from = chunk.starts?.[k] ?? 0;
+      const to = chunk.ends?.[k] ?? rows.length;
+      if (!(from >= 0 && from <= to && to <= rows.length))
+        throw new ConfigError(
+          `chunk [${chunk.fromUs}, ${chunk.toUs}) of ${streams[k]!.spec.label}: rows [${from}, ${to}) outside its ${rows.length} rows`,
+        );
+      if (to > from) any = true;
+    }
+    if (chunk.toUs > this.lastChunkToUs) this.lastChunkToUs = chunk.toUs;
+    // an empty chunk changes nothing (the streams keep the rows a snapshot counts the position in)
+    if (!any) return;
     for (let k = 0; k < streams.length; k++) {
       const s = streams[k]!;
       const rows = chunk.rows[k]!;
@@ -321,9 +363,9 @@ export class Driver {
       s.ts = rows.columns.ts_local_us as Float64Array;
       s.file = rows.columns.file_id as Float64Array;
       s.line = rows.columns.file_line_number as Float64Array;
-      s.pos = 0;
-      s.count = rows.length;
-      if (s.count > 0 && (s.ts[0]! < chunk.fromUs || s.ts[s.count - 1]! >= chunk.toUs))
+      s.pos = chunk.starts?.[k] ?? 0;
+      s.count = chunk.ends?.[k] ?? rows.length;
+      if (s.count > s.pos && (s.ts[s.pos]! < chunk.fromUs || s.ts[s.count - 1]! >= chunk.toUs))
         throw new ConfigError(
           `chunk [${chunk.fromUs}, ${chunk.toUs}) of ${s.spec.label} ${s.spec.role} holds events outside it`,
         );
@@ -341,7 +383,17 @@ export class Driver {
    * follow). Live runners call it from a timer; replays need not.
    */
   advanceTo(tsUs: number): void {
+    if (this.finished) throw new ConfigError("Driver.advanceTo after finish");
+    if (tsUs > this.advancedUs) this.advancedUs = tsUs;
     this.spine.advanceTo(tsUs, this.spineSink);
+  }
+
+  /**
+   * The Driver's watermark, µs: every event before it has been fed (the end of the last chunk, or the
+   * last `advanceTo`, whichever is later; −∞ before the first).
+   */
+  get watermarkUs(): number {
+    return Math.max(this.lastChunkToUs, this.advancedUs);
   }
 
   /** End of the run at endUs (exclusive): closes the spine, flushes the last batch, ends the sink. */
@@ -389,7 +441,7 @@ export class Driver {
    * @throws ConfigError if the snapshot belongs to another run shape or version.
    */
   restore(snap: DriverSnapshot): void {
-    if (this.eventsFed > 0 || this.lastChunkToUs !== Number.NEGATIVE_INFINITY)
+    if (this.eventsFed > 0 || this.watermarkUs !== Number.NEGATIVE_INFINITY)
       throw new ConfigError("Driver.restore on a Driver that has already run");
     if (snap.version !== SNAPSHOT_VERSION)
       throw new ConfigError(`driver snapshot version ${String(snap.version)} is not ${SNAPSHOT_VERSION}`);
@@ -415,7 +467,7 @@ export class Driver {
     this.counters.spine = this.spine.stats;
     this.eventsFed = snap.events;
     this.lastTs = snap.position.tsUs;
-    this.resume = { tsUs: snap.position.tsUs, atTs: snap.position.atTs };
+    this.resume = { tsUs: snap.position.tsUs, atTs: snap.position.atTs, left: [...snap.position.atTs] };
     const checkpoints = this.cfg.checkpointAtEvents ?? [];
     while (this.checkpointIdx < checkpoints.length && checkpoints[this.checkpointIdx]! <= this.eventsFed)
       this.checkpointIdx++;
@@ -424,20 +476,28 @@ export class Driver {
 
   /**
    * Skips, per stream, the events the restored run had consumed (before the merge position). The
-   * position is passed once a chunk reaching beyond its timestamp has been skipped (chunk contract).
+   * position is passed once a chunk reaching beyond its timestamp has been skipped (chunk contract); in
+   * a one-stream run, whose chunks may split a timestamp, once its consumed events there are skipped too
+   * (or a later event shows there are no more).
    */
-  private skipConsumed(resume: { tsUs: number; atTs: readonly number[] }, chunkToUs: number): void {
+  private skipConsumed(
+    resume: { tsUs: number; atTs: readonly number[]; left: number[] },
+    chunkToUs: number,
+  ): void {
+    let pending = false;
     this.streams.forEach((s, k) => {
-      let p = 0;
+      let p = s.pos;
       while (p < s.count && s.ts[p]! < resume.tsUs) p++;
-      let skip = resume.atTs[k] ?? 0;
+      let skip = resume.left[k] ?? 0;
       while (p < s.count && skip > 0 && s.ts[p]! === resume.tsUs) {
         p++;
         skip--;
       }
+      resume.left[k] = skip;
       s.pos = p;
+      if (skip > 0 && p === s.count) pending = true;
     });
-    if (chunkToUs > resume.tsUs) this.resume = null;
+    if (chunkToUs > resume.tsUs && !(this.streams.length === 1 && pending)) this.resume = null;
   }
 
   private mergeChunk(): void {

@@ -16,6 +16,11 @@ import { type EngineSource, type InputPartition, SourceReader } from "./source.j
 /** One stream of a lake replay: role and instrument. */
 export type LakeStream = EngineSource;
 
+/** The Driver's spec of a lake stream: its role, labelled `exchange/symbol` (snapshots check it). */
+export function streamSpecOf(s: LakeStream): StreamSpec {
+  return { role: s.role, label: `${s.exchange}/${s.symbol}` };
+}
+
 /** What a `LakeSource` reads. */
 export interface LakeSourceConfig {
   /** The open lake (readers only see parts listed in its manifests). */
@@ -42,7 +47,7 @@ export class LakeSource implements AsyncIterable<EventChunk> {
 
   /** The Driver's stream specs, aligned with the chunks' rows. */
   get streams(): StreamSpec[] {
-    return this.cfg.streams.map((s) => ({ role: s.role, label: `${s.exchange}/${s.symbol}` }));
+    return this.cfg.streams.map(streamSpecOf);
   }
 
   /** Partitions this source reads (sha256 filled by `hashPartitions`, for manifests only). */

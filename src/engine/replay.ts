@@ -21,7 +21,7 @@ import { CollectSink, Driver, type DriverSnapshot, type FeatureBatch, outputName
 import { LakeSource, type LakeStream } from "./lake-source.js";
 import type { InstrumentInfo, Operator, OperatorContext, SourceRole } from "./operator.js";
 import type { InputPartition } from "./source.js";
-import { createSpine, type SpineStats } from "./spine.js";
+import { createSpine, type Spine, type SpineStats } from "./spine.js";
 import type { SpineSpec } from "./spine-spec.js";
 
 export {
@@ -77,6 +77,61 @@ export interface ReplaySummary {
   partitions: InputPartition[];
 }
 
+/** What a run is, independent of where its events come from (a `ReplayConfig` or a live runner's config). */
+export type RunShape = Pick<
+  ReplayConfig,
+  "exchange" | "symbol" | "crossVenue" | "startUs" | "spine" | "operators" | "warmupUs"
+>;
+
+/** A run set up before its first event (see `setupRun`). */
+export interface RunSetup {
+  /** The instruments given to every operator's `init` (increments from the registry at `startUs`). */
+  readonly ctx: OperatorContext;
+  /** The run's spine, `replayStartUs` already called. */
+  readonly spine: Spine;
+  /** Where the events must start for rows to equal a run from the beginning of time, µs. */
+  readonly replayStartUs: number;
+  /** The run's input streams: every role an operator reads, plus trades for event spines. */
+  readonly streams: readonly LakeStream[];
+}
+
+/**
+ * Sets a run up the one way batch replays and live runners share: resolves the instruments in the
+ * lake's symbol registry (increments at `startUs`), calls every operator's `init`, builds the spine and its
+ * replay start (clock: the step at or before start − warm-up; event spines: that UTC midnight), and lists
+ * the streams.
+ * @throws ConfigError if an instrument is unknown, a threshold is not representable in its increments,
+ *   or operators read `spot_*` roles without a `crossVenue` instrument.
+ */
+export function setupRun(cfg: RunShape, lake: Lake): RunSetup {
+  const info = (exchange: string, symbol: string): InstrumentInfo => {
+    const r = lake.instrument(exchange, symbol, cfg.startUs);
+    return { exchange, symbol, priceIncrement: r.priceIncrement, amountIncrement: r.amountIncrement };
+  };
+  const ctx: OperatorContext = {
+    primary: info(cfg.exchange, cfg.symbol),
+    ...(cfg.crossVenue ? { crossVenue: info(cfg.crossVenue.exchange, cfg.crossVenue.symbol) } : {}),
+  };
+  for (const op of cfg.operators) op.init?.(ctx);
+  const spine = createSpine(cfg.spine, {
+    startUs: cfg.startUs,
+    priceIncrement: ctx.primary.priceIncrement,
+    amountIncrement: ctx.primary.amountIncrement,
+  });
+  const replayStartUs = spine.replayStartUs(cfg.startUs, cfg.warmupUs);
+  // streams: every role an operator reads, plus trades for event spines
+  const roles = new Set<SourceRole>();
+  for (const op of cfg.operators) for (const r of op.inputs) roles.add(r);
+  if (cfg.spine.type !== "clock") roles.add("trades");
+  const streams: LakeStream[] = [];
+  for (const role of roles) {
+    const inst = role.startsWith("spot_") ? cfg.crossVenue : { exchange: cfg.exchange, symbol: cfg.symbol };
+    if (!inst) throw new ConfigError(`operators read ${role} but no crossVenue instrument was given`);
+    streams.push({ role, exchange: inst.exchange, symbol: inst.symbol });
+  }
+  return { ctx, spine, replayStartUs, streams };
+}
+
 /** One replay run. Iterate `batches()` once; `summary` is complete when it ends. */
 export class Replay {
   readonly summary: ReplaySummary;
@@ -102,33 +157,8 @@ export class Replay {
   async *batches(): AsyncGenerator<FeatureBatch> {
     const cfg = this.cfg;
     const lake = await Lake.from(cfg.lake);
-    const info = (exchange: string, symbol: string): InstrumentInfo => {
-      const r = lake.instrument(exchange, symbol, cfg.startUs);
-      return { exchange, symbol, priceIncrement: r.priceIncrement, amountIncrement: r.amountIncrement };
-    };
-    const ctx: OperatorContext = {
-      primary: info(cfg.exchange, cfg.symbol),
-      ...(cfg.crossVenue ? { crossVenue: info(cfg.crossVenue.exchange, cfg.crossVenue.symbol) } : {}),
-    };
-    for (const op of cfg.operators) op.init?.(ctx);
-    const spine = createSpine(cfg.spine, {
-      startUs: cfg.startUs,
-      priceIncrement: ctx.primary.priceIncrement,
-      amountIncrement: ctx.primary.amountIncrement,
-    });
-    const replayStartUs = spine.replayStartUs(cfg.startUs, cfg.warmupUs);
+    const { spine, replayStartUs, streams } = setupRun(cfg, lake);
     this.summary.replayStartUs = replayStartUs;
-
-    // streams: every role an operator reads, plus trades for event spines
-    const roles = new Set<SourceRole>();
-    for (const op of cfg.operators) for (const r of op.inputs) roles.add(r);
-    if (cfg.spine.type !== "clock") roles.add("trades");
-    const streams: LakeStream[] = [];
-    for (const role of roles) {
-      const inst = role.startsWith("spot_") ? cfg.crossVenue : { exchange: cfg.exchange, symbol: cfg.symbol };
-      if (!inst) throw new ConfigError(`operators read ${role} but no crossVenue instrument was given`);
-      streams.push({ role, exchange: inst.exchange, symbol: inst.symbol });
-    }
     const source = new LakeSource({
       lake,
       streams,

@@ -11,7 +11,7 @@ import type { Lake } from "../lake/lake.js";
 import type { PartInfo } from "../lake/manifest.js";
 import { rescaleExprs, type ScaleFactors } from "../lake/scale.js";
 import { TypedConverter, type TypedRows } from "../query/query.js";
-import { type TableName, tableColumns } from "../schema/tables.js";
+import { type ColumnSpec, type TableName, tableColumns } from "../schema/tables.js";
 import { ROLE_TABLE, type SourceRole } from "./operator.js";
 
 /** One input stream of a replay. */
@@ -156,8 +156,9 @@ export class SourceReader {
 /**
  * Columns the engine reads: everything but lineage-only strings (exchange, trade_id, …), the partition's
  * constant symbol_id and ts_exch_us (operators key on ts_local_us; fewer columns = less Parquet decode).
+ * Every Source delivers exactly these columns (lake replays and push sources alike).
  */
-function engineColumns(table: TableName) {
+export function engineColumns(table: TableName): readonly ColumnSpec[] {
   return tableColumns(table).filter(
     (c) => c.dtype !== "str" && c.name !== "symbol_id" && c.name !== "ts_exch_us",
   );

@@ -84,14 +84,23 @@ export function frameUnits(
 }
 
 /**
- * `values` in frame units: a new array (v · mul) / div, or `values` itself when the unit is kept.
- * Never mutates its input (batches handed to sinks are immutable).
+ * One value in frame units: (v · mul) / div, or `v` itself when the unit is kept (NaN stays NaN). The
+ * single conversion every sink uses: `toFrameUnit` (columns of batch frames and pipeline runs) applies it
+ * to each element, live sinks to each row, so a live row's value is bitwise the batch frame's.
+ */
+export function toFrameValue(v: number, u: FrameUnit): number {
+  const s = u.scale;
+  if (s === null) return v;
+  return s.mul === 1 ? v / s.div : (v * s.mul) / s.div;
+}
+
+/**
+ * `values` in frame units (`toFrameValue` of each): a new array, or `values` itself when the unit is
+ * kept. Never mutates its input (batches handed to sinks are immutable).
  */
 export function toFrameUnit(values: Float64Array, u: FrameUnit): Float64Array {
   if (u.scale === null) return values;
-  const { mul, div } = u.scale;
   const out = new Float64Array(values.length);
-  if (mul === 1) for (let i = 0; i < values.length; i++) out[i] = values[i]! / div;
-  else for (let i = 0; i < values.length; i++) out[i] = (values[i]! * mul) / div;
+  for (let i = 0; i < values.length; i++) out[i] = toFrameValue(values[i]!, u);
   return out;
 }
