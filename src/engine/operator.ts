@@ -165,6 +165,22 @@ export interface Operator {
   restore(state: JsonValue): void;
 }
 
+/**
+ * An operator whose handling of a trade needs only the trade's price, piece quantity, taker side and
+ * continuation flag. `onTrade` must do exactly what `onEvent` does for a `trades` event with those
+ * fields (the operator's `onEvent` typically decodes them and calls it). A `GroupOperator` whose trade
+ * subscribers all implement it decodes each trade once and calls `onTrade` on each member, instead of
+ * every member re-reading the batch (engine/group.ts).
+ */
+export interface TradeFieldsOperator extends Operator {
+  /**
+   * One trade piece: `pxInt` price increments, `qtyInt` the piece's quantity (qty increments, see
+   * `EventCursor.qtyInt`), `side` 0 buy / 1 sell / −1 unknown, `continuation` for later pieces of a split
+   * trade.
+   */
+  onTrade(pxInt: number, qtyInt: number, side: number, continuation: boolean): void;
+}
+
 /** Typed accessors for reading state objects in `restore`. */
 export function stateObject(state: JsonValue, id: string): { readonly [k: string]: JsonValue } {
   if (state === null || typeof state !== "object" || Array.isArray(state)) {

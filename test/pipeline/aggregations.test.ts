@@ -523,7 +523,7 @@ describe("built-in aggregations on the usdm2024 capture (naive reference)", () =
     // trades: taker sides swapped
     const flowCase = aggCase("flow_imbalance", "trades", "in_bar");
     class SidesSwapped extends FlowImbalanceOperator {
-      protected override onTrade(px: number, qty: number, side: number): void {
+      override onTrade(px: number, qty: number, side: number): void {
         super.onTrade(px, qty, side === 0 ? 1 : side === 1 ? 0 : side);
       }
     }

@@ -33,6 +33,7 @@ import {
   numberToJson,
   type OutputSpec,
   stateNumber,
+  type TradeFieldsOperator,
 } from "../../engine/operator.js";
 import type { TypedRows } from "../../query/query.js";
 import { SIDE_BUY, SIDE_SELL } from "../../schema/tables.js";
@@ -58,7 +59,7 @@ const TRADE_READS = { px_int: "f64", side: "i8", qty_int: "f64" } as const;
  * Base of the trade operators: decodes each trade event (px_int, piece quantity, side, continuation)
  * and hands it to `onTrade`; events of other roles go to `onOther`.
  */
-export abstract class TradeOperator extends BarOperator {
+export abstract class TradeOperator extends BarOperator implements TradeFieldsOperator {
   /** Every trade operator reads px_int, side and the piece quantity (from qty_int). */
   override reads: OperatorReads = { trades: TRADE_READS };
   /** Columns of the current trades batch (resolved once per batch; not state). */
@@ -81,7 +82,7 @@ export abstract class TradeOperator extends BarOperator {
    * One trade piece: price (price increments), quantity of the piece (qty increments), taker side
    * (0 buy, 1 sell, −1 unknown), true for the second and later pieces of a split trade.
    */
-  protected abstract onTrade(px: number, qty: number, side: number, continuation: boolean): void;
+  abstract onTrade(px: number, qty: number, side: number, continuation: boolean): void;
 
   /** An event of an extra table (e.g. quotes); ignored by default. */
   protected onOther(_ev: EventCursor): void {}
@@ -143,7 +144,7 @@ class VwapSum {
 export class TradeVwapOperator extends TradeOperator {
   private readonly sum = new VwapSum();
 
-  protected onTrade(px: number, qty: number): void {
+  onTrade(px: number, qty: number): void {
     this.sum.add(px, qty);
   }
 
@@ -172,7 +173,7 @@ export class VwapReversionOperator extends TradeOperator {
   private readonly sum = new VwapSum();
   private close = Number.NaN;
 
-  protected onTrade(px: number, qty: number): void {
+  onTrade(px: number, qty: number): void {
     this.sum.add(px, qty);
     this.close = px;
   }
@@ -201,7 +202,7 @@ export class TakerVolumeOperator extends TradeOperator {
   private buy = 0;
   private sell = 0;
 
-  protected onTrade(_px: number, qty: number, side: number): void {
+  onTrade(_px: number, qty: number, side: number): void {
     if (side === SIDE_BUY) this.buy += qty;
     else if (side === SIDE_SELL) this.sell += qty;
   }
@@ -235,7 +236,7 @@ export class OhlcvOperator extends TradeOperator {
   private close = Number.NaN;
   private v = 0;
 
-  protected onTrade(px: number, qty: number): void {
+  onTrade(px: number, qty: number): void {
     if (this.n++ === 0) {
       this.open = px;
       this.high = px;
@@ -303,7 +304,7 @@ export class FlowImbalanceOperator extends TradeOperator {
     super(id, ["trades"], outputs);
   }
 
-  protected onTrade(_px: number, qty: number, side: number): void {
+  onTrade(_px: number, qty: number, side: number): void {
     this.n++;
     if (side === SIDE_BUY) this.buy += qty;
     else if (side === SIDE_SELL) this.sell += qty;
@@ -338,7 +339,7 @@ export class FlowImbalanceOperator extends TradeOperator {
 export class TradeCountOperator extends TradeOperator {
   private trades = 0;
 
-  protected onTrade(_px: number, _qty: number, _side: number, continuation: boolean): void {
+  onTrade(_px: number, _qty: number, _side: number, continuation: boolean): void {
     if (!continuation) this.trades++;
   }
 
@@ -384,7 +385,7 @@ export class TradeSizeOperator extends TradeOperator {
     super(id, ["trades"], outputs);
   }
 
-  protected onTrade(_px: number, qty: number, _side: number, continuation: boolean): void {
+  onTrade(_px: number, qty: number, _side: number, continuation: boolean): void {
     if (this.n++ === 0 || qty > this.max) this.max = qty;
     if (!continuation) this.trades++;
     this.v += qty;
@@ -460,7 +461,7 @@ export class AggressiveRatioOperator extends TradeOperator {
     this.ask = this.askCol[ev.i]!;
   }
 
-  protected onTrade(px: number, qty: number, side: number): void {
+  onTrade(px: number, qty: number, side: number): void {
     this.v += qty;
     if ((side === SIDE_BUY && px >= this.ask) || (side === SIDE_SELL && px <= this.bid))
       this.aggressive += qty;
@@ -499,7 +500,7 @@ export class VwReturnOperator extends TradeOperator {
   private num = 0;
   private v = 0;
 
-  protected onTrade(px: number, qty: number): void {
+  onTrade(px: number, qty: number): void {
     if (this.n++ === 0) this.p0 = px;
     else this.num += qty * Math.log1p((px - this.p0) / this.p0);
     this.v += qty;
@@ -537,7 +538,7 @@ export class RealizedVolOperator extends TradeOperator {
   private prev = Number.NaN;
   private readonly moments = new ShiftedMoments();
 
-  protected onTrade(px: number): void {
+  onTrade(px: number): void {
     if (this.n++ > 0) this.moments.push(Math.log1p((px - this.prev) / this.prev));
     this.prev = px;
   }
