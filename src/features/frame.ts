@@ -169,11 +169,13 @@ export async function planFeatureFrame(
   };
 }
 
-/** A replay of a plan (iterate `batches()` once; `summary` is complete afterwards). */
-export function replayOf(plan: FeaturePlan, req: FeatureFrameRequest): Replay {
+/**
+ * What a run of `plan` computes, shared by batch replays (`replayOf`) and live runners
+ * (live/runner.ts): instrument(s), output range [startUs, endUs) in µs, spine, operators and warm-up (µs).
+ */
+export function runSpecOf(plan: FeaturePlan) {
   const cv = plan.config.includeCrossVenue ? plan.config.crossVenue : undefined;
-  return new Replay({
-    lake: req.lake,
+  return {
     exchange: plan.exchange,
     symbol: plan.symbol,
     ...(cv ? { crossVenue: cv } : {}),
@@ -182,6 +184,14 @@ export function replayOf(plan: FeaturePlan, req: FeatureFrameRequest): Replay {
     spine: plan.config.spine,
     operators: plan.operators,
     warmupUs: plan.warmupUs,
+  };
+}
+
+/** A replay of a plan (iterate `batches()` once; `summary` is complete afterwards). */
+export function replayOf(plan: FeaturePlan, req: FeatureFrameRequest): Replay {
+  return new Replay({
+    lake: req.lake,
+    ...runSpecOf(plan),
     ...(req.chunkMs !== undefined ? { chunkUs: req.chunkMs * US_PER_MS } : {}),
     ...(req.batchRows !== undefined ? { batchRows: req.batchRows } : {}),
     ...(req.prefetch !== undefined ? { prefetch: req.prefetch } : {}),

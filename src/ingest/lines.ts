@@ -5,23 +5,15 @@
  */
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { open } from "node:fs/promises";
 import { createInterface } from "node:readline";
 import type { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
 import { IngestError } from "../core/errors.js";
 
-/** True if the file starts with the gzip magic bytes 1f 8b (the name is not consulted). */
-export async function isGzip(path: string): Promise<boolean> {
-  const fh = await open(path, "r");
-  try {
-    const buf = Buffer.alloc(2);
-    const { bytesRead } = await fh.read(buf, 0, 2, 0);
-    return bytesRead === 2 && buf[0] === 0x1f && buf[1] === 0x8b;
-  } finally {
-    await fh.close();
-  }
-}
+import { isGzip } from "../lake/hash.js";
+
+/** True if the file starts with the gzip magic bytes 1f 8b (lake/hash.ts). */
+export { isGzip };
 
 export interface ReadLinesResult {
   /** Number of lines read (a trailing newline does not add an empty line). */

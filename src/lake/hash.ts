@@ -52,7 +52,7 @@ export interface SourceHashes {
  *   (e.g. ENOENT) if the file cannot be read.
  */
 export async function hashSource(path: string): Promise<SourceHashes> {
-  const gzip = await startsWithGzipMagic(path);
+  const gzip = await isGzip(path);
   const raw = createHash("sha256");
   const content = createHash("sha256");
   let bytes = 0;
@@ -96,8 +96,11 @@ export async function hashSource(path: string): Promise<SourceHashes> {
   };
 }
 
-/** True if the file starts with the gzip magic bytes 1f 8b. @throws the file system error. */
-async function startsWithGzipMagic(path: string): Promise<boolean> {
+/**
+ * True if the file starts with the gzip magic bytes 1f 8b (the name is not consulted).
+ * @throws the file system error.
+ */
+export async function isGzip(path: string): Promise<boolean> {
   const fh = await open(path, "r");
   try {
     const buf = Buffer.alloc(2);

@@ -38,7 +38,12 @@ import type { Operator, SourceRole } from "../engine/operator.js";
 import { SPINE_COLUMNS, setupRun } from "../engine/replay.js";
 import type { SpineSpec } from "../engine/spine-spec.js";
 import { type FrameUnit, frameUnits, toFrameValue } from "../engine/units.js";
-import { type FeatureFrameRequest, type FrameColumn, planFeatureFrame } from "../features/frame.js";
+import {
+  type FeatureFrameRequest,
+  type FrameColumn,
+  planFeatureFrame,
+  runSpecOf,
+} from "../features/frame.js";
 import { Lake, type LakeRef } from "../lake/lake.js";
 import type { PipelinePlan } from "../pipeline/plan.js";
 import type { TypedRows } from "../query/query.js";
@@ -222,17 +227,9 @@ export class LiveRunner {
   static async forFeatures(req: LiveFeatureRequest): Promise<LiveRunner> {
     const lake = await Lake.from(req.lake);
     const plan = await planFeatureFrame({ ...req, lake, end: req.end ?? OPEN_END_US });
-    const cv = plan.config.includeCrossVenue ? plan.config.crossVenue : undefined;
     return new LiveRunner({
       lake,
-      exchange: plan.exchange,
-      symbol: plan.symbol,
-      ...(cv ? { crossVenue: cv } : {}),
-      startUs: plan.startUs,
-      endUs: plan.endUs,
-      spine: plan.config.spine,
-      operators: plan.operators,
-      warmupUs: plan.warmupUs,
+      ...runSpecOf(plan),
       columns: plan.columns,
       units: plan.frameUnits,
       ...(req.segmentRows !== undefined ? { segmentRows: req.segmentRows } : {}),
