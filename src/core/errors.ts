@@ -34,6 +34,17 @@ export class IngestError extends PointlineError {
   }
 }
 
+/**
+ * Validation issues (zod's `error.issues`) as one line: `path.to.field: message; …`, the path `root`
+ * when an issue concerns the whole object.
+ */
+export function issuesText(
+  issues: readonly { readonly path: readonly PropertyKey[]; readonly message: string }[],
+  root = "(root)",
+): string {
+  return issues.map((i) => `${i.path.map(String).join(".") || root}: ${i.message}`).join("; ");
+}
+
 /** A request/config object failed validation. */
 export class ConfigError extends PointlineError {
   override readonly name: string = "ConfigError";

@@ -231,15 +231,15 @@ export class BarDerivedOperator implements Operator {
   onEvent(): void {}
 
   emit(row: SpineRow, out: readonly Float64Array[], r: number, rowInputs?: readonly Float64Array[]): void {
-    const v = (k: number): number => rowInputs![k]![r]!;
-    const close = v(I_CLOSE);
-    const trades = v(I_TRADES);
-    const spread = v(I_SPREAD);
-    const flow = v(I_FLOW);
-    const book = v(I_BOOK);
-    const rv = v(I_RV);
-    const avgSize = v(I_SIZE);
-    const vwap = v(I_VWAP);
+    const ins = rowInputs!;
+    const close = ins[I_CLOSE]![r]!;
+    const trades = ins[I_TRADES]![r]!;
+    const spread = ins[I_SPREAD]![r]!;
+    const flow = ins[I_FLOW]![r]!;
+    const book = ins[I_BOOK]![r]!;
+    const rv = ins[I_RV]![r]!;
+    const avgSize = ins[I_SIZE]![r]!;
+    const vwap = ins[I_VWAP]![r]!;
 
     const close1 = this.closes.lag(0);
     const close5 = this.closes.lag(4);
@@ -262,7 +262,7 @@ export class BarDerivedOperator implements Operator {
     out[6]![r] = rvStd > 0 ? (rv - this.rvStats.mean()) / rvStd : Number.NaN;
     this.sizeMedian.push(avgSize);
     out[7]![r] = avgSize / this.sizeMedian.median();
-    out[8]![r] = (v(I_HIGH) - v(I_LOW)) / vwap;
+    out[8]![r] = (ins[I_HIGH]![r]! - ins[I_LOW]![r]!) / vwap;
     const tod = ((row.tsEventUs % US_PER_DAY) + US_PER_DAY) % US_PER_DAY;
     out[9]![r] = Math.floor(tod / US_PER_HOUR);
     out[10]![r] = (row.tsEndUs - row.tsEventUs) / US_PER_SECOND;

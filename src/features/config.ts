@@ -5,7 +5,7 @@
  * Windows are in spine rows (`…WindowRows`), depths in book levels.
  */
 import { z } from "zod";
-import { ConfigError } from "../core/errors.js";
+import { ConfigError, issuesText } from "../core/errors.js";
 import { spineSpecSchema } from "../engine/spine-spec.js";
 
 const windowRows = (d: number) => z.number().int().min(2).default(d);
@@ -62,9 +62,7 @@ export type FeatureRunConfig = z.output<typeof featureRunConfigSchema>;
 export function parseFeatureRunConfig(input: unknown = {}): FeatureRunConfig {
   const r = featureRunConfigSchema.safeParse(input);
   if (!r.success) {
-    throw new ConfigError(
-      `invalid feature config: ${r.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ")}`,
-    );
+    throw new ConfigError(`invalid feature config: ${issuesText(r.error.issues)}`);
   }
   return r.data;
 }

@@ -10,7 +10,7 @@
  * family's derived columns read its aggregations' values).
  */
 import { z } from "zod";
-import { ConfigError } from "../core/errors.js";
+import { ConfigError, issuesText } from "../core/errors.js";
 import { GroupOperator } from "../engine/group.js";
 import { type Operator, type OutputDtype, roleOfTable } from "../engine/operator.js";
 import {
@@ -223,10 +223,7 @@ export function familyOperator<C extends Record<string, unknown>>(spec: FamilyOp
   const schema = (spec.params ?? NO_SETTINGS) as z.ZodType<C>;
   const parse = (config: Readonly<Record<string, unknown>>): C => {
     const r = schema.safeParse(config);
-    if (!r.success)
-      throw new ConfigError(
-        `${spec.name}: config: ${r.error.issues.map((i) => `${i.path.join(".") || "(config)"}: ${i.message}`).join("; ")}`,
-      );
+    if (!r.success) throw new ConfigError(`${spec.name}: config: ${issuesText(r.error.issues, "(config)")}`);
     return r.data;
   };
   return {

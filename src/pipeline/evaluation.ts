@@ -24,7 +24,7 @@
  * Fama–French style sorts; quantiles — Hyndman & Fan (1996) type 7 (numpy/Polars "linear").
  */
 import { z } from "zod";
-import { ConfigError } from "../core/errors.js";
+import { ConfigError, issuesText } from "../core/errors.js";
 import {
   correlationTTest,
   finiteOrder,
@@ -237,9 +237,7 @@ export function evaluateMetrics(input: EvaluationInput, specs: readonly MetricSp
 function evaluateOne(input: EvaluationInput, raw: MetricSpec): MetricResult {
   const r = metricSpecSchema.safeParse(raw);
   if (!r.success) {
-    throw new ConfigError(
-      `invalid metric spec: ${r.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ")}`,
-    );
+    throw new ConfigError(`invalid metric spec: ${issuesText(r.error.issues)}`);
   }
   const spec = r.data;
   const col = (name: string): Float64Array => {

@@ -25,7 +25,7 @@
  * ibid. §7.4.1.
  */
 import { z } from "zod";
-import { ConfigError } from "../core/errors.js";
+import { ConfigError, issuesText } from "../core/errors.js";
 import { meanStd } from "./stats.js";
 
 const labelName = z.string().min(1);
@@ -131,9 +131,7 @@ export function parseLabelSpec(input: unknown): LabelSpec {
   if (!r.success) {
     const name =
       typeof input === "object" && input !== null && "name" in input ? String(input.name) : "(unnamed)";
-    throw new ConfigError(
-      `invalid label spec '${name}': ${r.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ")}`,
-    );
+    throw new ConfigError(`invalid label spec '${name}': ${issuesText(r.error.issues)}`);
   }
   return r.data;
 }

@@ -28,7 +28,7 @@
  * (registry.ts imports the catalogue).
  */
 import { z } from "zod";
-import { ConfigError } from "../../core/errors.js";
+import { ConfigError, issuesText } from "../../core/errors.js";
 import {
   EMPTY_F64,
   EMPTY_LEVELS,
@@ -206,7 +206,7 @@ function validateContext(
   if (!parsed.success)
     throw new ConfigError(
       def.params
-        ? `${where}: config: ${parsed.error.issues.map((i) => `${i.path.join(".") || "(config)"}: ${i.message}`).join("; ")}`
+        ? `${where}: config: ${issuesText(parsed.error.issues, "(config)")}`
         : `${where}: config takes no keys, got ${Object.keys(ctx.config).join(", ")}`,
     );
   if (def.needsSourceColumn) {
