@@ -13,7 +13,11 @@
  *
  * Cost: one extra indirect call per event and per row; no allocation per event. When every trade
  * subscriber takes decoded trade fields (`TradeFieldsOperator`, e.g. the trade aggregations), a trade is
- * decoded once and handed to each (`onTrade`), instead of every member re-reading the batch.
+ * decoded once and handed to each (`onTrade`), instead of every member re-reading the batch. Members
+ * whose per-bar trade state is a shareable accumulator (`SharedTradesOperator`, e.g. OHLCV, VWAP, trade
+ * count, taker volume, sizes, realized volatility) get one accumulator, the union of theirs: the group
+ * feeds it once per trade piece, resets it after all members emitted a row (or on `discardBar`) and
+ * holds its state (`trades` in the group's state). Outputs are bitwise those of the members alone.
  */
 import { ConfigError } from "../core/errors.js";
 import type { TypedRows } from "../query/query.js";
@@ -24,15 +28,47 @@ import {
   type Operator,
   type OperatorContext,
   type OutputSpec,
+  type SharedTradesOperator,
   type SourceRole,
   type SpineRow,
   stateObject,
+  type TradeAccumulator,
   type TradeFieldsOperator,
 } from "./operator.js";
 
 /** True when `op` takes decoded trade fields (`TradeFieldsOperator`). */
 function isTradeFieldsOperator(op: Operator): op is TradeFieldsOperator {
   return typeof (op as Partial<TradeFieldsOperator>).onTrade === "function";
+}
+
+/** True when `op` can read a shared trade accumulator (`SharedTradesOperator`). */
+function isSharedTradesOperator(op: Operator): op is SharedTradesOperator {
+  return isTradeFieldsOperator(op) && typeof (op as Partial<SharedTradesOperator>).shareTrades === "function";
+}
+
+/**
+ * One accumulator for the members that can share one (null unless at least two can); the members are
+ * switched to it. Members whose accumulators do not combine keep their own.
+ */
+function shareTradeAccumulator(subs: readonly Operator[]): {
+  acc: TradeAccumulator | null;
+  sharing: ReadonlySet<Operator>;
+} {
+  const candidates = subs.filter(isSharedTradesOperator);
+  let acc: TradeAccumulator | null = null;
+  const sharing = new Set<Operator>();
+  for (const m of candidates) {
+    const next: TradeAccumulator | null = acc === null ? m.tradeAccumulator : acc.union(m.tradeAccumulator);
+    if (next === null) continue;
+    acc = next;
+    sharing.add(m);
+  }
+  if (acc === null || sharing.size < 2) return { acc: null, sharing: new Set() };
+  // a fresh accumulator of the union's parts (never a member's own instance)
+  const shared = acc.union(acc);
+  if (shared === null) return { acc: null, sharing: new Set() };
+  for (const m of sharing) (m as SharedTradesOperator).shareTrades(shared);
+  return { acc: shared, sharing };
 }
 
 const NO_INPUTS: readonly Float64Array[] = [];
@@ -56,6 +92,10 @@ export class GroupOperator implements Operator {
   private memberIn: (readonly Float64Array[])[] = [];
   /** The trade subscribers when all of them take decoded trade fields (else null: `onEvent` per member). */
   private readonly tradeFields: readonly TradeFieldsOperator[] | null;
+  /** The trade subscribers that do not read the shared accumulator. */
+  private readonly tradeRest: readonly Operator[];
+  /** The accumulator shared by several members (null when fewer than two can share one). */
+  private readonly sharedTrades: TradeAccumulator | null;
   /** Columns of the current trades batch (resolved once per batch; not state). */
   private tradeRows: TypedRows | null = null;
   private tradePx = EMPTY_F64;
@@ -102,9 +142,12 @@ export class GroupOperator implements Operator {
     this.offsets = offsets;
     this.rowInputIdx = rowInputIdx;
     const tradeSubs = byRole.trades ?? [];
+    const { acc, sharing } = shareTradeAccumulator(tradeSubs);
+    this.sharedTrades = acc;
+    this.tradeRest = tradeSubs.filter((m) => !sharing.has(m));
     this.tradeFields =
-      tradeSubs.length > 1 && tradeSubs.every(isTradeFieldsOperator)
-        ? (tradeSubs as TradeFieldsOperator[])
+      (acc !== null || this.tradeRest.length > 1) && this.tradeRest.every(isTradeFieldsOperator)
+        ? (this.tradeRest as TradeFieldsOperator[])
         : null;
   }
 
@@ -125,8 +168,21 @@ export class GroupOperator implements Operator {
       const side = this.tradeSide[ev.i]!;
       const qty = ev.qtyInt;
       const cont = ev.continuation;
+      this.sharedTrades?.onTrade(px, qty, side, cont);
       const subs = this.tradeFields;
       for (let k = 0; k < subs.length; k++) subs[k]!.onTrade(px, qty, side, cont);
+      return;
+    }
+    if (ev.role === "trades" && this.sharedTrades !== null) {
+      // some trade subscriber needs the event itself: feed the shared accumulator, then the rest
+      this.sharedTrades.onTrade(
+        f64(ev.rows, "px_int")[ev.i]!,
+        ev.qtyInt,
+        i8(ev.rows, "side")[ev.i]!,
+        ev.continuation,
+      );
+      const rest = this.tradeRest;
+      for (let k = 0; k < rest.length; k++) rest[k]!.onEvent(ev);
       return;
     }
     const subs = this.byRole[ev.role];
@@ -138,6 +194,7 @@ export class GroupOperator implements Operator {
     if (out !== this.boundOut) this.bind(out);
     const members = this.members;
     for (let k = 0; k < members.length; k++) members[k]!.emit(row, this.memberOut[k]!, r, this.memberIn[k]);
+    this.sharedTrades?.reset();
   }
 
   /** Slices `out` per member (once per output batch: the Driver reuses a batch's columns for its rows). */
@@ -151,10 +208,14 @@ export class GroupOperator implements Operator {
 
   discardBar(): void {
     for (const m of this.members) m.discardBar?.();
+    this.sharedTrades?.reset();
   }
 
   snapshot(): JsonValue {
-    return { v: 1, members: this.members.map((m) => ({ id: m.id, state: m.snapshot() })) };
+    const members = this.members.map((m) => ({ id: m.id, state: m.snapshot() }));
+    return this.sharedTrades === null
+      ? { v: 1, members }
+      : { v: 1, members, trades: this.sharedTrades.toJson() };
   }
 
   /** @throws TypeError on another version or member list. */
@@ -169,5 +230,10 @@ export class GroupOperator implements Operator {
       if (e.id !== m.id) throw new TypeError(`${this.id}: state member ${String(e.id)} is not ${m.id}`);
       m.restore(e.state ?? null);
     });
+    if (this.sharedTrades !== null) {
+      if (s.trades === undefined) throw new TypeError(`${this.id}: state has no shared trade accumulator`);
+      this.sharedTrades.fromJson(s.trades);
+    } else if (s.trades !== undefined)
+      throw new TypeError(`${this.id}: state has a shared trade accumulator`);
   }
 }

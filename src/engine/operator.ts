@@ -181,6 +181,36 @@ export interface TradeFieldsOperator extends Operator {
   onTrade(pxInt: number, qtyInt: number, side: number, continuation: boolean): void;
 }
 
+/**
+ * A per-bar trade accumulator that several operators can share, so a trade piece is accumulated once
+ * for all of them (e.g. the bar family's OHLCV, VWAP, counts, taker volume and sizes all read one
+ * accumulator: pipeline/aggregations/bar-trades.ts). Same arguments as `TradeFieldsOperator.onTrade`.
+ */
+export interface TradeAccumulator {
+  onTrade(pxInt: number, qtyInt: number, side: number, continuation: boolean): void;
+  /** Clears the per-bar sums (after every sharing operator wrote its row, or on a discarded bar). */
+  reset(): void;
+  /** A fresh accumulator computing everything `this` and `other` compute, or null if they cannot share. */
+  union(other: TradeAccumulator): TradeAccumulator | null;
+  /** State as a JSON value; `fromJson(toJson())` on a fresh accumulator of the same kind continues identically. */
+  toJson(): JsonValue;
+  /** @throws TypeError on a malformed state. */
+  fromJson(state: JsonValue): void;
+}
+
+/**
+ * A trade operator whose per-bar trade state is one `TradeAccumulator`. Standalone it owns, feeds and
+ * resets it; after `shareTrades(acc)` it reads `acc` at emit and neither feeds, resets nor snapshots it
+ * — the caller (a `GroupOperator`) feeds it once per trade piece, resets it after every member emitted
+ * or on `discardBar`, and holds its state.
+ */
+export interface SharedTradesOperator extends TradeFieldsOperator {
+  /** The accumulator this operator needs (its own until `shareTrades`). */
+  readonly tradeAccumulator: TradeAccumulator;
+  /** Reads `acc` from now on; call before the first event. */
+  shareTrades(acc: TradeAccumulator): void;
+}
+
 /** Typed accessors for reading state objects in `restore`. */
 export function stateObject(state: JsonValue, id: string): { readonly [k: string]: JsonValue } {
   if (state === null || typeof state !== "object" || Array.isArray(state)) {

@@ -22,6 +22,19 @@ import { parseFeatureRunConfig } from "../../src/features/config.js";
 import { crossVenueMids } from "../../src/features/cross-venue.js";
 import { FAMILIES } from "../../src/features/families.js";
 import { builtinRegistry } from "../../src/features/registry.js";
+import {
+  AggressiveRatioOperator,
+  FlowImbalanceOperator,
+  OhlcvOperator,
+  RealizedVolOperator,
+  TakerVolumeOperator,
+  TradeCountOperator,
+  TradeSizeOperator,
+  TradeVwapOperator,
+  VwapReversionOperator,
+  VwReturnOperator,
+} from "../../src/pipeline/aggregations/trades.js";
+import type { TypedRows } from "../../src/query/query.js";
 
 /** A toy operator: writes `value(row)` into one output, optionally reading row inputs. */
 class Toy implements Operator {
@@ -156,6 +169,125 @@ describe("GroupOperator", () => {
     });
     const other = new GroupOperator("g", [new Toy("b", "y"), new Toy("a", "x")]);
     assert.throws(() => other.restore(snap), /state member a is not b/);
+  });
+
+  it("members sharing one trade accumulator emit bitwise what each computes alone, across snapshot/restore", () => {
+    const o = (...names: string[]) =>
+      names.map((name) => ({ name, dtype: "f64" as const, unit: "1", warmupRows: 0 }));
+    // every shareable trade aggregation, plus one trade subscriber that cannot share (it also reads quotes)
+    const build = (): Operator[] => [
+      new OhlcvOperator("ohlcv", ["trades"], o("open", "high", "low", "close", "volume")),
+      new TradeVwapOperator("vwap", ["trades"], o("vwap")),
+      new VwapReversionOperator("rev", ["trades"], o("rev")),
+      new TakerVolumeOperator("taker", ["trades"], o("buy", "sell")),
+      new FlowImbalanceOperator(false, "flow", o("flow")),
+      new FlowImbalanceOperator(true, "sti", o("sti")),
+      new TradeCountOperator("count", ["trades"], o("count")),
+      new TradeSizeOperator("avg", "avg", o("avg"), "trade"),
+      new TradeSizeOperator("median", "median", o("median")),
+      new TradeSizeOperator("max", "max", o("max")),
+      new VwReturnOperator("vwret", ["trades"], o("vwret")),
+      new RealizedVolOperator("rv", ["trades"], o("rv")),
+      new AggressiveRatioOperator("aggr", ["trades", "quotes"], o("aggr")),
+    ];
+    // a seeded stream: trades (some split into continuation pieces) and quotes; bars end every few events,
+    // some bars are discarded
+    let seed = 20240808;
+    const rand = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    const n = 4000;
+    const qtyInt = Float64Array.from({ length: n }, () => 1 + Math.floor(rand() * 2000));
+    const trades: TypedRows = {
+      table: "trades",
+      length: n,
+      columns: {
+        px_int: Float64Array.from({ length: n }, () => 618_000 + Math.floor(rand() * 40)),
+        qty_int: qtyInt,
+        side: Int8Array.from({ length: n }, () => Math.floor(rand() * 3) - 1),
+      },
+    };
+    const quotes: TypedRows = {
+      table: "quotes",
+      length: n,
+      columns: {
+        bid_px_int: Float64Array.from({ length: n }, () => 618_000 + Math.floor(rand() * 40)),
+        ask_px_int: Float64Array.from({ length: n }, () => 618_010 + Math.floor(rand() * 40)),
+      },
+    };
+    type Step =
+      | { kind: "trade" | "quote"; i: number; qty: number; cont: boolean }
+      | { kind: "emit" | "discard" };
+    const steps: Step[] = [];
+    for (let i = 0; i < n; i++) {
+      steps.push({ kind: "quote", i, qty: Number.NaN, cont: false });
+      const q = qtyInt[i]!;
+      if (rand() < 0.2) {
+        const first = Math.max(1, Math.floor(q / 3));
+        steps.push({ kind: "trade", i, qty: first, cont: false }, { kind: "emit" });
+        if (q > first) steps.push({ kind: "trade", i, qty: q - first, cont: true });
+      } else steps.push({ kind: "trade", i, qty: q, cont: false });
+      const u = rand();
+      if (u < 0.1) steps.push({ kind: "emit" });
+      else if (u < 0.11) steps.push({ kind: "discard" });
+      if (u > 0.97) steps.push({ kind: "emit" }); // empty bars too
+    }
+    const rowsOut = steps.filter((st) => st.kind === "emit").length;
+    const run = (ops: readonly Operator[], restoreAt: number | null, fresh: () => readonly Operator[]) => {
+      let live = ops;
+      const outs = live.map((op) => op.outputs.map(() => new Float64Array(rowsOut)));
+      let r = 0;
+      steps.forEach((st, k) => {
+        if (k === restoreAt) {
+          const states = live.map((op) => JSON.parse(JSON.stringify(op.snapshot())) as JsonValue);
+          live = fresh();
+          live.forEach((op, j) => op.restore(states[j]!));
+        }
+        if (st.kind === "emit") {
+          live.forEach((op, j) => op.emit(row(r), outs[j]!, r));
+          r++;
+        } else if (st.kind === "discard") for (const op of live) op.discardBar?.();
+        else if (st.kind === "trade" || st.kind === "quote") {
+          const ev = {
+            role: st.kind === "trade" ? ("trades" as const) : ("quotes" as const),
+            rows: st.kind === "trade" ? trades : quotes,
+            i: st.i,
+            tsLocalUs: st.i,
+            qtyInt: st.qty,
+            continuation: st.cont,
+          };
+          for (const op of live) if (op.inputs.includes(ev.role)) op.onEvent(ev);
+        }
+      });
+      return outs.flat();
+    };
+    const alone = run(build(), null, build);
+    const group = new GroupOperator("g", build());
+    assert.ok(
+      "trades" in (group.snapshot() as { trades?: JsonValue }),
+      "the group holds one shared accumulator",
+    );
+    const grouped = run([group], null, () => [new GroupOperator("g", build())]);
+    const restored = run([new GroupOperator("g", build())], Math.floor(steps.length / 2) + 1, () => [
+      new GroupOperator("g", build()),
+    ]);
+    assert.equal(grouped.length, alone.length);
+    let nonNull = 0;
+    alone.forEach((col, j) => {
+      for (let i = 0; i < rowsOut; i++) {
+        assert.ok(
+          Object.is(grouped[j]![i], col[i]),
+          `column ${j} row ${i}: grouped ${grouped[j]![i]} alone ${col[i]}`,
+        );
+        assert.ok(Object.is(restored[j]![i], col[i]), `column ${j} row ${i}: restored`);
+        if (!Number.isNaN(col[i]!)) nonNull++;
+      }
+    });
+    assert.ok(nonNull > rowsOut * 10, "most values are non-null");
+    // a state of another parts set or without the shared accumulator is refused
+    const { trades: _t, ...noShared } = group.snapshot() as { [k: string]: JsonValue };
+    assert.throws(() => new GroupOperator("g", build()).restore(noShared), /no shared trade accumulator/);
   });
 
   it("the Driver refuses an operator with row inputs outside a group", () => {

@@ -523,8 +523,8 @@ describe("built-in aggregations on the usdm2024 capture (naive reference)", () =
     // trades: taker sides swapped
     const flowCase = aggCase("flow_imbalance", "trades", "in_bar");
     class SidesSwapped extends FlowImbalanceOperator {
-      override onTrade(px: number, qty: number, side: number): void {
-        super.onTrade(px, qty, side === 0 ? 1 : side === 1 ? 0 : side);
+      override onTrade(px: number, qty: number, side: number, continuation: boolean): void {
+        super.onTrade(px, qty, side === 0 ? 1 : side === 1 ? 0 : side, continuation);
       }
     }
     // book: OFI with strict inequalities (off-by-one at equal prices)

@@ -32,21 +32,17 @@ import {
   type JsonValue,
   numberToJson,
   type OutputSpec,
+  type SharedTradesOperator,
+  type SourceRole,
   stateNumber,
+  type TradeAccumulator,
   type TradeFieldsOperator,
 } from "../../engine/operator.js";
 import type { TypedRows } from "../../query/query.js";
 import { SIDE_BUY, SIDE_SELL } from "../../schema/tables.js";
 import type { AggregationContext, AggregationSpec } from "../aggregation-types.js";
-import {
-  BarOperator,
-  defineAggregation,
-  GrowableBuffer,
-  inBarWindow,
-  MODES_BAR,
-  out,
-  ShiftedMoments,
-} from "./shared.js";
+import { BarTrades, BT_RETURNS, BT_SIZES, BT_VW_RETURN } from "./bar-trades.js";
+import { BarOperator, defineAggregation, inBarWindow, MODES_BAR, out } from "./shared.js";
 
 const CRYPTO_MFT = "Pointline pointline/research/resample/aggregations/crypto_mft.py";
 const GUIDE = "Pointline docs/guides/volume-bar-features-crypto-mft.md (per-bar aggregations)";
@@ -89,201 +85,93 @@ export abstract class TradeOperator extends BarOperator implements TradeFieldsOp
 }
 
 /**
- * Σ px·qty and Σ qty of a bar's trade pieces, the price sum kept relative to the bar's first price
- * (S = Σ (px − open)·qty, an exact integer below 2^53: see the module doc). Shared by `trade_vwap` and
- * `vwap_reversion`.
+ * Base of the trade operators whose per-bar state is a `BarTrades` (bar-trades.ts): each trade piece
+ * updates the accumulator, `writeFrom` computes the outputs from its sums at emit. Standalone the
+ * operator owns its accumulator (parts as its constructor asks); in a `GroupOperator` several of them
+ * share one (`shareTrades`), fed once per piece by the group — same arithmetic, bitwise equal outputs.
  */
-class VwapSum {
-  n = 0;
-  open = Number.NaN;
-  /** Σ (px − open)·qty (price × qty increments). */
-  s = 0;
-  /** Σ qty (qty increments). */
-  v = 0;
+export abstract class BarTradesOperator extends TradeOperator implements SharedTradesOperator {
+  private acc: BarTrades;
+  private shared = false;
 
-  add(px: number, qty: number): void {
-    if (this.n++ === 0) this.open = px;
-    this.s += (px - this.open) * qty;
-    this.v += qty;
+  /** @param parts optional `BarTrades` parts this operator reads (`BT_RETURNS`, `BT_SIZES`, `BT_VW_RETURN`). */
+  constructor(id: string, inputs: readonly SourceRole[], outputs: readonly OutputSpec[], parts = 0) {
+    super(id, inputs, outputs);
+    this.acc = new BarTrades(parts);
   }
 
-  /** open + S/V (price increments); NaN when Σ qty = 0. */
-  vwap(): number {
-    return this.v !== 0 ? this.open + this.s / this.v : Number.NaN;
+  get tradeAccumulator(): TradeAccumulator {
+    return this.acc;
   }
 
-  /**
-   * (close − vwap)/vwap with close − vwap = ((close − open)·V − S)/V: an exact integer numerator, so the
-   * reversion of a bar whose close sits a fraction of a tick from its VWAP keeps full precision (the
-   * difference of two rounded prices would lose ~1e-10 relative). NaN when Σ qty = 0.
-   */
-  reversion(close: number): number {
-    return ((close - this.open) * this.v - this.s) / this.v / this.vwap();
+  /** @throws TypeError if `acc` is not a `BarTrades` holding this operator's parts. */
+  shareTrades(acc: TradeAccumulator): void {
+    if (!(acc instanceof BarTrades) || (acc.parts & this.acc.parts) !== this.acc.parts)
+      throw new TypeError(`${this.id}: cannot share a trade accumulator without parts ${this.acc.parts}`);
+    this.acc = acc;
+    this.shared = true;
   }
 
-  reset(): void {
-    this.n = 0;
-    this.open = Number.NaN;
-    this.s = 0;
-    this.v = 0;
-  }
-
-  toJson(): { [k: string]: JsonValue } {
-    return { n: this.n, open: numberToJson(this.open), s: this.s, v: this.v };
-  }
-
-  fromJson(st: { readonly [k: string]: JsonValue }): void {
-    this.n = stateNumber(st, "n");
-    this.open = stateNumber(st, "open");
-    this.s = stateNumber(st, "s");
-    this.v = stateNumber(st, "v");
-  }
-}
-
-/** `trade_vwap` → `vwap_px` = Σ px·qty / Σ qty (quote currency); null when Σ qty = 0. */
-export class TradeVwapOperator extends TradeOperator {
-  private readonly sum = new VwapSum();
-
-  onTrade(px: number, qty: number): void {
-    this.sum.add(px, qty);
+  onTrade(px: number, qty: number, side: number, continuation: boolean): void {
+    this.acc.onTrade(px, qty, side, continuation);
   }
 
   protected write(outs: readonly Float64Array[], r: number): void {
-    outs[0]![r] = this.sum.vwap();
+    this.writeFrom(this.acc, outs, r);
   }
+
+  /** Writes `outs[k][r]` for every output from the bar's sums (NaN = null). */
+  protected abstract writeFrom(t: BarTrades, outs: readonly Float64Array[], r: number): void;
 
   protected resetBar(): void {
-    this.sum.reset();
+    if (!this.shared) this.acc.reset();
   }
 
+  /** The accumulator's state when owned; nothing when shared (its owner holds it). */
   protected saveState(): { [k: string]: JsonValue } {
-    return this.sum.toJson();
+    return this.shared ? {} : { trades: this.acc.toJson() };
   }
 
   protected loadState(st: { readonly [k: string]: JsonValue }): void {
-    this.sum.fromJson(st);
+    if (!this.shared) this.acc.fromJson(st.trades ?? null);
+  }
+}
+
+/** `trade_vwap` → `vwap_px` = Σ px·qty / Σ qty (quote currency; open + S/V, see bar-trades.ts); null when Σ qty = 0. */
+export class TradeVwapOperator extends BarTradesOperator {
+  protected writeFrom(t: BarTrades, outs: readonly Float64Array[], r: number): void {
+    outs[0]![r] = t.vwap();
   }
 }
 
 /**
  * `vwap_reversion` = (close − vwap)/vwap of the bar (return; close = the last trade piece's price);
- * null when Σ qty = 0 (see `VwapSum.reversion` for the exact numerator).
+ * null when Σ qty = 0. close − vwap = ((close − open)·V − S)/V has an exact integer numerator, so the
+ * reversion of a bar whose close sits a fraction of a tick from its VWAP keeps full precision (the
+ * difference of two rounded prices would lose ~1e-10 relative).
  */
-export class VwapReversionOperator extends TradeOperator {
-  private readonly sum = new VwapSum();
-  private close = Number.NaN;
-
-  onTrade(px: number, qty: number): void {
-    this.sum.add(px, qty);
-    this.close = px;
-  }
-
-  protected write(outs: readonly Float64Array[], r: number): void {
-    outs[0]![r] = this.sum.reversion(this.close);
-  }
-
-  protected resetBar(): void {
-    this.sum.reset();
-    this.close = Number.NaN;
-  }
-
-  protected saveState(): { [k: string]: JsonValue } {
-    return { ...this.sum.toJson(), close: numberToJson(this.close) };
-  }
-
-  protected loadState(st: { readonly [k: string]: JsonValue }): void {
-    this.sum.fromJson(st);
-    this.close = stateNumber(st, "close");
+export class VwapReversionOperator extends BarTradesOperator {
+  protected writeFrom(t: BarTrades, outs: readonly Float64Array[], r: number): void {
+    outs[0]![r] = ((t.close - t.open) * t.v - t.s) / t.v / t.vwap();
   }
 }
 
 /** `taker_volume` → buy_volume, sell_volume: Σ qty of the bar's pieces by taker side (qty increments; 0 without trades). */
-export class TakerVolumeOperator extends TradeOperator {
-  private buy = 0;
-  private sell = 0;
-
-  onTrade(_px: number, qty: number, side: number): void {
-    if (side === SIDE_BUY) this.buy += qty;
-    else if (side === SIDE_SELL) this.sell += qty;
-  }
-
-  protected write(outs: readonly Float64Array[], r: number): void {
-    outs[0]![r] = this.buy;
-    outs[1]![r] = this.sell;
-  }
-
-  protected resetBar(): void {
-    this.buy = 0;
-    this.sell = 0;
-  }
-
-  protected saveState(): { [k: string]: JsonValue } {
-    return { buy: this.buy, sell: this.sell };
-  }
-
-  protected loadState(st: { readonly [k: string]: JsonValue }): void {
-    this.buy = stateNumber(st, "buy");
-    this.sell = stateNumber(st, "sell");
+export class TakerVolumeOperator extends BarTradesOperator {
+  protected writeFrom(t: BarTrades, outs: readonly Float64Array[], r: number): void {
+    outs[0]![r] = t.buy;
+    outs[1]![r] = t.sell;
   }
 }
 
 /** `ohlcv` → open_px, high_px, low_px, close_px (quote currency; null without trades), volume (base units; 0). */
-export class OhlcvOperator extends TradeOperator {
-  private n = 0;
-  private open = Number.NaN;
-  private high = Number.NaN;
-  private low = Number.NaN;
-  private close = Number.NaN;
-  private v = 0;
-
-  onTrade(px: number, qty: number): void {
-    if (this.n++ === 0) {
-      this.open = px;
-      this.high = px;
-      this.low = px;
-    } else {
-      if (px > this.high) this.high = px;
-      if (px < this.low) this.low = px;
-    }
-    this.close = px;
-    this.v += qty;
-  }
-
-  protected write(outs: readonly Float64Array[], r: number): void {
-    outs[0]![r] = this.open;
-    outs[1]![r] = this.high;
-    outs[2]![r] = this.low;
-    outs[3]![r] = this.close;
-    outs[4]![r] = this.v;
-  }
-
-  protected resetBar(): void {
-    this.n = 0;
-    this.open = Number.NaN;
-    this.high = Number.NaN;
-    this.low = Number.NaN;
-    this.close = Number.NaN;
-    this.v = 0;
-  }
-
-  protected saveState(): { [k: string]: JsonValue } {
-    return {
-      n: this.n,
-      open: numberToJson(this.open),
-      high: numberToJson(this.high),
-      low: numberToJson(this.low),
-      close: numberToJson(this.close),
-      v: this.v,
-    };
-  }
-
-  protected loadState(st: { readonly [k: string]: JsonValue }): void {
-    this.n = stateNumber(st, "n");
-    this.open = stateNumber(st, "open");
-    this.high = stateNumber(st, "high");
-    this.low = stateNumber(st, "low");
-    this.close = stateNumber(st, "close");
-    this.v = stateNumber(st, "v");
+export class OhlcvOperator extends BarTradesOperator {
+  protected writeFrom(t: BarTrades, outs: readonly Float64Array[], r: number): void {
+    outs[0]![r] = t.open;
+    outs[1]![r] = t.high;
+    outs[2]![r] = t.low;
+    outs[3]![r] = t.close;
+    outs[4]![r] = t.v;
   }
 }
 
@@ -291,11 +179,7 @@ export class OhlcvOperator extends TradeOperator {
  * (buy − sell)/(buy + sell) of taker volume. `flow_imbalance`: 0 when buy + sell = 0 (Pointline
  * `otherwise(0.0)`), null without trades. `signed_trade_imbalance`: null when buy + sell = 0.
  */
-export class FlowImbalanceOperator extends TradeOperator {
-  private n = 0;
-  private buy = 0;
-  private sell = 0;
-
+export class FlowImbalanceOperator extends BarTradesOperator {
   constructor(
     private readonly nullWhenBalanced: boolean,
     id: string,
@@ -304,128 +188,48 @@ export class FlowImbalanceOperator extends TradeOperator {
     super(id, ["trades"], outputs);
   }
 
-  onTrade(_px: number, qty: number, side: number): void {
-    this.n++;
-    if (side === SIDE_BUY) this.buy += qty;
-    else if (side === SIDE_SELL) this.sell += qty;
-  }
-
-  protected write(outs: readonly Float64Array[], r: number): void {
-    const den = this.buy + this.sell;
+  protected writeFrom(t: BarTrades, outs: readonly Float64Array[], r: number): void {
+    const den = t.buy + t.sell;
     let v: number;
-    if (den > 0) v = (this.buy - this.sell) / den;
-    else v = this.n === 0 || this.nullWhenBalanced ? Number.NaN : 0;
+    if (den > 0) v = (t.buy - t.sell) / den;
+    else v = t.n === 0 || this.nullWhenBalanced ? Number.NaN : 0;
     outs[0]![r] = v;
-  }
-
-  protected resetBar(): void {
-    this.n = 0;
-    this.buy = 0;
-    this.sell = 0;
-  }
-
-  protected saveState(): { [k: string]: JsonValue } {
-    return { n: this.n, buy: this.buy, sell: this.sell };
-  }
-
-  protected loadState(st: { readonly [k: string]: JsonValue }): void {
-    this.n = stateNumber(st, "n");
-    this.buy = stateNumber(st, "buy");
-    this.sell = stateNumber(st, "sell");
   }
 }
 
 /** `trade_count`: trades whose first piece is in the bar (0 without trades). */
-export class TradeCountOperator extends TradeOperator {
-  private trades = 0;
-
-  onTrade(_px: number, _qty: number, _side: number, continuation: boolean): void {
-    if (!continuation) this.trades++;
-  }
-
-  protected write(outs: readonly Float64Array[], r: number): void {
-    outs[0]![r] = this.trades;
-  }
-
-  protected resetBar(): void {
-    this.trades = 0;
-  }
-
-  protected saveState(): { [k: string]: JsonValue } {
-    return { trades: this.trades };
-  }
-
-  protected loadState(st: { readonly [k: string]: JsonValue }): void {
-    this.trades = stateNumber(st, "trades");
+export class TradeCountOperator extends BarTradesOperator {
+  protected writeFrom(t: BarTrades, outs: readonly Float64Array[], r: number): void {
+    outs[0]![r] = t.trades;
   }
 }
 
 /**
  * Trade sizes of the bar's events (base units): `avg` = Σ qty / n, `median` (Polars median: mean of the
- * two middle values for an even n; a per-bar growable buffer sorted at emit, memory = the largest bar's
- * trade count), `max`. Null without trades. `avg` divides by the number of trade pieces (`per` =
- * "event", default) or, as the volume-bar guide's `volume / trade_count`, by the number of trades whose
- * first piece is in the bar (`per` = "trade"; null when that count is 0). The two differ only on
+ * two middle values for an even n; the bar's sizes in a growable buffer sorted at emit, memory = the
+ * largest bar's trade count), `max`. Null without trades. `avg` divides by the number of trade pieces
+ * (`per` = "event", default) or, as the volume-bar guide's `volume / trade_count`, by the number of trades
+ * whose first piece is in the bar (`per` = "trade"; null when that count is 0). The two differ only on
  * `splitTrades` spines.
  */
-export class TradeSizeOperator extends TradeOperator {
-  private n = 0;
-  /** Trades whose first piece is in the bar (`per` = "trade"). */
-  private trades = 0;
-  private v = 0;
-  private max = Number.NaN;
-  private readonly sizes = new GrowableBuffer();
-
+export class TradeSizeOperator extends BarTradesOperator {
   constructor(
     readonly kind: "avg" | "median" | "max",
     id: string,
     outputs: readonly OutputSpec[],
     readonly per: "event" | "trade" = "event",
   ) {
-    super(id, ["trades"], outputs);
+    super(id, ["trades"], outputs, kind === "median" ? BT_SIZES : 0);
   }
 
-  onTrade(_px: number, qty: number, _side: number, continuation: boolean): void {
-    if (this.n++ === 0 || qty > this.max) this.max = qty;
-    if (!continuation) this.trades++;
-    this.v += qty;
-    if (this.kind === "median") this.sizes.push(qty);
-  }
-
-  protected write(outs: readonly Float64Array[], r: number): void {
+  protected writeFrom(t: BarTrades, outs: readonly Float64Array[], r: number): void {
     let v: number;
-    if (this.n === 0) v = Number.NaN;
+    if (t.n === 0) v = Number.NaN;
     else if (this.kind === "avg")
-      v = this.per === "trade" ? (this.trades !== 0 ? this.v / this.trades : Number.NaN) : this.v / this.n;
-    else if (this.kind === "median") v = this.sizes.median();
-    else v = this.max;
+      v = this.per === "trade" ? (t.trades !== 0 ? t.v / t.trades : Number.NaN) : t.v / t.n;
+    else if (this.kind === "median") v = t.sizes.median();
+    else v = t.max;
     outs[0]![r] = v;
-  }
-
-  protected resetBar(): void {
-    this.n = 0;
-    this.trades = 0;
-    this.v = 0;
-    this.max = Number.NaN;
-    this.sizes.clear();
-  }
-
-  protected saveState(): { [k: string]: JsonValue } {
-    return {
-      n: this.n,
-      trades: this.trades,
-      v: this.v,
-      max: numberToJson(this.max),
-      sizes: this.sizes.toJson(),
-    };
-  }
-
-  protected loadState(st: { readonly [k: string]: JsonValue }): void {
-    this.n = stateNumber(st, "n");
-    this.trades = stateNumber(st, "trades");
-    this.v = stateNumber(st, "v");
-    this.max = stateNumber(st, "max");
-    this.sizes.fromJson(st, "sizes");
   }
 }
 
@@ -494,38 +298,13 @@ export class AggressiveRatioOperator extends TradeOperator {
 }
 
 /** `vw_return` = Σ qty·ln(p/p_first) / Σ qty over the bar's trades (log return); null when Σ qty = 0. */
-export class VwReturnOperator extends TradeOperator {
-  private n = 0;
-  private p0 = Number.NaN;
-  private num = 0;
-  private v = 0;
-
-  onTrade(px: number, qty: number): void {
-    if (this.n++ === 0) this.p0 = px;
-    else this.num += qty * Math.log1p((px - this.p0) / this.p0);
-    this.v += qty;
+export class VwReturnOperator extends BarTradesOperator {
+  constructor(id: string, inputs: readonly SourceRole[], outputs: readonly OutputSpec[]) {
+    super(id, inputs, outputs, BT_VW_RETURN);
   }
 
-  protected write(outs: readonly Float64Array[], r: number): void {
-    outs[0]![r] = this.v !== 0 ? this.num / this.v : Number.NaN;
-  }
-
-  protected resetBar(): void {
-    this.n = 0;
-    this.p0 = Number.NaN;
-    this.num = 0;
-    this.v = 0;
-  }
-
-  protected saveState(): { [k: string]: JsonValue } {
-    return { n: this.n, p0: numberToJson(this.p0), num: this.num, v: this.v };
-  }
-
-  protected loadState(st: { readonly [k: string]: JsonValue }): void {
-    this.n = stateNumber(st, "n");
-    this.p0 = stateNumber(st, "p0");
-    this.num = stateNumber(st, "num");
-    this.v = stateNumber(st, "v");
+  protected writeFrom(t: BarTrades, outs: readonly Float64Array[], r: number): void {
+    outs[0]![r] = t.v !== 0 ? t.vwNum / t.v : Number.NaN;
   }
 }
 
@@ -533,34 +312,13 @@ export class VwReturnOperator extends TradeOperator {
  * `realized_volatility` → `realized_vol`: sample std (ddof 1) of the tick log returns ln(p_i/p_{i−1})
  * between consecutive trade pieces of the bar; null with fewer than 2 returns.
  */
-export class RealizedVolOperator extends TradeOperator {
-  private n = 0;
-  private prev = Number.NaN;
-  private readonly moments = new ShiftedMoments();
-
-  onTrade(px: number): void {
-    if (this.n++ > 0) this.moments.push(Math.log1p((px - this.prev) / this.prev));
-    this.prev = px;
+export class RealizedVolOperator extends BarTradesOperator {
+  constructor(id: string, inputs: readonly SourceRole[], outputs: readonly OutputSpec[]) {
+    super(id, inputs, outputs, BT_RETURNS);
   }
 
-  protected write(outs: readonly Float64Array[], r: number): void {
-    outs[0]![r] = this.moments.std();
-  }
-
-  protected resetBar(): void {
-    this.n = 0;
-    this.prev = Number.NaN;
-    this.moments.reset();
-  }
-
-  protected saveState(): { [k: string]: JsonValue } {
-    return { n: this.n, prev: numberToJson(this.prev), moments: this.moments.toJson() };
-  }
-
-  protected loadState(st: { readonly [k: string]: JsonValue }): void {
-    this.n = stateNumber(st, "n");
-    this.prev = stateNumber(st, "prev");
-    this.moments.fromJson(st.moments);
+  protected writeFrom(t: BarTrades, outs: readonly Float64Array[], r: number): void {
+    outs[0]![r] = t.returns.std();
   }
 }
 
