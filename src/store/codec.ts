@@ -166,7 +166,7 @@ export function checkRow(set: FeatureSetMeta, l: KeyLayout, row: Float64Array, i
   const ints = l.ints;
   for (let j = 0; j < ints.length; j++) {
     const x = row[ints[j]!]!;
-    if (x === x && !(Number.isInteger(x) && Math.abs(x) <= MAX_EXACT))
+    if (!Number.isNaN(x) && !(Number.isInteger(x) && Math.abs(x) <= MAX_EXACT))
       throw new ConfigError(
         `feature set ${set.name} v${set.version}: row ${i} column ${set.columns[ints[j]!]!.name} = ${x}: an Int64 value must be an integer with |x| ≤ 2^53`,
       );

@@ -108,16 +108,16 @@ export class EmbeddedOnlineStore implements OnlineStore {
       ),
       setMat: p("UPDATE entities SET materialized = ? WHERE id = ?"),
       putRow: p("INSERT OR REPLACE INTO rows (entity, a, e, b, payload) VALUES (?, ?, ?, ?, ?)"),
-      rowAt: p<{ payload: Buffer }>("SELECT payload FROM rows WHERE entity = ? AND a = ? AND e = ? AND b = ?"),
+      rowAt: p<{ payload: Buffer }>(
+        "SELECT payload FROM rows WHERE entity = ? AND a = ? AND e = ? AND b = ?",
+      ),
       asOf: p<{ payload: Buffer }>(
         "SELECT payload FROM rows WHERE entity = ? AND a <= ? ORDER BY a DESC, e DESC, b DESC LIMIT 1",
       ),
       range: p<{ payload: Buffer }>(
         "SELECT payload FROM rows WHERE entity = ? AND a >= ? AND a < ? ORDER BY a, e, b",
       ),
-      purgeRows: p(
-        "DELETE FROM rows WHERE entity IN (SELECT id FROM entities WHERE expires_at_ms <= ?)",
-      ),
+      purgeRows: p("DELETE FROM rows WHERE entity IN (SELECT id FROM entities WHERE expires_at_ms <= ?)"),
       purgeEntities: p("DELETE FROM entities WHERE expires_at_ms <= ?"),
     };
   }
