@@ -189,6 +189,7 @@ export class EmbeddedOnlineStore implements OnlineStore {
   }
 
   async writeRows(set: FeatureSetMeta, entity: Entity, rows: readonly Float64Array[]): Promise<number> {
+    checkEntity(entity);
     if (rows.length === 0) return 0;
     checkEntity(entity);
     const l = keyLayout(set.columns);

@@ -63,7 +63,7 @@ export function frameToStoreColumns(
       const big = df
         .select(pl.col(name).cast(pl.Float64).abs().gt(MAX_EXACT).any().alias("x"))
         .getColumn("x");
-      if (big.get(0) === true)
+      if (big.toArray()[0] === true)
         throw new ConfigError(
           `${what}: column ${name} holds an integer with |x| > 2^53 (not exact in float64)`,
         );

@@ -196,6 +196,7 @@ export class RedisOnlineStore implements OnlineStore {
   }
 
   async writeRows(set: FeatureSetMeta, entity: Entity, rows: readonly Float64Array[]): Promise<number> {
+    checkEntity(entity);
     if (rows.length === 0) return 0;
     const k = this.keys(set, entity);
     const l = keyLayout(set.columns);
