@@ -140,7 +140,7 @@ for (const make of backends) {
       const all = await store.getRange(set, E, 0, Number.MAX_SAFE_INTEGER);
       assert.equal(all.length, rows.length, "every row kept, ties included");
       const ref = naiveRange(rows, AT, 0, Number.MAX_SAFE_INTEGER);
-      all.forEach((r, i) => assert.ok(sameRow(r, ref[i]!), `row ${i}`));
+      for (const [i, r] of all.entries()) assert.ok(sameRow(r, ref[i]!), `row ${i}`);
       // as-of at every available_at_us, one µs before and after, and before the first row
       const ts = [...new Set(avail.flatMap((a) => [a - 1, a, a + 1]))];
       ts.push(avail[0]! - 1_000_000);
@@ -153,7 +153,7 @@ for (const make of backends) {
         const got = await store.getRange(set, E, s, e);
         const want = naiveRange(rows, AT, s, e);
         assert.equal(got.length, want.length);
-        got.forEach((r, i) => assert.ok(sameRow(r, want[i]!)));
+        for (const [i, r] of got.entries()) assert.ok(sameRow(r, want[i]!));
       }
       assert.deepEqual(await store.getRange(set, E, avail[5]!, avail[5]!), []);
       // another entity is separate
