@@ -49,32 +49,27 @@ export function frameToStoreColumns(
   units: ReadonlyMap<string, string> = new Map(),
 ): { columns: FrameColumn[]; values: Float64Array[] } {
   const columns: FrameColumn[] = [];
-  const values: Float64Array[] = [];
+  const ints: string[] = [];
   for (const name of df.columns) {
-    const s = df.getColumn(name);
-    const dt = s.dtype;
+    const dt = df.getColumn(name).dtype;
     const isInt = [pl.Int64, pl.Int32, pl.Int16, pl.Int8, pl.UInt32, pl.UInt16, pl.UInt8, pl.UInt64].some(
       (t) => dt.equals(t),
     );
     const isFloat = dt.equals(pl.Float64) || dt.equals(pl.Float32);
     if (!isInt && !isFloat)
       throw new ConfigError(`${what}: column ${name} has dtype ${String(dt)}; the store holds numbers only`);
-    if (isInt) {
-      const big = df
-        .select(pl.col(name).cast(pl.Float64).abs().gt(MAX_EXACT).any().alias("x"))
-        .getColumn("x");
-      if (big.toArray()[0] === true)
-        throw new ConfigError(
-          `${what}: column ${name} holds an integer with |x| > 2^53 (not exact in float64)`,
-        );
-    }
-    const v = df
-      .select(pl.col(name).cast(pl.Float64).fillNull(pl.lit(Number.NaN)))
-      .getColumn(name)
-      .toTypedArray() as Float64Array;
+    if (isInt) ints.push(name);
     columns.push({ name, dtype: isInt ? "Int64" : "Float64", unit: units.get(name) ?? "" });
-    values.push(v);
   }
+  // one query for the range check of every integer column, one for every column's values
+  if (ints.length > 0 && df.height > 0) {
+    const big = df.select(...ints.map((c) => pl.col(c).cast(pl.Float64).abs().gt(MAX_EXACT).any().alias(c)));
+    for (const c of ints)
+      if (big.getColumn(c).toArray()[0] === true)
+        throw new ConfigError(`${what}: column ${c} holds an integer with |x| > 2^53 (not exact in float64)`);
+  }
+  const conv = df.select(...df.columns.map((c) => pl.col(c).cast(pl.Float64).fillNull(pl.lit(Number.NaN))));
+  const values = df.columns.map((c) => conv.getColumn(c).toTypedArray() as Float64Array);
   return { columns, values };
 }
 
