@@ -185,3 +185,43 @@ export {
   toTypedRows,
 } from "./query/query.js";
 export { BOOK_DEPTH, COMMON_COLUMNS, TABLES, type TableName, tableColumns } from "./schema/tables.js";
+export { asOfIndices } from "./store/asof.js";
+export {
+  type StoreDiffOptions,
+  type StoreDiffResult,
+  storeDiff,
+  type ValueDifference,
+} from "./store/diff.js";
+export { EMBEDDED_FILE, EmbeddedOnlineStore, type EmbeddedStoreOptions } from "./store/embedded-store.js";
+export {
+  frameToStoreColumns,
+  type MaterializeOptions,
+  type MaterializeReport,
+  materialize,
+  readStoreFrame,
+  type StoreFrame,
+} from "./store/materialize.js";
+export {
+  type HistoricalOptions,
+  type HistoricalSetRef,
+  OFFLINE_DIR,
+  type OfflineRegisterOptions,
+  type OfflineSetManifest,
+  OfflineStore,
+  parseSetRef,
+} from "./store/offline.js";
+export { type OnlineStoreLocation, openOnlineStore } from "./store/open.js";
+export { RedisOnlineStore, type RedisStoreOptions } from "./store/redis-store.js";
+export { StoreRowWriter, type StoreRowWriterOptions, type WriterStats } from "./store/row-writer.js";
+export {
+  compareKeys,
+  DEFAULT_TTL_SECONDS,
+  ENTITY_KEYS,
+  type Entity,
+  type FeatureSetDef,
+  type FeatureSetMeta,
+  type FeatureSetRef,
+  type OnlineStore,
+  type RowKey,
+  StoreError,
+} from "./store/types.js";
