@@ -458,7 +458,8 @@ export class BinanceWsClient implements DecodeTarget<ClientInstrument> {
       if (this.streamKinds.includes("depth")) {
         const synced = new Set<string>();
         for (const tr of this.decoder.books()) if (tr.book.synced) synced.add(tr.inst.symbol);
-        for (const inst of this.instruments.values()) if (!synced.has(inst.symbol)) this.requestSnapshot(inst);
+        for (const inst of this.instruments.values())
+          if (!synced.has(inst.symbol)) this.requestSnapshot(inst);
       }
       resolve?.();
     });
