@@ -20,16 +20,19 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { gunzipSync } from "node:zlib";
+import { parseTimeArg } from "../../src/cli/args.js";
+import { runLive } from "../../src/cli/live.js";
 import { US_PER_SECOND } from "../../src/core/time.js";
 import type { FeatureRunInput } from "../../src/features/config.js";
 import { FAMILIES } from "../../src/features/families.js";
 import { buildFeatureFrame } from "../../src/features/frame.js";
+import { writeFeatureFrame } from "../../src/features/output.js";
 import { ingestFiles } from "../../src/ingest/ingest.js";
 import { BinanceWsClient, withSymbol } from "../../src/live/binance-ws.js";
 import { LiveRunner } from "../../src/live/runner.js";
 import { query, type TypedRows } from "../../src/query/query.js";
 import { BOOK_DEPTH } from "../../src/schema/tables.js";
-import { CAPTURES, captureLake } from "../helpers/lake.js";
+import { CAPTURES, captureLake, W2024 } from "../helpers/lake.js";
 import { assertBitwise, collect, frameColumns, liveColumns } from "../helpers/live.js";
 import { ReplayServer } from "./binance-server.js";
 
@@ -78,10 +81,14 @@ async function until(cond: () => boolean, what: string, ms = 60_000): Promise<vo
 
 describe("Binance WebSocket client vs a local replay server of the real captures", () => {
   let lake: { lake: string; cleanup: () => void };
+  let lake2024: { lake: string; cleanup: () => void };
   before(async () => {
-    lake = await captureLake(["usdm2023a"]);
+    [lake, lake2024] = await Promise.all([captureLake(["usdm2023a"]), captureLake(["usdm2024", "spot2024"])]);
   });
-  after(() => lake?.cleanup());
+  after(() => {
+    lake?.cleanup();
+    lake2024?.cleanup();
+  });
 
   it("withSymbol names the symbol of a REST snapshot body", () => {
     assert.equal(
@@ -227,5 +234,149 @@ describe("Binance WebSocket client vs a local replay server of the real captures
     for (const u of missing)
       assert.ok(u >= dropped && u < resynced, `update id ${u} missing outside the resync window`);
     assert.ok(lb.size > 4000, `${lb.size} book rows`);
+  });
+
+  it("spot 2024-08-08 (spot sequence rules): a dropped diff resyncs; clock bars from the timer; record → ingest → batch == live", async () => {
+    const lines = captureLines(CAPTURES.spot2024).slice(0, 12_000);
+    const server = await ReplayServer.start({ lines, dropDepth: [400] });
+    const record = join(lake2024.lake, "..", "spot-session.gz");
+    const t0 = Math.floor(Date.now() / 1000) * US_PER_SECOND;
+    const range = { start: t0, end: t0 + 600 * US_PER_SECOND };
+    const config: FeatureRunInput = { ...ALL, spine: { type: "clock", stepMs: 100 } };
+    const runner = await LiveRunner.forFeatures({
+      lake: lake2024.lake,
+      exchange: "binance",
+      symbol: SYM,
+      ...range,
+      config,
+    });
+    const rows = collect(runner);
+    const client = new BinanceWsClient(runner, {
+      market: "spot",
+      symbols: [SYM],
+      wsUrl: server.wsUrl,
+      restUrl: server.restUrl,
+      recordPath: record,
+      tickMs: 10,
+    });
+    try {
+      await client.start();
+      await until(
+        () => server.done && client.stats.messages - client.stats.snapshots === server.sent,
+        "every frame to arrive",
+      );
+      await sleep(300); // the timer closes the clock bars that ended meanwhile, without events
+    } finally {
+      await client.stop();
+      await server.close();
+    }
+    // clock bars emitted before finish(): by arriving events and by the timer
+    const beforeFinish = rows.rows.length;
+    assert.ok(beforeFinish > 5, `${beforeFinish} clock rows before finish`);
+    runner.finish();
+    assert.equal(client.error, null);
+    assert.equal(
+      server.wsRequests[0],
+      "/stream?streams=btcusdt@trade/btcusdt@bookTicker/btcusdt@depth@100ms",
+    );
+    assert.ok(server.restRequests.every((u) => u === "/api/v3/depth?symbol=BTCUSDT&limit=1000"));
+    assert.equal(client.stats.gaps, 1);
+    assert.equal(client.stats.resyncs, 1);
+    assert.deepEqual(client.stats.unrouted, {});
+
+    const [m] = await ingestFiles("binance-capture", [record], { lake: lake2024.lake });
+    assert.equal(m!.report.sequence_gaps.length, 1);
+    assert.deepEqual(m!.report.lines_without_row, client.stats.withoutRow);
+    const frame = await buildFeatureFrame({
+      lake: lake2024.lake,
+      exchange: "binance",
+      symbol: SYM,
+      ...range,
+      config,
+    });
+    assert.equal(frame.height, 6000);
+    assertBitwise("ws spot clock:100", frameColumns(frame), liveColumns(runner, rows.rows));
+
+    // the book: the exchange's book at every update id; missing only inside the resync window
+    const orig = {
+      lake: lake2024.lake,
+      exchange: "binance",
+      symbol: SYM,
+      start: W2024.start,
+      end: W2024.end,
+    };
+    const live = {
+      lake: lake2024.lake,
+      exchange: "binance",
+      symbol: SYM,
+      start: range.start,
+      end: range.end,
+    };
+    const ob = bookById(await query.bookSnapshot25(orig));
+    const lb = bookById(await query.bookSnapshot25(live));
+    for (const [u, levels] of lb) assert.deepEqual(levels, ob.get(u), `book at update id ${u}`);
+    const dropped = server.droppedUpdateIds[0]!;
+    const liveIds = [...lb.keys()];
+    const resynced = liveIds.find((u) => u > dropped)!;
+    const lastLive = liveIds[liveIds.length - 1]!;
+    const missing = [...ob.keys()].filter((u) => !lb.has(u) && u >= liveIds[0]! && u <= lastLive);
+    assert.ok(missing.includes(dropped));
+    for (const u of missing)
+      assert.ok(u >= dropped && u < resynced, `update id ${u} missing outside the resync window`);
+    const trades = await query.trades(live);
+    assert.equal(trades.length, lines.filter((l) => l.includes("@trade")).length);
+  });
+
+  it("pointline live run --binance-ws: rows to --out and a --record that ingests to the same CSV (features build)", async () => {
+    const lines = captureLines(CAPTURES.usdm2023a).slice(0, 6000);
+    const server = await ReplayServer.start({ lines });
+    // a fresh lake: no earlier session in the warm-up window (the live run starts without history)
+    const own = await captureLake(["usdm2023a"]);
+    const dir = join(own.lake, "..");
+    const record = join(dir, "cli-session.gz");
+    const out = join(dir, "cli-live.csv");
+    const t0 = Math.floor(Date.now() / 1000) * US_PER_SECOND;
+    const ac = new AbortController();
+    const watcher = (async () => {
+      await until(() => server.done, "the server to send every message");
+      await sleep(300);
+      ac.abort();
+    })();
+    const s = await runLive(
+      {
+        binanceWs: server.wsUrl,
+        binanceRest: server.restUrl,
+        market: "usdm",
+        lake: own.lake,
+        exchange: EX,
+        symbol: SYM,
+        start: parseTimeArg(String(t0)),
+        spine: "volume:1",
+        families: "default",
+        record,
+        out,
+      },
+      { stderr: { isTTY: false, write: () => true }, signal: ac.signal },
+    );
+    await watcher;
+    await server.close();
+    assert.equal(s.stoppedBySignal, true);
+    assert.ok(s.rowsEmitted > 20, `${s.rowsEmitted} rows`);
+    await ingestFiles("binance-capture", [record], { lake: own.lake });
+    const batch = join(dir, "cli-batch.csv");
+    await writeFeatureFrame(
+      {
+        lake: own.lake,
+        exchange: EX,
+        symbol: SYM,
+        start: t0,
+        end: t0 + 600 * US_PER_SECOND,
+        config: { spine: { type: "volume", volumeThreshold: 1 } },
+      },
+      batch,
+    );
+    const same = readFileSync(out).equals(readFileSync(batch));
+    own.cleanup();
+    assert.ok(same, "live CSV = batch CSV of the recording");
   });
 });
