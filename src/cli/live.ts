@@ -13,6 +13,7 @@ import { type Command, Option } from "commander";
 import { ConfigError } from "../core/errors.js";
 import { usToIso } from "../core/time.js";
 import type { JsonValue } from "../engine/operator.js";
+import type { FrameColumn } from "../features/frame.js";
 import { type BinanceMarket, BinanceWsClient, wallClockUs } from "../live/binance-ws.js";
 import {
   Checkpointer,
@@ -23,7 +24,13 @@ import {
   runConfigHash,
 } from "../live/checkpoint.js";
 import { replayLake } from "../live/replay-feed.js";
-import { type CheckpointWriter, openFileWriter, outputFormat, ParquetRowWriter } from "../live/row-writer.js";
+import {
+  type CheckpointWriter,
+  openFileWriter,
+  outputFormat,
+  ParquetRowWriter,
+  type RowWriter,
+} from "../live/row-writer.js";
 import { LiveRunner, OPEN_END_US } from "../live/runner.js";
 import { planPipeline } from "../pipeline/plan.js";
 import { builtinRegistry } from "../pipeline/registry.js";
@@ -82,6 +89,13 @@ export interface LiveRunIo {
   readonly stderr: { readonly isTTY?: boolean; write(text: string): boolean };
   /** Stops the run as SIGINT would (default: SIGINT and SIGTERM of this process). */
   readonly signal?: AbortSignal;
+  /**
+   * More outputs beside `--out` (e.g. an online store's writer): created once the run's columns are
+   * known; every row goes to each, they are flushed with the file and closed at the end. They are not
+   * cut back on a restart: rows after the last checkpoint reach them again (at least once; see
+   * live/checkpoint.ts).
+   */
+  readonly writers?: (columns: readonly FrameColumn[]) => Promise<readonly RowWriter[]>;
 }
 
 /** Events the runner has processed, all streams. */
@@ -192,11 +206,13 @@ export async function runLive(o: LiveRunOptions, io: LiveRunIo): Promise<LiveRun
   if (cp) runner.restore(cp.driver);
   const writer: CheckpointWriter | null =
     out !== null ? await openFileWriter(out, runner.columns, cp?.output ?? undefined) : null;
+  const extra = io.writers ? await io.writers(runner.columns) : [];
   const rows0 = runner.counters.rows;
   const events0 = eventsOf(runner);
   let lastBarUs = Number.NaN;
   runner.onRow((row) => {
     writer?.write(row);
+    for (const w of extra) w.write(row);
     lastBarUs = row.tsEventUs;
   });
 
@@ -239,6 +255,7 @@ export async function runLive(o: LiveRunOptions, io: LiveRunIo): Promise<LiveRun
   let lastTick = performance.now();
   const flushTimer = setInterval(() => {
     void writer?.flush();
+    for (const w of extra) void w.flush();
   }, o.flushEveryMs ?? 1000);
   const statusTimer = setInterval(() => {
     const now = performance.now();
@@ -291,6 +308,7 @@ export async function runLive(o: LiveRunOptions, io: LiveRunIo): Promise<LiveRun
     if (checkpointer) await checkpointer.now(finished);
     if (writer instanceof ParquetRowWriter && !finished && checkpointer) writer.keepSpool = true;
     await writer?.close();
+    for (const w of extra) await w.close();
   } finally {
     clearInterval(flushTimer);
     clearInterval(statusTimer);

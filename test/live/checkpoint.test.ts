@@ -93,9 +93,36 @@ describe("live run: output = batch, checkpoints survive SIGKILL", () => {
 
   it("an uninterrupted run writes the batch CSV byte for byte, and the batch frame as Parquet", async () => {
     const csv = join(tmp.dir, "live.csv");
-    const s = await runLive({ ...base(), out: csv }, quiet);
+    // a second writer plugged in beside the file (the online store's place): every row, flushed, closed
+    const seen: Float64Array[] = [];
+    let closed = 0;
+    const s = await runLive(
+      { ...base(), out: csv },
+      {
+        ...quiet,
+        writers: async () => [
+          {
+            write: (row) => {
+              seen.push(row.values.slice());
+            },
+            flush: async () => {},
+            close: async () => {
+              closed++;
+            },
+          },
+        ],
+      },
+    );
     assert.equal(s.finished, true);
     assert.equal(s.rowsEmitted, 404);
+    assert.equal(seen.length, 404);
+    assert.equal(closed, 1);
+    const micro = batchFrame.columns.indexOf("ms_microprice");
+    assert.ok(micro > 0);
+    assert.deepEqual(
+      seen.map((r) => r[micro]),
+      (batchFrame.getColumn("ms_microprice").toArray() as (number | null)[]).map((v) => v ?? Number.NaN),
+    );
     assert.ok(readFileSync(csv).equals(readFileSync(batchCsv)), "live CSV = batch CSV");
     const pq = join(tmp.dir, "live.parquet");
     await runLive({ ...base(), out: pq }, quiet);
