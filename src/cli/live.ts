@@ -276,7 +276,8 @@ export async function runLive(o: LiveRunOptions, io: LiveRunIo): Promise<LiveRun
     if (!ws) {
       const stats = await replayLake(runner, {
         lake,
-        ...(cp ? { fromUs: cp.feed.kind === "replay-lake" ? cp.feed.tsUs : runner.replayStartUs } : {}),
+        // resume at the checkpoint's merge position (the Driver skips the events it had consumed)
+        ...(cp?.feed.kind === "replay-lake" ? { fromUs: Math.max(cp.feed.tsUs, runner.replayStartUs) } : {}),
         ...(o.speed !== undefined ? { speed: o.speed } : {}),
         signal: ac.signal,
         between: () => checkpointer?.maybe(),

@@ -379,4 +379,87 @@ describe("Binance WebSocket client vs a local replay server of the real captures
     own.cleanup();
     assert.ok(same, "live CSV = batch CSV of the recording");
   });
+
+  it("injected clock: arrival stamps, clock bars closed by the timer without events, quarantine file, ties at one µs", async () => {
+    const lines = captureLines(CAPTURES.usdm2023a).slice(0, 400);
+    const bad =
+      '{"stream":"btcusdt@bookTicker","data":{"u":1,"s":"BTCUSDT","b":"x","B":"1","a":"2","A":"1","E":1}}';
+    const server = await ReplayServer.start({ lines, inject: [{ before: 100, text: bad }] });
+    const own = await captureLake(["usdm2023a"]);
+    const dir = join(own.lake, "..");
+    const record = join(dir, "clock-session.gz");
+    const quarantine = join(dir, "quarantine.jsonl");
+    const t0 = Math.floor(Date.now() / 1000) * US_PER_SECOND;
+    let fake = t0 + 100;
+    const range = { start: t0, end: t0 + 60 * US_PER_SECOND };
+    const config: FeatureRunInput = { spine: { type: "clock", stepMs: 1000 } };
+    const runner = await LiveRunner.forFeatures({
+      lake: own.lake,
+      exchange: EX,
+      symbol: SYM,
+      ...range,
+      config,
+    });
+    const rows = collect(runner);
+    const client = new BinanceWsClient(runner, {
+      market: "usdm",
+      symbols: [SYM],
+      wsUrl: server.wsUrl,
+      restUrl: server.restUrl,
+      depthSpeed: "0ms",
+      recordPath: record,
+      quarantinePath: quarantine,
+      clockUs: () => fake,
+      tickMs: 5,
+    });
+    try {
+      await client.start();
+      await until(
+        () =>
+          server.done &&
+          client.stats.messages - client.stats.snapshots === server.sent &&
+          client.stats.snapshots > 0,
+        "every frame and the snapshot",
+      );
+      // every event is stamped t0 + 100 µs: none is processed while the clock stays there
+      assert.equal(client.stats.lastTsUs, t0 + 100);
+      await sleep(30);
+      assert.equal(rows.rows.length, 0);
+      assert.ok(client.stats.events > 100);
+      assert.equal(runner.pending, client.stats.events, "every pushed event pending at the clock's µs");
+      // the clock reaches the first bar's end: the timer closes it, no event pushed
+      const events = client.stats.events;
+      fake = t0 + US_PER_SECOND;
+      await until(() => rows.rows.length === 1, "the timer to close the first clock bar", 5000);
+      assert.equal(rows.rows[0]![0], t0, "ts_event_us");
+      assert.equal(rows.rows[0]![2], t0 + US_PER_SECOND, "available_at_us");
+      fake = t0 + 3.5 * US_PER_SECOND;
+      await until(() => rows.rows.length === 3, "two more bars", 5000);
+      assert.equal(client.stats.events, events, "no event pushed meanwhile");
+    } finally {
+      await client.stop();
+      await server.close();
+    }
+    runner.finish();
+    assert.equal(rows.rows.length, 60);
+    // the quarantine file: one record, the ingest's shape
+    const q = readFileSync(quarantine, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.equal(q.length, 1);
+    assert.deepEqual([q[0]!["table"], q[0]!["field"], q[0]!["raw"]], ["quotes", "b", bad]);
+    const qLine = q[0]!["line"] as number;
+    assert.ok(qLine >= 101 && qLine <= 101 + client.stats.snapshots, `line ${qLine}`);
+    // the recording: every line stamped with the injected clock (ns)
+    const rec = gunzipSync(readFileSync(record)).toString("utf8").trim().split("\n");
+    assert.equal(rec.length, client.stats.messages);
+    assert.ok(rec.every((l) => l.startsWith(`${(t0 + 100) * 1000} `)));
+    // ties: ~400 events of four tables at one µs, in arrival order live, in the total order in batch
+    await ingestFiles("binance-capture", [record], { lake: own.lake });
+    const frame = await buildFeatureFrame({ lake: own.lake, exchange: EX, symbol: SYM, ...range, config });
+    const same = assertBitwise("injected clock", frameColumns(frame), liveColumns(runner, rows.rows));
+    own.cleanup();
+    assert.ok(same > 0);
+  });
 });
