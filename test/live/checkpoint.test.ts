@@ -22,6 +22,10 @@ import { type LiveRunOptions, runLive } from "../../src/cli/live.js";
 import { ConfigError } from "../../src/core/errors.js";
 import { writeFeatureFrame } from "../../src/features/output.js";
 import { checkpointPath } from "../../src/live/checkpoint.js";
+import { runFeatures } from "../../src/pipeline/execute.js";
+import { planPipeline } from "../../src/pipeline/plan.js";
+import { builtinRegistry } from "../../src/pipeline/registry.js";
+import { validateRequest } from "../../src/pipeline/request.js";
 import { tempDir } from "../helpers/data.js";
 import { captureLake, W2024 } from "../helpers/lake.js";
 import { assertBitwise, frameColumns } from "../helpers/live.js";
@@ -250,6 +254,41 @@ describe("live run: output = batch, checkpoints survive SIGKILL", () => {
     await assert.rejects(
       runLive({ ...base(), spine: "volume:2", checkpoint: cp, out: join(tmp.dir, "other.csv") }, quiet),
       (e: unknown) => e instanceof ConfigError && /belongs to a run of another config/.test(e.message),
+    );
+  });
+
+  it("--request: the pipeline request's operators, rows = runFeatures (Parquet output)", async () => {
+    const file = join(ROOT, "examples", "requests", "btc_mft_volbar_5btc.json");
+    const registry = builtinRegistry();
+    const v = validateRequest(JSON.parse(readFileSync(file, "utf8")), registry);
+    assert.ok(v.ok);
+    const plan = await planPipeline(v.request, registry, lake.lake);
+    const batch = await runFeatures(plan, lake.lake);
+    const out = join(tmp.dir, "request.parquet");
+    const s = await runLive(
+      {
+        replayLake: lake.lake,
+        request: file,
+        start: parseTimeArg(String(plan.startUs)),
+        end: parseTimeArg(String(plan.endUs)),
+        out,
+      },
+      quiet,
+    );
+    assert.equal(s.finished, true);
+    assertBitwise("live run --request", batch.values, frameColumns(pl.readParquet(out)));
+    await assert.rejects(
+      runLive(
+        {
+          replayLake: lake.lake,
+          request: file,
+          spine: "clock:1000",
+          start: parseTimeArg(W2024.start),
+          end: parseTimeArg(W2024.end),
+        },
+        quiet,
+      ),
+      /--request gives the spine and operators/,
     );
   });
 });
