@@ -122,8 +122,10 @@ export async function runLive(o: LiveRunOptions, io: LiveRunIo): Promise<LiveRun
     throw new ConfigError("--binance-rest, --market and --record belong to --binance-ws");
   if (ws && o.speed !== undefined) throw new ConfigError("--speed belongs to --replay-lake");
   const lake = ws ? requireLake(o.lake ?? "./lake") : requireLake(o.replayLake!, "--replay-lake");
-  if (!ws && (o.start === undefined || o.end === undefined))
-    throw new ConfigError("--replay-lake needs --start and --end (the range replayed)");
+  if (!ws && o.request === undefined && (o.start === undefined || o.end === undefined))
+    throw new ConfigError(
+      "--replay-lake needs --start and --end (the range replayed; with --request: its timeline)",
+    );
   if (ws && o.checkpoint !== undefined && o.start === undefined)
     throw new ConfigError(
       "--binance-ws with --checkpoint needs --start: a restart must continue the same run (same range)",
@@ -132,9 +134,16 @@ export async function runLive(o: LiveRunOptions, io: LiveRunIo): Promise<LiveRun
     throw new ConfigError(
       "--request gives the spine and operators: drop --spine/--families/--cross-venue/--config",
     );
-  const startUs = o.start?.us ?? Math.floor(wallClockUs() / 1_000_000) * 1_000_000;
-  const endUs = o.end?.us ?? OPEN_END_US;
-  if (!(endUs > startUs)) throw new ConfigError(`--end must be after --start`);
+  // the range: the flags; else (--request on a replay) the request's timeline; else (live) from the
+  // current second on, open-ended
+  let startUs = o.start?.us ?? Math.floor(wallClockUs() / 1_000_000) * 1_000_000;
+  let endUs = o.end?.us ?? OPEN_END_US;
+  const checkRange = (): void => {
+    if (!(endUs > startUs))
+      throw new ConfigError(
+        `the range [${usToIso(startUs)}, ${usToIso(endUs)}) is empty: --end must be after --start`,
+      );
+  };
 
   // the runner, and what decides its rows (hashed for checkpoints)
   let runner: LiveRunner;
@@ -157,6 +166,11 @@ export async function runLive(o: LiveRunOptions, io: LiveRunIo): Promise<LiveRun
       throw new ConfigError(`--symbol ${o.symbol} differs from the request's ${plan.symbol}`);
     exchange = plan.exchange;
     symbol = plan.symbol;
+    if (!ws) {
+      startUs = o.start?.us ?? plan.startUs;
+      endUs = o.end?.us ?? plan.endUs;
+    }
+    checkRange();
     runner = await LiveRunner.forPipeline(plan, lake, { startUs, endUs });
     run = { request: r.value as JsonValue };
   } else {
@@ -164,6 +178,7 @@ export async function runLive(o: LiveRunOptions, io: LiveRunIo): Promise<LiveRun
       throw new ConfigError("live run needs --exchange and --symbol (or --request)");
     exchange = o.exchange;
     symbol = o.symbol;
+    checkRange();
     const config = await featureConfigFromCli(o);
     await requireInstrument(lake, exchange, symbol, { at: { text: usToIso(startUs), us: startUs } });
     runner = await LiveRunner.forFeatures({ lake, exchange, symbol, start: startUs, end: endUs, config });
@@ -253,10 +268,17 @@ export async function runLive(o: LiveRunOptions, io: LiveRunIo): Promise<LiveRun
   const status = new StatusLine(io.stderr);
   let lastEvents = events0;
   let lastTick = performance.now();
-  const flushTimer = setInterval(() => {
+  // flushes when due: between events (a busy feed may starve timers) and from a timer (a quiet feed)
+  const flushEveryMs = o.flushEveryMs ?? 1000;
+  let lastFlush = performance.now();
+  const maybeFlush = (): void => {
+    const now = performance.now();
+    if (now - lastFlush < flushEveryMs) return;
+    lastFlush = now;
     void writer?.flush();
     for (const w of extra) void w.flush();
-  }, o.flushEveryMs ?? 1000);
+  };
+  const flushTimer = setInterval(maybeFlush, Math.max(1, flushEveryMs));
   const statusTimer = setInterval(() => {
     const now = performance.now();
     const ev = eventsOf(runner);
@@ -280,7 +302,10 @@ export async function runLive(o: LiveRunOptions, io: LiveRunIo): Promise<LiveRun
         ...(cp?.feed.kind === "replay-lake" ? { fromUs: Math.max(cp.feed.tsUs, runner.replayStartUs) } : {}),
         ...(o.speed !== undefined ? { speed: o.speed } : {}),
         signal: ac.signal,
-        between: () => checkpointer?.maybe(),
+        between: () => {
+          maybeFlush();
+          return checkpointer?.maybe();
+        },
       });
       finished = !stats.aborted;
     } else {
@@ -291,6 +316,7 @@ export async function runLive(o: LiveRunOptions, io: LiveRunIo): Promise<LiveRun
         ...(o.binanceRest !== undefined ? { restUrl: o.binanceRest } : {}),
         ...(o.record !== undefined ? { recordPath: o.record } : {}),
         onFrame: () => {
+          maybeFlush();
           void checkpointer?.maybe();
         },
       });

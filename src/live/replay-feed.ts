@@ -213,7 +213,9 @@ export async function replayLake(runner: LiveRunner, opts: ReplayFeedOptions): P
           if (b) await b;
           await sleep(Math.max(0, Math.min(tickMs, (t - now) / US_PER_MS / speed)));
         }
-      } else if (++sinceYield === YIELD_EVERY) {
+      }
+      // a feed playing as fast as possible, or paced but behind the clock, lets timers run now and then
+      if (++sinceYield === YIELD_EVERY) {
         sinceYield = 0;
         await new Promise<void>((r) => setImmediate(r));
       }
