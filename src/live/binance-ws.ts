@@ -148,8 +148,9 @@ export interface BinanceWsStats {
   /** REST snapshots received, and requested after the book had been synced once (resyncs). */
   snapshots: number;
   resyncs: number;
-  /** Failed snapshot requests (retried with the backoff). */
+  /** Failed snapshot requests (retried with the backoff), and the last failure (URL: reason). */
   snapshotErrors: number;
+  lastSnapshotError: string | null;
   /** Connections opened after the first. */
   reconnects: number;
   /** ts_local_us of the last message, µs (NaN before the first). */
@@ -265,6 +266,7 @@ export class BinanceWsClient implements DecodeTarget<ClientInstrument> {
     snapshots: 0,
     resyncs: 0,
     snapshotErrors: 0,
+    lastSnapshotError: null,
     reconnects: 0,
     lastTsUs: Number.NaN,
     lastTradeId: {},
@@ -513,10 +515,11 @@ export class BinanceWsClient implements DecodeTarget<ClientInstrument> {
     this.opts.onFrame?.();
   }
 
-  private requestSnapshot(inst: ClientInstrument): void {
+  /** Requests the REST snapshot of inst (`retry`: again after a failed request, not a new resync). */
+  private requestSnapshot(inst: ClientInstrument, retry = false): void {
     if (this.stopped || this.fetching.has(inst.symbol)) return;
     this.fetching.add(inst.symbol);
-    if (this.everSynced.has(inst.symbol)) this.stats.resyncs++;
+    if (!retry && this.everSynced.has(inst.symbol)) this.stats.resyncs++;
     void this.fetchSnapshot(inst);
   }
 
@@ -529,6 +532,7 @@ export class BinanceWsClient implements DecodeTarget<ClientInstrument> {
       if (!res.ok) throw new Error(`HTTP ${res.status}: ${body.slice(0, 200)}`);
     } catch (e) {
       this.stats.snapshotErrors++;
+      this.stats.lastSnapshotError = `${url}: ${e instanceof Error ? e.message : String(e)}`;
       if (this.stopped) return;
       const n = this.snapshotAttempt.get(inst.symbol) ?? 0;
       this.snapshotAttempt.set(inst.symbol, n + 1);
@@ -537,10 +541,9 @@ export class BinanceWsClient implements DecodeTarget<ClientInstrument> {
       const t = setTimeout(() => {
         this.snapshotTimers.delete(t);
         this.fetching.delete(inst.symbol);
-        this.requestSnapshot(inst);
+        this.requestSnapshot(inst, true);
       }, delay);
       this.snapshotTimers.add(t);
-      void e;
       return;
     }
     this.fetching.delete(inst.symbol);
@@ -610,9 +613,8 @@ export class BinanceWsClient implements DecodeTarget<ClientInstrument> {
   }
   private lastCheckedTs = Number.NEGATIVE_INFINITY;
 
-  sequenceGap(inst: ClientInstrument): void {
+  sequenceGap(): void {
     this.stats.gaps++;
-    void inst;
   }
 
   snapshotSymbol(): string | undefined {

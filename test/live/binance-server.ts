@@ -77,6 +77,8 @@ export interface ReplayServerOptions {
   readonly disconnectAfter?: readonly number[];
   /** Extra frames sent right before stream message `before`. */
   readonly inject?: readonly { readonly before: number; readonly text: string }[];
+  /** The first n depth requests are answered 503. */
+  readonly failRest?: number;
 }
 
 /** A running replay server. */
@@ -139,6 +141,10 @@ export class ReplayServer {
         return;
       }
       this.restRequests.push(req.url ?? "");
+      if (this.restRequests.length <= (this.opts.failRest ?? 0)) {
+        res.writeHead(503).end("try later");
+        return;
+      }
       const limit = Number(url.searchParams.get("limit") ?? "1000");
       res.writeHead(200, { "content-type": "application/json" }).end(this.book.json(limit, this.futures));
     });

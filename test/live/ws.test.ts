@@ -384,7 +384,7 @@ describe("Binance WebSocket client vs a local replay server of the real captures
     const lines = captureLines(CAPTURES.usdm2023a).slice(0, 400);
     const bad =
       '{"stream":"btcusdt@bookTicker","data":{"u":1,"s":"BTCUSDT","b":"x","B":"1","a":"2","A":"1","E":1}}';
-    const server = await ReplayServer.start({ lines, inject: [{ before: 100, text: bad }] });
+    const server = await ReplayServer.start({ lines, inject: [{ before: 100, text: bad }], failRest: 1 });
     const own = await captureLake(["usdm2023a"]);
     const dir = join(own.lake, "..");
     const record = join(dir, "clock-session.gz");
@@ -411,6 +411,7 @@ describe("Binance WebSocket client vs a local replay server of the real captures
       quarantinePath: quarantine,
       clockUs: () => fake,
       tickMs: 5,
+      backoff: { baseMs: 10 },
     });
     try {
       await client.start();
@@ -442,6 +443,14 @@ describe("Binance WebSocket client vs a local replay server of the real captures
     }
     runner.finish();
     assert.equal(rows.rows.length, 60);
+    // the first snapshot request failed (503): counted, retried after the backoff, not a resync
+    assert.equal(client.stats.snapshotErrors, 1);
+    assert.match(
+      client.stats.lastSnapshotError ?? "",
+      /\/fapi\/v1\/depth\?symbol=BTCUSDT&limit=1000: HTTP 503/,
+    );
+    assert.equal(client.stats.snapshots, 1);
+    assert.equal(client.stats.resyncs, 0);
     // the quarantine file: one record, the ingest's shape
     const q = readFileSync(quarantine, "utf8")
       .trim()
