@@ -16,10 +16,10 @@
  * - the malformed frames are counted under the keys the ingest counts the recorded lines under.
  */
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { gunzipSync } from "node:zlib";
+import { gunzipSync, gzipSync } from "node:zlib";
 import { parseTimeArg } from "../../src/cli/args.js";
 import { runLive } from "../../src/cli/live.js";
 import { US_PER_SECOND } from "../../src/core/time.js";
@@ -32,6 +32,7 @@ import { BinanceWsClient, withSymbol } from "../../src/live/binance-ws.js";
 import { LiveRunner } from "../../src/live/runner.js";
 import { query, type TypedRows } from "../../src/query/query.js";
 import { BOOK_DEPTH } from "../../src/schema/tables.js";
+import { HFT, tempDir } from "../helpers/data.js";
 import { CAPTURES, captureLake, W2024 } from "../helpers/lake.js";
 import { assertBitwise, collect, frameColumns, liveColumns } from "../helpers/live.js";
 import { ReplayServer } from "./binance-server.js";
@@ -470,5 +471,72 @@ describe("Binance WebSocket client vs a local replay server of the real captures
     const same = assertBitwise("injected clock", frameColumns(frame), liveColumns(runner, rows.rows));
     own.cleanup();
     assert.ok(same > 0);
+  });
+
+  it("COIN-M BTCUSD_PERP 2024-08-08: /dapi depth, binance-delivery, a dropped diff resyncs; record → ingest → batch == live", async () => {
+    // a lake of the capture's first 6,000 lines (the registry of BTCUSD_PERP), then the session
+    const lines = captureLines(join(HFT, "cm", "btcusd_perp_20240808.gz")).slice(0, 6000);
+    const { dir, cleanup } = tempDir("pointline-ws-cm-");
+    try {
+      const head = join(dir, "cm-head.gz");
+      writeFileSync(head, gzipSync(`${lines.join("\n")}\n`));
+      const cmLake = join(dir, "lake");
+      await ingestFiles("binance-capture", [head], { lake: cmLake });
+      const server = await ReplayServer.start({ lines, dropDepth: [2000] });
+      const record = join(dir, "cm-session.gz");
+      const t0 = Math.floor(Date.now() / 1000) * US_PER_SECOND;
+      const range = { start: t0, end: t0 + 600 * US_PER_SECOND };
+      const ex = "binance-delivery";
+      const sym = "BTCUSD_PERP";
+      const config: FeatureRunInput = { ...ALL, spine: { type: "trades" } };
+      const runner = await LiveRunner.forFeatures({
+        lake: cmLake,
+        exchange: ex,
+        symbol: sym,
+        ...range,
+        config,
+      });
+      const rows = collect(runner);
+      const client = new BinanceWsClient(runner, {
+        market: "coinm",
+        symbols: [sym],
+        wsUrl: server.wsUrl,
+        restUrl: server.restUrl,
+        depthSpeed: "0ms",
+        recordPath: record,
+        tickMs: 10,
+      });
+      try {
+        await client.start();
+        await until(
+          () => server.done && client.stats.messages - client.stats.snapshots === server.sent,
+          "every frame to arrive",
+        );
+      } finally {
+        await client.stop();
+        await server.close();
+      }
+      runner.finish();
+      assert.equal(client.error, null);
+      assert.equal(
+        server.wsRequests[0],
+        "/stream?streams=btcusd_perp@trade/btcusd_perp@bookTicker/btcusd_perp@depth@0ms/btcusd_perp@markPrice@1s",
+      );
+      assert.ok(server.restRequests.every((u) => u === "/dapi/v1/depth?symbol=BTCUSD_PERP&limit=1000"));
+      assert.equal(client.stats.gaps, 1);
+      assert.equal(client.stats.resyncs, 1);
+      await ingestFiles("binance-capture", [record], { lake: cmLake });
+      const frame = await buildFeatureFrame({ lake: cmLake, exchange: ex, symbol: sym, ...range, config });
+      assert.equal(frame.height, 178);
+      assertBitwise("ws coinm trades", frameColumns(frame), liveColumns(runner, rows.rows));
+      const orig = { lake: cmLake, exchange: ex, symbol: sym, start: W2024.start, end: W2024.end };
+      const live = { lake: cmLake, exchange: ex, symbol: sym, start: range.start, end: range.end };
+      const ob = bookById(await query.bookSnapshot25(orig));
+      const lb = bookById(await query.bookSnapshot25(live));
+      for (const [u, levels] of lb) assert.deepEqual(levels, ob.get(u), `book at update id ${u}`);
+      assert.ok(lb.size > 3000, `${lb.size} book rows`);
+    } finally {
+      cleanup();
+    }
   });
 });
