@@ -474,8 +474,7 @@ export class BinanceWsClient implements DecodeTarget<ClientInstrument> {
         reject(new ConfigError(`Binance client: cannot connect to ${this.url}: ${e.message}`));
         reject = undefined;
         resolve = undefined;
-        this.stopped = true;
-        if (this.timer !== null) clearInterval(this.timer);
+        void this.stop(); // timers, and the recording closed
       }
     });
     ws.on("close", () => {
