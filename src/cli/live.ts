@@ -241,6 +241,7 @@ export async function runLive(o: LiveRunOptions, io: LiveRunIo): Promise<LiveRun
           line: client.stats.messages,
           lastTradeId: { ...client.stats.lastTradeId },
           lastUpdateId: { ...client.stats.lastUpdateId },
+          books: client.bookStates(),
         };
   const checkpointer =
     o.checkpoint !== undefined
@@ -315,6 +316,7 @@ export async function runLive(o: LiveRunOptions, io: LiveRunIo): Promise<LiveRun
         wsUrl: o.binanceWs!,
         ...(o.binanceRest !== undefined ? { restUrl: o.binanceRest } : {}),
         ...(o.record !== undefined ? { recordPath: o.record } : {}),
+        ...(cp?.feed.kind === "binance-ws" ? { resume: { books: cp.feed.books, line: cp.feed.line } } : {}),
         onFrame: () => {
           maybeFlush();
           void checkpointer?.maybe();

@@ -38,6 +38,8 @@
  * **Recording.** With `recordPath`, every received message (frames and snapshot bodies, bad ones too) is
  * written as a capture line `<ts_local_ns> <json>` (gzip when the path ends in `.gz`), a frame's line
  * breaks replaced by spaces: `pointline ingest binance-capture` reads it like an hftbacktest capture.
+ * The file is appended to (a restarted session continues it; a `.gz` then holds several gzip members,
+ * which gunzip reads as one stream).
  *
  * Sources: Binance USDⓈ-M / COIN-M / Spot "WebSocket Market Streams" (combined streams
  * `/stream?streams=a/b`), "How to manage a local order book correctly"; `ws` 8 (websockets/ws).
@@ -52,6 +54,7 @@ import { ROLE_TABLE } from "../engine/operator.js";
 import {
   BinanceDecoder,
   type DecodeInstrument,
+  type DecoderBook,
   type DecodeTarget,
   type TickerValues,
 } from "../ingest/binance/decoder.js";
@@ -116,6 +119,11 @@ export interface BinanceWsOptions {
   readonly fileId?: number;
   /** Called after each frame is processed (status lines, checkpoints). */
   readonly onFrame?: () => void;
+  /**
+   * A restarted session: the books of the checkpoint (`bookStates()`) — the first diffs continue them or
+   * are a gap (resync) — and the messages received before (the line numbers continue from it).
+   */
+  readonly resume?: { readonly books: readonly DecoderBook[]; readonly line: number };
 }
 
 /** A quarantined message (the ingest's quarantine record). */
@@ -343,6 +351,16 @@ export class BinanceWsClient implements DecodeTarget<ClientInstrument> {
       });
     }
     this.decoder = new BinanceDecoder(this, { exchange });
+    if (opts.resume) {
+      this.decoder.restoreBooks(opts.resume.books);
+      this.line = opts.resume.line;
+      for (const b of opts.resume.books) this.everSynced.add(b.symbol);
+    }
+  }
+
+  /** The synced books now (a checkpoint's feed position; see `resume`). */
+  bookStates(): DecoderBook[] {
+    return this.decoder.bookStates();
   }
 
   /** The combined-stream URL the client opens. */
@@ -371,7 +389,8 @@ export class BinanceWsClient implements DecodeTarget<ClientInstrument> {
   start(): Promise<void> {
     if (this.opened) return this.opened;
     if (this.opts.recordPath !== undefined) {
-      const out = createWriteStream(this.opts.recordPath);
+      // appended: a restarted session continues its recording (a .gz gets one more gzip member)
+      const out = createWriteStream(this.opts.recordPath, { flags: "a" });
       if (this.opts.recordPath.endsWith(".gz")) {
         const gz = createGzip();
         gz.pipe(out);

@@ -40,6 +40,7 @@ import { canonicalJsonSha256 } from "../core/canonical-json.js";
 import { ConfigError } from "../core/errors.js";
 import type { DriverSnapshot } from "../engine/driver.js";
 import type { JsonValue } from "../engine/operator.js";
+import type { DecoderBook } from "../ingest/binance/decoder.js";
 import type { CheckpointWriter, WriterPosition } from "./row-writer.js";
 import type { LiveRunner } from "./runner.js";
 
@@ -63,6 +64,8 @@ export type FeedPosition =
       readonly line: number;
       readonly lastTradeId: Readonly<Record<string, string>>;
       readonly lastUpdateId: Readonly<Record<string, number>>;
+      /** The client's synced order books (a restarted client continues them: `BinanceWsOptions.resume`). */
+      readonly books: readonly DecoderBook[];
     };
 
 /** One checkpoint file (see the module doc). */

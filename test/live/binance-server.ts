@@ -79,6 +79,8 @@ export interface ReplayServerOptions {
   readonly inject?: readonly { readonly before: number; readonly text: string }[];
   /** The first n depth requests are answered 503. */
   readonly failRest?: number;
+  /** Message indices after which the server stops sending (the connection stays open); the next connection resumes. */
+  readonly pauseAfter?: readonly number[];
 }
 
 /** A running replay server. */
@@ -100,6 +102,8 @@ export class ReplayServer {
   readonly droppedUpdateIds: number[] = [];
   /** True once every message has been passed. */
   done = false;
+  /** True while paused (`pauseAfter`), until the next connection. */
+  paused = false;
   private pos = 0;
   private readonly http: Server;
   private readonly wss: WebSocketServer;
@@ -176,6 +180,8 @@ export class ReplayServer {
   private async stream(ws: WebSocket): Promise<void> {
     const drop = new Set(this.opts.dropDepth ?? []);
     const cut = new Set(this.opts.disconnectAfter ?? []);
+    const pause = new Set(this.opts.pauseAfter ?? []);
+    this.paused = false;
     const inject = this.opts.inject ?? [];
     let n = 0;
     while (this.pos < this.messages.length) {
@@ -200,6 +206,10 @@ export class ReplayServer {
       if (cut.has(i)) {
         this.disconnects++;
         ws.close(1012, "service restart");
+        return;
+      }
+      if (pause.has(i)) {
+        this.paused = true;
         return;
       }
       if (++n % 64 === 0 || ws.bufferedAmount > 1 << 18) await new Promise<void>((r) => setImmediate(r));

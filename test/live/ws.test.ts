@@ -21,7 +21,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { gunzipSync, gzipSync } from "node:zlib";
 import { parseTimeArg } from "../../src/cli/args.js";
-import { runLive } from "../../src/cli/live.js";
+import { type LiveRunOptions, type LiveRunSummary, runLive } from "../../src/cli/live.js";
 import { US_PER_SECOND } from "../../src/core/time.js";
 import type { FeatureRunInput } from "../../src/features/config.js";
 import { FAMILIES } from "../../src/features/families.js";
@@ -537,6 +537,73 @@ describe("Binance WebSocket client vs a local replay server of the real captures
       assert.ok(lb.size > 3000, `${lb.size} book rows`);
     } finally {
       cleanup();
+    }
+  });
+
+  it("live run --binance-ws --checkpoint: stopped, restarted (new connection, restored state): rows = batch of the whole recording", async () => {
+    const lines = captureLines(CAPTURES.usdm2023a).slice(0, 6000);
+    const server = await ReplayServer.start({ lines, pauseAfter: [2999] });
+    const own = await captureLake(["usdm2023a"]);
+    const dir = join(own.lake, "..");
+    const record = join(dir, "cp-session.gz");
+    const out = join(dir, "cp-live.csv");
+    const cp = join(dir, "cp-ws");
+    const t0 = Math.floor(Date.now() / 1000) * US_PER_SECOND;
+    const opts: LiveRunOptions = {
+      binanceWs: server.wsUrl,
+      binanceRest: server.restUrl,
+      market: "usdm",
+      lake: own.lake,
+      exchange: EX,
+      symbol: SYM,
+      start: parseTimeArg(String(t0)),
+      spine: "volume:1",
+      families: "default",
+      record,
+      out,
+      checkpoint: cp,
+    };
+    /** One session: until the server pauses or ends, then SIGINT-like stop. */
+    const session = async (): Promise<LiveRunSummary> => {
+      server.paused = false;
+      const ac = new AbortController();
+      const watcher = (async () => {
+        await until(() => server.paused || server.done, "the server to pause or end");
+        await sleep(300);
+        ac.abort();
+      })();
+      const s = await runLive(opts, { stderr: { isTTY: false, write: () => true }, signal: ac.signal });
+      await watcher;
+      return s;
+    };
+    try {
+      const s1 = await session();
+      assert.equal(s1.resumedFrom, null);
+      assert.ok(s1.rowsEmitted > 10);
+      const s2 = await session();
+      assert.equal(s2.resumedFrom?.rows, s1.rowsTotal, "resumed at the first session's rows");
+      assert.ok(s2.rowsEmitted > 10);
+      assert.equal(server.wsRequests.length, 2);
+      await ingestFiles("binance-capture", [record], { lake: own.lake });
+      const batch = join(dir, "cp-batch.csv");
+      await writeFeatureFrame(
+        {
+          lake: own.lake,
+          exchange: EX,
+          symbol: SYM,
+          start: t0,
+          end: t0 + 600 * US_PER_SECOND,
+          config: { spine: { type: "volume", volumeThreshold: 1 } },
+        },
+        batch,
+      );
+      assert.ok(
+        readFileSync(out).equals(readFileSync(batch)),
+        "two sessions' CSV = batch CSV of the recording",
+      );
+    } finally {
+      await server.close();
+      own.cleanup();
     }
   });
 });

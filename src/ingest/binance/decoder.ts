@@ -70,6 +70,15 @@ export interface SavedBook {
   readonly asks: readonly (readonly [number, number])[];
 }
 
+/** A synced book with its place in the sequence rules (a live client's checkpoint; JSON-safe). */
+export interface DecoderBook extends SavedBook {
+  readonly exchange: string;
+  readonly symbol: string;
+  readonly market: Market;
+  /** True right after a snapshot: the next diff must straddle lastUpdateId (else: pu / U continuity). */
+  readonly expectFirst: boolean;
+}
+
 /** Buffered diffs per symbol while the book awaits a snapshot (the oldest are dropped beyond it). */
 export const MAX_BUFFERED_DIFFS = 20_000;
 
@@ -478,6 +487,39 @@ export class BinanceDecoder<I extends DecodeInstrument> {
       return;
     }
     this.message(ts, this.pl.msg, line, raw);
+  }
+
+  /** The synced books, levels as [px_int, qty_int] pairs (for a live client's checkpoint). */
+  bookStates(): DecoderBook[] {
+    const out: DecoderBook[] = [];
+    for (const t of this.tracks.values()) {
+      if (!t.book.synced) continue;
+      out.push({
+        exchange: t.inst.exchange,
+        symbol: t.inst.symbol,
+        market: t.market,
+        expectFirst: t.expectFirst,
+        lastUpdateId: t.book.lastUpdateId,
+        bids: t.book.bids.toPairs(),
+        asks: t.book.asks.toPairs(),
+      });
+    }
+    return out;
+  }
+
+  /**
+   * Resumes books saved by `bookStates` (a restarted live client): the next diffs continue them under the
+   * sequence rules — a diff that does not is a gap, and the book resyncs — as a capture file continues
+   * the book saved at the end of the previous one. Books of instruments the target lacks are skipped.
+   */
+  restoreBooks(books: readonly DecoderBook[]): void {
+    for (const b of books) {
+      const t = this.track(b.exchange, b.symbol, b.market);
+      if (t === null) continue;
+      t.resume(b);
+      t.expectFirst = b.expectFirst;
+      t.continuationTried = true;
+    }
   }
 
   /** The track of exchange/symbol, created on first use; null when the target has no such instrument. */
