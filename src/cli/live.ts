@@ -295,6 +295,7 @@ export async function runLive(o: LiveRunOptions, io: LiveRunIo): Promise<LiveRun
   }, 1000);
 
   let finished = false;
+  let checkpointError: Error | null = null;
   try {
     if (!ws) {
       const stats = await replayLake(runner, {
@@ -319,7 +320,11 @@ export async function runLive(o: LiveRunOptions, io: LiveRunIo): Promise<LiveRun
         ...(cp?.feed.kind === "binance-ws" ? { resume: { books: cp.feed.books, line: cp.feed.line } } : {}),
         onFrame: () => {
           maybeFlush();
-          void checkpointer?.maybe();
+          checkpointer?.maybe()?.catch((e: unknown) => {
+            // a checkpoint that cannot be written stops the run (it ends with that error)
+            checkpointError ??= e instanceof Error ? e : new Error(String(e));
+            ac.abort();
+          });
         },
       });
       await client.start();
@@ -329,6 +334,7 @@ export async function runLive(o: LiveRunOptions, io: LiveRunIo): Promise<LiveRun
       await Promise.race([client.untilEnd(), aborted]);
       await client.stop();
       if (client.error) throw client.error;
+      if (checkpointError) throw checkpointError;
       if (!ac.signal.aborted && endUs !== OPEN_END_US) {
         runner.finish();
         finished = true;
