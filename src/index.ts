@@ -124,6 +124,28 @@ export { Lake, type LakeInstrument, type LakeRef } from "./lake/lake.js";
 export type { FileManifest, PartInfo } from "./lake/manifest.js";
 export { type SymbolEntry, SymbolRegistry } from "./lake/registry.js";
 export { listSymbols } from "./lake/symbols.js";
+export {
+  type BackoffOptions,
+  BINANCE_ENDPOINTS,
+  type BinanceMarket,
+  type BinanceStreamKind,
+  BinanceWsClient,
+  type BinanceWsOptions,
+  type BinanceWsStats,
+  type QuarantineRecord,
+  wallClockUs,
+} from "./live/binance-ws.js";
+export {
+  Checkpointer,
+  type CheckpointerOptions,
+  checkpointPath,
+  type FeedPosition,
+  type LiveCheckpoint,
+  readCheckpoint,
+  replayPosition,
+  runConfigHash,
+  writeCheckpoint,
+} from "./live/checkpoint.js";
 export { type EngineRow, EventOrderError, PushSource, type PushSourceOptions } from "./live/push-source.js";
 export {
   type PlaybackChunk,
@@ -134,6 +156,14 @@ export {
   type ReplayFeedStats,
   replayLake,
 } from "./live/replay-feed.js";
+export {
+  type CheckpointWriter,
+  CsvRowWriter,
+  openFileWriter,
+  ParquetRowWriter,
+  type RowWriter,
+  type WriterPosition,
+} from "./live/row-writer.js";
 export {
   type LiveFeatureRequest,
   LiveRow,

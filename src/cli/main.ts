@@ -34,6 +34,7 @@ import {
 } from "./args.js";
 import { featureConfigFromCli, formatManifest } from "./features.js";
 import { stopWithLauncher } from "./launcher.js";
+import { registerLiveCommands } from "./live.js";
 import { registerPipelineCommands } from "./pipeline.js";
 import { buildSampleFrames, formatSampleFrames } from "./sample-frames.js";
 import { sampleGroups } from "./samples.js";
@@ -466,6 +467,7 @@ export function buildCli(): Command {
 
   registerPipelineCommands(program);
   registerStoreCommands(program);
+  registerLiveCommands(program);
   return program;
 }
 

@@ -102,6 +102,15 @@ export class DecimalScanner {
   }
 }
 
+/**
+ * The key rejections are counted under (`rejected_by_reason`): `table.field: reason` with quoted values
+ * elided (…) and numbers replaced by N, so one kind of damage is one key. Shared with the live client's
+ * quarantine (live/binance-ws.ts).
+ */
+export function rejectionKey(table: string, field: string, reason: string): string {
+  return `${table}.${field}: ${reason.replace(/'[^']*'/g, "…").replace(/-?\d+/g, "N")}`;
+}
+
 /** Rows of one symbol: its registry version and per-table buffers. */
 export class SymbolSink {
   private readonly buffers = new Map<TableName, TableBuffer>();
@@ -307,7 +316,7 @@ export class FileIngest {
   }
 
   private quarantine(table: string, line: number, field: string, reason: string, raw?: string): void {
-    const key = `${table}.${field}: ${reason.replace(/'[^']*'/g, "…").replace(/-?\d+/g, "N")}`;
+    const key = rejectionKey(table, field, reason);
     this.report.rejected_by_reason[key] = (this.report.rejected_by_reason[key] ?? 0) + 1;
     const first = this.report.first_rejected;
     if (first === null || first === undefined || line < first.line)

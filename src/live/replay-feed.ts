@@ -132,6 +132,12 @@ export interface ReplayFeedOptions {
   readonly finish?: boolean;
   /** Stops the feed (the runner is left as is: `stop()` or `snapshot()` it). */
   readonly signal?: AbortSignal;
+  /**
+   * Called between two events, after each event's watermark move (and each paced timer tick): the
+   * runner's state is consistent there (checkpoints: `Checkpointer.maybe`). A returned promise is
+   * awaited before the next event.
+   */
+  readonly between?: () => Promise<void> | null | undefined | void;
 }
 
 /** What a replay feed did. */
@@ -203,9 +209,13 @@ export async function replayLake(runner: LiveRunner, opts: ReplayFeedOptions): P
         // wait for the event's time; the timer moves the watermark meanwhile (never past t)
         for (let now = sim(); now < t; now = sim()) {
           advance(Math.floor(now));
+          const b = opts.between?.();
+          if (b) await b;
           await sleep(Math.max(0, Math.min(tickMs, (t - now) / US_PER_MS / speed)));
         }
-      } else if (++sinceYield === YIELD_EVERY) {
+      }
+      // a feed playing as fast as possible, or paced but behind the clock, lets timers run now and then
+      if (++sinceYield === YIELD_EVERY) {
         sinceYield = 0;
         await new Promise<void>((r) => setImmediate(r));
       }
@@ -214,6 +224,8 @@ export async function replayLake(runner: LiveRunner, opts: ReplayFeedOptions): P
       // every event before the next one's time has been pushed
       const next = j + 1 < c.length ? c.ts[j + 1]! : c.toUs;
       advance(paced ? Math.min(next, Math.floor(sim())) : next);
+      const b = opts.between?.();
+      if (b) await b;
     }
   }
   if (!stats.aborted && (opts.finish ?? true) && runner.endUs !== OPEN_END_US) {

@@ -25,6 +25,7 @@
  * Time unit: every timestamp is ts_local_us, µs since the epoch UTC.
  */
 import { ConfigError } from "../core/errors.js";
+import type { Increment } from "../core/fixed.js";
 import type { TimeInput } from "../core/time.js";
 import {
   Driver,
@@ -184,6 +185,7 @@ export class LiveRunner {
   readonly endUs: number;
   private readonly source: PushSource;
   private readonly driver: Driver;
+  private readonly lake: Lake;
   private readonly sink: LiveRowSink;
   private ended = false;
 
@@ -196,6 +198,7 @@ export class LiveRunner {
         `live runner: ${cfg.columns.length} columns and ${cfg.units.length} units for ${nOut} operator outputs`,
       );
     const setup = setupRun(cfg, cfg.lake);
+    this.lake = cfg.lake;
     this.columns = cfg.columns;
     this.lakeStreams = setup.streams;
     this.streams = setup.streams.map(streamSpecOf);
@@ -265,6 +268,16 @@ export class LiveRunner {
         plan.increments,
       ),
     });
+  }
+
+  /**
+   * The increments a feed decodes an instrument's decimals at: the lake's common scale (lake/scale.ts),
+   * the scale every lake read of the run converts to, so pushed `_int` values mean what replayed ones do.
+   * @throws ConfigError for an instrument the lake's registry does not know
+   */
+  increments(exchange: string, symbol: string): { readonly price: Increment; readonly amount: Increment } {
+    const s = this.lake.scale(exchange, symbol);
+    return { price: s.price, amount: s.amount };
   }
 
   /** Index of the stream of `role` (of the run's instrument for that role). @throws ConfigError if none. */
