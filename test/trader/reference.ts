@@ -69,7 +69,8 @@ export function referenceFeatures(rows: readonly RefRow[]): Record<string, numbe
   const lr = c.map((x, i) => (i === 0 ? NaN_ : Math.log(x / c[i - 1]!)));
   const out: Record<string, number[]> = {};
   const put = (name: string, i: number, x: number) => {
-    (out[name] ??= new Array<number>(n).fill(NaN_))[i] = x;
+    if (out[name] === undefined) out[name] = new Array<number>(n).fill(NaN_);
+    out[name]![i] = x;
   };
   const range15: number[] = new Array<number>(n).fill(NaN_);
   const tot15: number[] = new Array<number>(n).fill(NaN_);

@@ -632,8 +632,8 @@ export class TraderVolumeOperator extends TraderRowOperator {
     const tot = sub(s, "tot", this.id);
     if (!Array.isArray(diff) || !Array.isArray(tot) || diff.length !== 3 || tot.length !== 3)
       throw new TypeError(`${this.id}: state arrays malformed`);
-    this.diff.forEach((x, j) => x.restore(diff[j] ?? null));
-    this.tot.forEach((x, j) => x.restore(tot[j] ?? null));
+    for (let j = 0; j < 3; j++) this.diff[j]!.restore(diff[j] ?? null);
+    for (let j = 0; j < 3; j++) this.tot[j]!.restore(tot[j] ?? null);
   }
 }
 
