@@ -18,9 +18,9 @@ import { Replay } from "../engine/replay.js";
 import type { InputPartition } from "../engine/source.js";
 import { parseSpineSpec } from "../engine/spine-spec.js";
 import { frameUnits, toFrameUnit } from "../engine/units.js";
-import { Lake, type LakeRef } from "../lake/lake.js";
-import { type CoverageInterval, type ReplaySources, replayMembers } from "../features/trader/replay.js";
 import { REPLAY_VALUE_COLUMNS, type ReplayRows } from "../features/trader/preset.js";
+import { type CoverageInterval, type ReplaySources, replayMembers } from "../features/trader/replay.js";
+import { Lake, type LakeRef } from "../lake/lake.js";
 
 /** A `buildReplay1m` request. */
 export interface Replay1mRequest {
@@ -82,7 +82,13 @@ export function createReplayGroup(src: ReplaySources): GroupOperator {
 }
 
 /** What the lake holds for one instrument in [fromUs, toUs): L1 table and liquidation coverage. */
-export function replaySources(lake: Lake, exchange: string, symbol: string, fromUs: number, toUs: number): ReplaySources {
+export function replaySources(
+  lake: Lake,
+  exchange: string,
+  symbol: string,
+  fromUs: number,
+  toUs: number,
+): ReplaySources {
   const has = (t: "quotes" | "book_snapshot_25") => lake.parts(t, exchange, symbol, fromUs, toUs).length > 0;
   const l1Table = has("quotes") ? "quotes" : has("book_snapshot_25") ? "book_snapshot_25" : null;
   // a source file that wrote liquidation rows for the instrument covers its whole time range
@@ -154,7 +160,10 @@ export async function buildReplay1m(req: Replay1mRequest): Promise<Replay1m> {
         for (let k = 0; k < conv.length; k++) cols[k]!.push(conv[k]![r]!);
       }
     }
-    const rows: ReplayRows = { eventUs: Float64Array.from(t), columns: cols.map((c) => Float64Array.from(c)) };
+    const rows: ReplayRows = {
+      eventUs: Float64Array.from(t),
+      columns: cols.map((c) => Float64Array.from(c)),
+    };
     bySymbol.set(symbol, rows);
     const minutes = (endUs - startUs) / US_PER_MINUTE;
     summary.push({
@@ -181,14 +190,24 @@ export function replayRowsToFrame(symbol: string, rows: ReplayRows): pl.DataFram
   const series: pl.Series[] = [
     pl.Series("symbol", new Array<string>(n).fill(symbol), pl.Utf8),
     pl.Series("event_time", Array.from(rows.eventUs), pl.Int64).cast(pl.Datetime("us", "UTC")),
-    pl.Series("open_time_ms", Array.from(rows.eventUs, (x) => x / 1000), pl.Int64),
-    pl.Series("available_at_us", Array.from(rows.eventUs, (x) => x + US_PER_MINUTE), pl.Int64),
+    pl.Series(
+      "open_time_ms",
+      Array.from(rows.eventUs, (x) => x / 1000),
+      pl.Int64,
+    ),
+    pl.Series(
+      "available_at_us",
+      Array.from(rows.eventUs, (x) => x + US_PER_MINUTE),
+      pl.Int64,
+    ),
   ];
   const exprs: pl.Expr[] = series.map((s) => pl.col(s.name));
   REPLAY_VALUE_COLUMNS.forEach((c, k) => {
     series.push(pl.Series(c, rows.columns[k]!, pl.Float64));
     const e = pl.col(c).fillNan(null);
-    exprs.push((TIME_COLUMNS as readonly string[]).includes(c) ? e.cast(pl.Int64).cast(pl.Datetime("us", "UTC")) : e);
+    exprs.push(
+      (TIME_COLUMNS as readonly string[]).includes(c) ? e.cast(pl.Int64).cast(pl.Datetime("us", "UTC")) : e,
+    );
   });
   return pl.DataFrame(series).select(...exprs);
 }

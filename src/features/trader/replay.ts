@@ -55,18 +55,25 @@ import {
   stateObject,
 } from "../../engine/operator.js";
 import type { OperatorDef, OutputMeta } from "../../engine/registry.js";
+import { BUILTIN_AGGREGATIONS } from "../../pipeline/aggregations/index.js";
 import type { TypedRows } from "../../query/query.js";
 import type { TableName } from "../../schema/tables.js";
 import type { FamilyMember } from "../family.js";
 import { familyOperator, outputBuilder } from "../family.js";
-import { BUILTIN_AGGREGATIONS } from "../../pipeline/aggregations/index.js";
 import { TRADER_SOURCE } from "./features.js";
-import { REPLAY_VALUE_COLUMNS, REPLAY_UNITS } from "./preset.js";
+import { REPLAY_UNITS, REPLAY_VALUE_COLUMNS } from "./preset.js";
 
 const EMPTY: Float64Array = new Float64Array(0);
 
 // ---------------------------------------------------------------- kline_1m
-const KLINE_NAMES = ["kline_open", "kline_high", "kline_low", "kline_close", "kline_volume", "kline_taker_buy"] as const;
+const KLINE_NAMES = [
+  "kline_open",
+  "kline_high",
+  "kline_low",
+  "kline_close",
+  "kline_volume",
+  "kline_taker_buy",
+] as const;
 const KLINE_COLUMNS = [
   "bar_start_us",
   "interval_us",
@@ -82,16 +89,32 @@ const klineCol = outputBuilder({
   warmupRows: 0,
   window: "the vendor 1m bar that closed at the row's open (ts_local_us = bar end = the row's ts_event_us)",
   warmup: "none",
-  pitPolicy: "a vendor bar is knowable at its close (ts_local_us = bar end); the row holds the bar closing at its open",
+  pitPolicy:
+    "a vendor bar is knowable at its close (ts_local_us = bar end); the row holds the bar closing at its open",
   source: "vendor 1m klines (ohlcv_bars, e.g. data.binance.vision)",
 });
 
 const KLINE_OUTPUTS: readonly OutputMeta[] = [
-  klineCol("kline_open", "f64", "open_px_int of the 1m bar", { unit: "price increments", inputs: ["ohlcv_bars.open_px_int"] }),
-  klineCol("kline_high", "f64", "high_px_int of the 1m bar", { unit: "price increments", inputs: ["ohlcv_bars.high_px_int"] }),
-  klineCol("kline_low", "f64", "low_px_int of the 1m bar", { unit: "price increments", inputs: ["ohlcv_bars.low_px_int"] }),
-  klineCol("kline_close", "f64", "close_px_int of the 1m bar", { unit: "price increments", inputs: ["ohlcv_bars.close_px_int"] }),
-  klineCol("kline_volume", "f64", "volume_qty_int of the 1m bar", { unit: "qty increments", inputs: ["ohlcv_bars.volume_qty_int"] }),
+  klineCol("kline_open", "f64", "open_px_int of the 1m bar", {
+    unit: "price increments",
+    inputs: ["ohlcv_bars.open_px_int"],
+  }),
+  klineCol("kline_high", "f64", "high_px_int of the 1m bar", {
+    unit: "price increments",
+    inputs: ["ohlcv_bars.high_px_int"],
+  }),
+  klineCol("kline_low", "f64", "low_px_int of the 1m bar", {
+    unit: "price increments",
+    inputs: ["ohlcv_bars.low_px_int"],
+  }),
+  klineCol("kline_close", "f64", "close_px_int of the 1m bar", {
+    unit: "price increments",
+    inputs: ["ohlcv_bars.close_px_int"],
+  }),
+  klineCol("kline_volume", "f64", "volume_qty_int of the 1m bar", {
+    unit: "qty increments",
+    inputs: ["ohlcv_bars.volume_qty_int"],
+  }),
   klineCol("kline_taker_buy", "f64", "taker_buy_qty_int of the 1m bar (null when the vendor has none)", {
     unit: "qty increments",
     inputs: ["ohlcv_bars.taker_buy_qty_int"],
@@ -131,7 +154,11 @@ export class Kline1mOperator implements Operator {
   }
 
   snapshot(): JsonValue {
-    return { v: 1, closeUs: Number.isNaN(this.closeUs) ? null : this.closeUs, vals: numbersToJson(this.vals) };
+    return {
+      v: 1,
+      closeUs: Number.isNaN(this.closeUs) ? null : this.closeUs,
+      vals: numbersToJson(this.vals),
+    };
   }
 
   restore(state: JsonValue): void {
@@ -174,18 +201,33 @@ const liqCol = outputBuilder({
 });
 
 const LIQ_OUTPUTS: readonly OutputMeta[] = [
-  liqCol("liq_buy_notional", "f64", "Σ px · qty of the bar's liquidations with side 0 (buy); 0 when none; null when unavailable", {
-    unit: "quote currency",
-    inputs: ["liquidations.px_int", "liquidations.qty_int", "liquidations.side"],
-  }),
-  liqCol("liq_sell_notional", "f64", "Σ px · qty of the bar's liquidations with side 1 (sell); 0 when none; null when unavailable", {
-    unit: "quote currency",
-    inputs: ["liquidations.px_int", "liquidations.qty_int", "liquidations.side"],
-  }),
-  liqCol("liq_available", "f64", "1 when the bar [open, close) lies in a covered interval of the lake's liquidation stream, else 0", {
-    unit: "0/1",
-    inputs: ["liquidations"],
-  }),
+  liqCol(
+    "liq_buy_notional",
+    "f64",
+    "Σ px · qty of the bar's liquidations with side 0 (buy); 0 when none; null when unavailable",
+    {
+      unit: "quote currency",
+      inputs: ["liquidations.px_int", "liquidations.qty_int", "liquidations.side"],
+    },
+  ),
+  liqCol(
+    "liq_sell_notional",
+    "f64",
+    "Σ px · qty of the bar's liquidations with side 1 (sell); 0 when none; null when unavailable",
+    {
+      unit: "quote currency",
+      inputs: ["liquidations.px_int", "liquidations.qty_int", "liquidations.side"],
+    },
+  ),
+  liqCol(
+    "liq_available",
+    "f64",
+    "1 when the bar [open, close) lies in a covered interval of the lake's liquidation stream, else 0",
+    {
+      unit: "0/1",
+      inputs: ["liquidations"],
+    },
+  ),
 ];
 
 /**
@@ -293,7 +335,10 @@ const ASSEMBLY_INPUTS = [
   "liq_sell_notional",
   "liq_available",
 ] as const;
-const A = Object.fromEntries(ASSEMBLY_INPUTS.map((n, k) => [n, k])) as Record<(typeof ASSEMBLY_INPUTS)[number], number>;
+const A = Object.fromEntries(ASSEMBLY_INPUTS.map((n, k) => [n, k])) as Record<
+  (typeof ASSEMBLY_INPUTS)[number],
+  number
+>;
 /** Inputs held from the previous spine row (all but the kline's, which arrive one row later). */
 const HELD = ASSEMBLY_INPUTS.filter((n) => !n.startsWith("kline_")).map((n) => A[n]);
 
@@ -318,34 +363,72 @@ const asm = outputBuilder({
 });
 
 const FORMULAS: Readonly<Record<(typeof REPLAY_VALUE_COLUMNS)[number], [string, readonly string[]]>> = {
-  open: ["first trade px of the minute; else the vendor bar's open", ["trades.px_int", "ohlcv_bars.open_px_int"]],
+  open: [
+    "first trade px of the minute; else the vendor bar's open",
+    ["trades.px_int", "ohlcv_bars.open_px_int"],
+  ],
   high: ["max trade px; else the vendor bar's high", ["trades.px_int", "ohlcv_bars.high_px_int"]],
   low: ["min trade px; else the vendor bar's low", ["trades.px_int", "ohlcv_bars.low_px_int"]],
-  close: ["last trade px; else the vendor bar's close; null (no row) with neither", ["trades.px_int", "ohlcv_bars.close_px_int"]],
+  close: [
+    "last trade px; else the vendor bar's close; null (no row) with neither",
+    ["trades.px_int", "ohlcv_bars.close_px_int"],
+  ],
   volume: ["Σ trade qty; else the vendor bar's volume", ["trades.qty_int", "ohlcv_bars.volume_qty_int"]],
-  taker_buy_volume: ["Σ qty of taker buys; else the vendor bar's taker buy volume", ["trades.side", "ohlcv_bars.taker_buy_qty_int"]],
-  taker_sell_volume: ["Σ qty of taker sells; else vendor volume − taker buy volume", ["trades.side", "ohlcv_bars.taker_buy_qty_int"]],
+  taker_buy_volume: [
+    "Σ qty of taker buys; else the vendor bar's taker buy volume",
+    ["trades.side", "ohlcv_bars.taker_buy_qty_int"],
+  ],
+  taker_sell_volume: [
+    "Σ qty of taker sells; else vendor volume − taker buy volume",
+    ["trades.side", "ohlcv_bars.taker_buy_qty_int"],
+  ],
   funding_bps: ["funding_rate as-of the minute's close · 1e4", ["derivative_ticker.funding_rate"]],
   mark_price: ["mark_px as-of the minute's close", ["derivative_ticker.mark_px"]],
   index_price: ["index_px as-of the minute's close", ["derivative_ticker.index_px"]],
-  next_funding_time: ["next_funding_time_us as-of the minute's close (µs)", ["derivative_ticker.next_funding_time_us"]],
+  next_funding_time: [
+    "next_funding_time_us as-of the minute's close (µs)",
+    ["derivative_ticker.next_funding_time_us"],
+  ],
   open_interest: ["open_interest as-of the minute's close", ["derivative_ticker.open_interest"]],
-  spread_bps: ["1e4 · (ask − bid) / mid of the L1 as-of the minute's close", ["quotes.bid_px_int", "quotes.ask_px_int"]],
-  level1_ofi_1m: ["Σ over the minute's L1 updates of the Cont–Kukanov–Stoikov e_n", ["quotes.bid_px_int", "quotes.bid_qty_int", "quotes.ask_px_int", "quotes.ask_qty_int"]],
-  liquidation_buy_notional_1m: ["Σ px · qty of the minute's buy liquidations; null when unavailable", ["liquidations.px_int", "liquidations.qty_int"]],
-  liquidation_sell_notional_1m: ["Σ px · qty of the minute's sell liquidations; null when unavailable", ["liquidations.px_int", "liquidations.qty_int"]],
-  liquidation_available: ["1 when the lake covers the minute with a liquidation stream, else 0", ["liquidations"]],
+  spread_bps: [
+    "1e4 · (ask − bid) / mid of the L1 as-of the minute's close",
+    ["quotes.bid_px_int", "quotes.ask_px_int"],
+  ],
+  level1_ofi_1m: [
+    "Σ over the minute's L1 updates of the Cont–Kukanov–Stoikov e_n",
+    ["quotes.bid_px_int", "quotes.bid_qty_int", "quotes.ask_px_int", "quotes.ask_qty_int"],
+  ],
+  liquidation_buy_notional_1m: [
+    "Σ px · qty of the minute's buy liquidations; null when unavailable",
+    ["liquidations.px_int", "liquidations.qty_int"],
+  ],
+  liquidation_sell_notional_1m: [
+    "Σ px · qty of the minute's sell liquidations; null when unavailable",
+    ["liquidations.px_int", "liquidations.qty_int"],
+  ],
+  liquidation_available: [
+    "1 when the lake covers the minute with a liquidation stream, else 0",
+    ["liquidations"],
+  ],
 };
 
 /** Outputs of `replay_1m` (engine units; the sink converts increments to natural units), then `price_source`. */
 export const REPLAY_ASSEMBLY_OUTPUTS: readonly OutputMeta[] = [
   ...REPLAY_VALUE_COLUMNS.map((name) =>
-    asm(name, "f64", FORMULAS[name][0], { unit: ENGINE_UNITS[name] ?? REPLAY_UNITS[name], inputs: FORMULAS[name][1] }),
+    asm(name, "f64", FORMULAS[name][0], {
+      unit: ENGINE_UNITS[name] ?? REPLAY_UNITS[name],
+      inputs: FORMULAS[name][1],
+    }),
   ),
-  asm("price_source", "f64", "1 when OHLCV came from trades, 2 from the vendor 1m bar, null with neither (lineage)", {
-    unit: "enum",
-    inputs: ["trades", "ohlcv_bars"],
-  }),
+  asm(
+    "price_source",
+    "f64",
+    "1 when OHLCV came from trades, 2 from the vendor 1m bar, null with neither (lineage)",
+    {
+      unit: "enum",
+      inputs: ["trades", "ohlcv_bars"],
+    },
+  ),
 ];
 
 /**
@@ -517,7 +600,12 @@ export function replayMembers(src: ReplaySources): ReplayMember[] {
     },
     { def: agg("taker_volume"), table: "trades", outputNames: ["trade_buy_volume", "trade_sell_volume"] },
     { def: kline1mOperator },
-    { def: agg("funding_close"), table: "derivative_ticker", joinStrategy: "asof_backward", outputNames: ["funding_rate_asof"] },
+    {
+      def: agg("funding_close"),
+      table: "derivative_ticker",
+      joinStrategy: "asof_backward",
+      outputNames: ["funding_rate_asof"],
+    },
     ...(
       [
         ["mark_px", "mark_px_asof"],
@@ -534,10 +622,20 @@ export function replayMembers(src: ReplaySources): ReplayMember[] {
         sourceColumn: column,
       }),
     ),
-    { def: agg("oi_last"), table: oiTable, joinStrategy: "asof_backward", outputNames: ["open_interest_asof"] },
+    {
+      def: agg("oi_last"),
+      table: oiTable,
+      joinStrategy: "asof_backward",
+      outputNames: ["open_interest_asof"],
+    },
     l1 === null
       ? { def: nullColumnOperator, config: { name: "spread_bps_asof", unit: "bps" } }
-      : { def: agg("spread_bps"), table: l1, joinStrategy: "asof_backward", outputNames: ["spread_bps_asof"] },
+      : {
+          def: agg("spread_bps"),
+          table: l1,
+          joinStrategy: "asof_backward",
+          outputNames: ["spread_bps_asof"],
+        },
     l1 === null
       ? { def: nullColumnOperator, config: { name: "ofi_1m", unit: "qty increments" } }
       : { def: agg("ofi_cont"), table: l1, outputNames: ["ofi_1m"] },
