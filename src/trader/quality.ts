@@ -328,7 +328,10 @@ export async function qualityStats(tf: TraderFrame): Promise<QualityStats> {
   for (let i = 0; i < rows; i++) {
     const d = isoDay(eventUs[i]!);
     let e = perDay.get(d);
-    if (!e) perDay.set(d, (e = { flags: {}, nulls: 0, cells: 0 }));
+    if (!e) {
+      e = { flags: {}, nulls: 0, cells: 0 };
+      perDay.set(d, e);
+    }
     e.flags[flags[i]!] = (e.flags[flags[i]!] ?? 0) + 1;
     for (const c of cols) {
       e.cells++;

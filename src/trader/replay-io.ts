@@ -40,7 +40,7 @@ function asFloat(df: pl.DataFrame, e: pl.Expr, name: string): Float64Array {
 function timeColumn(df: pl.DataFrame, name: string, where: string): Float64Array {
   const s = df.getColumn(name);
   const out = new Float64Array(df.height);
-  const dt = String(s.dtype);
+  const dt = String(s.dtype).replace(/^DataType\(/, "");
   if (dt.startsWith("Datetime")) {
     out.set(asFloat(df, pl.col(name).cast(pl.Datetime("us")).cast(pl.Int64), name));
     return out;
@@ -105,7 +105,10 @@ export function replayFrameRows(df: pl.DataFrame, where: string): Map<string, Re
       throw new ConfigError(`${where}: row ${i + 1}: symbol is null`);
     if (Number.isNaN(t[i]!)) throw new ConfigError(`${where}: row ${i + 1}: event_time is null`);
     let l = idx.get(sym);
-    if (!l) idx.set(sym, (l = []));
+    if (!l) {
+      l = [];
+      idx.set(sym, l);
+    }
     l.push(i);
   }
   const out = new Map<string, ReplayRows>();
