@@ -38,6 +38,7 @@ import { registerPipelineCommands } from "./pipeline.js";
 import { buildSampleFrames, formatSampleFrames } from "./sample-frames.js";
 import { sampleGroups } from "./samples.js";
 import { StatusLine } from "./status-line.js";
+import { registerTraderCommands } from "./trader.js";
 
 function table(rows: readonly (readonly string[])[], header: readonly string[]): string {
   const all = [header, ...rows];
@@ -464,6 +465,7 @@ export function buildCli(): Command {
     });
 
   registerPipelineCommands(program);
+  registerTraderCommands(program);
   return program;
 }
 

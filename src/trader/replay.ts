@@ -10,7 +10,7 @@
  */
 import pl from "nodejs-polars";
 import { ConfigError } from "../core/errors.js";
-import { type TimeInput, toUs, US_PER_MINUTE } from "../core/time.js";
+import { type TimeInput, toUs, US_PER_DAY, US_PER_HOUR, US_PER_MINUTE } from "../core/time.js";
 import { GroupOperator } from "../engine/group.js";
 import { type Operator, roleOfTable, type SourceRole } from "../engine/operator.js";
 import { completeOutputs } from "../engine/registry.js";
@@ -127,6 +127,10 @@ export async function buildReplay1m(req: Replay1mRequest): Promise<Replay1m> {
   for (const symbol of symbols) {
     const src = replaySources(lake, req.exchange, symbol, startUs, endUs + US_PER_MINUTE);
     const group = createReplayGroup(src);
+    // event-heavy tables are read an hour at a time; a lake of vendor bars and tickers only, a day at a time
+    const heavy = (["trades", "quotes", "book_snapshot_25"] as const).some(
+      (t) => lake.parts(t, req.exchange, symbol, startUs, endUs + US_PER_MINUTE).length > 0,
+    );
     const replay = new Replay({
       lake,
       exchange: req.exchange,
@@ -137,6 +141,7 @@ export async function buildReplay1m(req: Replay1mRequest): Promise<Replay1m> {
       spine: parseSpineSpec({ type: "clock", stepMs: 60_000, maxRows: 1e9 }),
       operators: [group],
       warmupUs: US_PER_MINUTE,
+      chunkUs: heavy ? US_PER_HOUR : US_PER_DAY,
       ...(req.prefetch !== undefined ? { prefetch: req.prefetch } : {}),
     });
     const inst = lake.instrument(req.exchange, symbol, startUs);
