@@ -7,37 +7,9 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { TRADER_FEATURES, traderFeatureMeta } from "../../src/features/trader/features.js";
-import { REPLAY_VALUE_COLUMNS, type ReplayRows } from "../../src/features/trader/preset.js";
 import { runTraderFeatures } from "../../src/features/trader/run.js";
-import { adaBtcRows, btcPerpRows, DAY_US, generatedRows } from "./data.js";
+import { adaBtcRows, btcPerpRows, DAY_US, generatedRows, toReplayRows } from "./data.js";
 import { type RefRow, referenceFeatures } from "./reference.js";
-
-/** ReplayRows of reference rows (liquidation_available = 1 where the notionals are present). */
-export function toReplayRows(rows: readonly RefRow[]): ReplayRows {
-  const pick: Record<string, (r: RefRow) => number> = {
-    open: (r) => r.open,
-    high: (r) => r.high,
-    low: (r) => r.low,
-    close: (r) => r.close,
-    volume: (r) => r.volume,
-    taker_buy_volume: (r) => r.takerBuy,
-    taker_sell_volume: (r) => r.takerSell,
-    funding_bps: () => Number.NaN,
-    mark_price: (r) => r.mark,
-    index_price: (r) => r.index,
-    next_funding_time: (r) => r.nextFunding,
-    open_interest: (r) => r.oi,
-    spread_bps: (r) => r.spread,
-    level1_ofi_1m: () => Number.NaN,
-    liquidation_buy_notional_1m: (r) => r.liqBuy,
-    liquidation_sell_notional_1m: (r) => r.liqSell,
-    liquidation_available: (r) => (Number.isNaN(r.liqBuy) ? 0 : 1),
-  };
-  return {
-    eventUs: Float64Array.from(rows, (r) => r.t),
-    columns: REPLAY_VALUE_COLUMNS.map((c) => Float64Array.from(rows, pick[c]!)),
-  };
-}
 
 /** |a − b| ≤ 1e-9 · max(1, |b|), or both null. */
 export function assertClose(name: string, got: ArrayLike<number>, want: readonly number[], tol = 1e-9): void {

@@ -47,7 +47,9 @@ export function runTraderFeatures(
   });
   spine.replayStartUs(startUs, 0);
   const sink = new CollectSink();
-  const driver = new Driver({ streams: [], spine, operators: [group], startUs, endUs, sink });
+  // batches of at most a day of minutes (the Driver allocates a batch's columns up front)
+  const batchRows = Math.min(1440, (endUs - startUs) / US_PER_MINUTE + 1);
+  const driver = new Driver({ streams: [], spine, operators: [group], startUs, endUs, sink, batchRows });
   if (opts.restore) driver.restore(opts.restore);
   if (opts.checkpointAtRows !== undefined && opts.onCheckpoint) {
     // no events: advance the clock to the checkpoint row, snapshot, then continue
