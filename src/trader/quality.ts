@@ -6,8 +6,9 @@
  * Definitions:
  * - quantiles: linear interpolation between order statistics over the non-null values (pandas'
  *   default `quantile`), of the frame's Float32 values;
- * - correlation: Pearson's ρ over the rows where both features are non-null, on up to 5,000 rows drawn
- *   without replacement by a seeded generator (seed 42; all rows when fewer); pairs with |ρ| ≥ 0.95 reported;
+ * - correlation: Pearson's ρ (pipeline/stats.ts) over the rows where both features are finite, on up to
+ *   5,000 rows drawn without replacement by a seeded generator (seed 42; all rows when fewer); pairs with
+ *   |ρ| ≥ 0.95 reported;
  * - leakage: for seeded cut times c (just after a random row's `available_at_us`), the features are
  *   recomputed from the replay rows knowable before c (`available_at_us < c`) and every feature of every
  *   row with `available_at_us < c` must be bitwise the full run's (engine/pit.ts
@@ -19,6 +20,7 @@ import { type ColumnRows, checkPrefixTruncationColumns, type PitViolation } from
 import { TRADER_FEATURES } from "../features/trader/features.js";
 import { REPLAY_VALUE_COLUMNS } from "../features/trader/preset.js";
 import { runTraderFeatures } from "../features/trader/run.js";
+import { pearson, quantileSorted } from "../pipeline/stats.js";
 import { FLAGS, type TraderFrame } from "./frame.js";
 import { SPLIT_NAMES } from "./splits.js";
 
@@ -97,16 +99,9 @@ export function mulberry32(seed: number): () => number {
   };
 }
 
-/** Linear-interpolation quantile of sorted finite values (pandas default); null when empty. */
-export function quantileSorted(s: ArrayLike<number>, q: number): number | null {
-  const n = s.length;
-  if (n === 0) return null;
-  const pos = (n - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  const a = s[lo]!;
-  const b = s[hi]!;
-  return a + (b - a) * (pos - lo);
+/** Quantile of sorted finite values (pipeline/stats.ts, linear interpolation); null when empty. */
+export function quantileOrNull(s: ArrayLike<number>, q: number): number | null {
+  return s.length === 0 ? null : quantileSorted(s, q);
 }
 
 /** A frame column as float64 with null → NaN (and its null mask). */
@@ -142,42 +137,11 @@ function distribution(feature: string, values: Float64Array, isNull: Uint8Array)
     negInf,
     finite: s.length,
     min: s.length ? s[0]! : null,
-    p01: quantileSorted(s, 0.01),
-    p50: quantileSorted(s, 0.5),
-    p99: quantileSorted(s, 0.99),
+    p01: quantileOrNull(s, 0.01),
+    p50: quantileOrNull(s, 0.5),
+    p99: quantileOrNull(s, 0.99),
     max: s.length ? s[s.length - 1]! : null,
   };
-}
-
-/** Pearson's ρ over rows where both are finite; null with fewer than 3 such rows or a constant side. */
-export function pearson(a: ArrayLike<number>, b: ArrayLike<number>, idx: readonly number[]): number | null {
-  let n = 0;
-  let sa = 0;
-  let sb = 0;
-  for (const i of idx) {
-    const x = a[i]!;
-    const y = b[i]!;
-    if (!Number.isFinite(x) || !Number.isFinite(y)) continue;
-    n++;
-    sa += x;
-    sb += y;
-  }
-  if (n < 3) return null;
-  const ma = sa / n;
-  const mb = sb / n;
-  let sab = 0;
-  let saa = 0;
-  let sbb = 0;
-  for (const i of idx) {
-    const x = a[i]!;
-    const y = b[i]!;
-    if (!Number.isFinite(x) || !Number.isFinite(y)) continue;
-    sab += (x - ma) * (y - mb);
-    saa += (x - ma) ** 2;
-    sbb += (y - mb) ** 2;
-  }
-  if (saa === 0 || sbb === 0) return null;
-  return sab / Math.sqrt(saa * sbb);
 }
 
 /** Rows sampled for the correlation (up to `max`, seeded, ascending). */
@@ -299,12 +263,15 @@ export async function qualityStats(tf: TraderFrame): Promise<QualityStats> {
   const distributionRows = tf.features.map((f, k) => distribution(f, cols[k]!.values, cols[k]!.isNull));
 
   const sample = sampleRows(rows, 5000, 42);
+  const mask = new Uint8Array(rows);
+  for (const i of sample) mask[i] = 1;
   const matrix: (number | null)[][] = [];
   const pairs: { a: string; b: string; rho: number }[] = [];
   for (let a = 0; a < tf.features.length; a++) {
     const row: (number | null)[] = [];
     for (let b = 0; b < tf.features.length; b++) {
-      const r = a === b ? 1 : b < a ? matrix[b]![a]! : pearson(cols[a]!.values, cols[b]!.values, sample);
+      const c = a === b ? 1 : b < a ? matrix[b]![a]! : pearson(cols[a]!.values, cols[b]!.values, mask).r;
+      const r = c === null || Number.isNaN(c) ? null : c;
       row.push(r);
       if (b > a && r !== null && Math.abs(r) >= 0.95)
         pairs.push({ a: tf.features[a]!, b: tf.features[b]!, rho: r });
@@ -319,7 +286,7 @@ export async function qualityStats(tf: TraderFrame): Promise<QualityStats> {
       for (let i = 0; i < rows; i++)
         if (splitId[i] === s && Number.isFinite(cols[k]!.values[i]!)) v.push(cols[k]!.values[i]!);
       const sorted = Float64Array.from(v).sort();
-      bySplit[s] = { p50: quantileSorted(sorted, 0.5), p99: quantileSorted(sorted, 0.99) };
+      bySplit[s] = { p50: quantileOrNull(sorted, 0.5), p99: quantileOrNull(sorted, 0.99) };
     }
     return { feature: f, bySplit };
   });
