@@ -6,7 +6,11 @@
  */
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
+import { completeOutputs } from "../../src/engine/registry.js";
+import { builtinRegistry } from "../../src/features/registry.js";
 import { TRADER_FEATURES, traderFeatureMeta } from "../../src/features/trader/features.js";
+import { TRADER_PRESET } from "../../src/features/trader/preset.js";
+import { REPLAY_OPERATORS } from "../../src/features/trader/replay.js";
 import { runTraderFeatures } from "../../src/features/trader/run.js";
 import { adaBtcRows, btcPerpRows, DAY_US, generatedRows, toReplayRows } from "./data.js";
 import { type RefRow, referenceFeatures } from "./reference.js";
@@ -55,6 +59,35 @@ describe("trader features vs naive per-row recomputation", () => {
       for (const k of ["formula", "unit", "window", "warmup", "pitPolicy", "source"] as const)
         assert.ok(String(m[k]).length > 0, `${m.name}.${k}`);
     assert.equal(new Set(TRADER_FEATURES).size, 33);
+  });
+
+  it("contract: every trader operator in the registry builds outputs exactly as declared, with complete metadata", () => {
+    const registry = builtinRegistry();
+    const defs = [...REPLAY_OPERATORS, ...TRADER_PRESET.members];
+    for (const d of defs) {
+      assert.equal(registry.get(d.name), d, d.name);
+      const config =
+        d.name === "replay_rows"
+          ? { rows: { eventUs: new Float64Array(0), columns: [] } }
+          : d.name === "null_column"
+            ? { name: "x", unit: "bps" }
+            : {};
+      const params = { config, joinStrategy: "asof_backward" as const };
+      const metas = completeOutputs(d, params);
+      const op = d.impl({ ...params, operatorName: d.name, outputNames: metas.map((m) => m.name) });
+      assert.deepEqual(
+        op.outputs.map((o) => [o.name, o.dtype, o.unit, o.warmupRows]),
+        metas.map((m) => [m.name, m.dtype, m.unit, m.warmupRows]),
+        d.name,
+      );
+      for (const m of metas)
+        for (const k of ["formula", "window", "warmup", "pitPolicy", "source"] as const)
+          assert.ok(m[k].length > 0, `${d.name} ${m.name} ${k}`);
+      // state round-trips through JSON before any row
+      const again = d.impl({ ...params, operatorName: d.name, outputNames: metas.map((m) => m.name) });
+      again.restore(JSON.parse(JSON.stringify(op.snapshot())));
+      assert.deepEqual(again.snapshot(), op.snapshot());
+    }
   });
 
   it("31-day BTC perp 1m file (OHLCV only): every feature", () => {

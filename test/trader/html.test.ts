@@ -34,7 +34,10 @@ describe("HTML quality report in headless Chromium", () => {
     });
     const d0 = Date.UTC(2024, 0, 1) * 1000;
     const replay = replayRowsToFrame("AAA", toReplayRows(generatedRows(7, d0, 3, 40_000)));
-    const tf = await buildTraderFeatureFrame({ source: { kind: "replay", replay }, allowIncompleteDays: true });
+    const tf = await buildTraderFeatureFrame({
+      source: { kind: "replay", replay },
+      allowIncompleteDays: true,
+    });
     report = (await writeTraderArtifacts(tf, join(tmp.dir, "out"))).reportHtml;
   });
   after(async () => {
