@@ -157,6 +157,13 @@ export function registerTraderCommands(program: Command): void {
           [
             `trader frame: ${tf.frame.height} rows × ${tf.features.length} features (${tf.filter.droppedRows} rows of ${tf.filter.incompleteDays} incomplete symbol-days dropped)`,
             `flags: ${flags}`,
+            `inputs absent from the source (source coverage 0 %): ${
+              a.quality.sourceCoverage
+                .filter((c) => c.present === 0)
+                .map((c) => c.column)
+                .join(", ") || "none"
+            }`,
+            `leakage check: ${a.quality.leakage.cuts} prefix-truncation cuts, ${a.quality.leakage.valuesCompared} values compared, ${a.quality.leakage.violations.length} changed`,
             `frame:    ${a.frame}`,
             `manifest: ${a.manifest}`,
             `report:   ${a.reportMd}`,

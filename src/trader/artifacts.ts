@@ -25,7 +25,7 @@ import { traderFeatureMeta } from "../features/trader/features.js";
 import { sha256File } from "../lake/hash.js";
 import type { TraderFrame } from "./frame.js";
 import { qualityReportHtml } from "./html.js";
-import { qualityStats } from "./quality.js";
+import { type QualityStats, qualityStats } from "./quality.js";
 import { qualityReportMarkdown } from "./report.js";
 import { splitManifestJson } from "./splits.js";
 
@@ -42,6 +42,8 @@ export interface TraderArtifacts {
   readonly reportHtml: string;
   /** The manifest's content. */
   readonly manifestJson: Record<string, unknown>;
+  /** The reports' statistics (source coverage, leakage figures, …). */
+  readonly quality: QualityStats;
 }
 
 function atomicWrite(path: string, data: string | Buffer): void {
@@ -133,5 +135,5 @@ export async function writeTraderArtifacts(
   const q = await qualityStats(tf);
   atomicWrite(p.reportMd, qualityReportMarkdown(tf, q));
   atomicWrite(p.reportHtml, await qualityReportHtml(tf, q));
-  return { outDir: out, ...p, manifestJson };
+  return { outDir: out, ...p, manifestJson, quality: q };
 }
