@@ -104,6 +104,20 @@ export {
 } from "./features/frame.js";
 export { type FeatureManifest, writeFeatureFrame } from "./features/output.js";
 export { builtinRegistry } from "./features/registry.js";
+// trader 1-minute frame (issue #12): replay_1m from the lake, the 33 features, splits, artifacts, reports
+export {
+  LIQUIDATION_FEATURES,
+  TRADER_FEATURE_VERSION,
+  TRADER_FEATURES,
+  traderFeatureMeta,
+} from "./features/trader/features.js";
+export {
+  REPLAY_REQUIRED_COLUMNS,
+  REPLAY_VALUE_COLUMNS,
+  type ReplayRows,
+  TRADER_PRESET,
+} from "./features/trader/preset.js";
+export { runTraderFeatures } from "./features/trader/run.js";
 export type { AdapterOptions, SourceAdapter } from "./ingest/adapter.js";
 export { DEDUP_SLACK_US, VENDOR_IDENTITY } from "./ingest/dedup.js";
 export {
@@ -255,3 +269,21 @@ export {
   type RowKey,
   StoreError,
 } from "./store/types.js";
+export { type TraderArtifacts, writeTraderArtifacts } from "./trader/artifacts.js";
+export {
+  buildTraderFeatureFrame,
+  type DataQualityFlag,
+  type TraderFrame,
+  type TraderFrameRequest,
+  type TraderFrameSource,
+} from "./trader/frame.js";
+export { type QualityStats, qualityStats } from "./trader/quality.js";
+export { buildReplay1m, type Replay1m, type Replay1mRequest } from "./trader/replay.js";
+export { readReplayFile, replayFrameRows } from "./trader/replay-io.js";
+export {
+  assignSplits,
+  generateSplitManifest,
+  parseSplitManifest,
+  type SplitManifest,
+  splitManifestJson,
+} from "./trader/splits.js";

@@ -40,6 +40,7 @@ import { buildSampleFrames, formatSampleFrames } from "./sample-frames.js";
 import { sampleGroups } from "./samples.js";
 import { StatusLine } from "./status-line.js";
 import { registerStoreCommands } from "./store.js";
+import { registerTraderCommands } from "./trader.js";
 
 function table(rows: readonly (readonly string[])[], header: readonly string[]): string {
   const all = [header, ...rows];
@@ -468,6 +469,7 @@ export function buildCli(): Command {
   registerPipelineCommands(program);
   registerStoreCommands(program);
   registerLiveCommands(program);
+  registerTraderCommands(program);
   return program;
 }
 

@@ -17,8 +17,12 @@ import type { TypedRows } from "../query/query.js";
 import type { TableName } from "../schema/tables.js";
 import type { OperatorReads } from "./inputs.js";
 
-/** Source roles an operator can subscribe to. `spot_*` roles read the cross-venue instrument. */
-export type SourceRole = "trades" | "quotes" | "book" | "ticker" | "liquidations" | "spot_book";
+/**
+ * Source roles an operator can subscribe to. `spot_*` roles read the cross-venue instrument. `bars` reads
+ * vendor bars (`ohlcv_bars`, stamped at their close): the trader replay's kline fallback; pipeline
+ * requests cannot name it (`roleOfTable` leaves it out).
+ */
+export type SourceRole = "trades" | "quotes" | "book" | "ticker" | "liquidations" | "spot_book" | "bars";
 
 /** Table read for each role. */
 export const ROLE_TABLE: Readonly<Record<SourceRole, TableName>> = {
@@ -28,6 +32,7 @@ export const ROLE_TABLE: Readonly<Record<SourceRole, TableName>> = {
   ticker: "derivative_ticker",
   liquidations: "liquidations",
   spot_book: "book_snapshot_25",
+  bars: "ohlcv_bars",
 };
 
 /** Engine role of a table of the primary instrument, or undefined when the engine cannot replay that table. */

@@ -5,10 +5,15 @@
  * appear in names).
  * `docs/features.md` is generated from it (`npm run docs`); a test keeps the file current.
  */
+
+import type { OutputMeta } from "../engine/registry.js";
 import { frameUnitName } from "../engine/units.js";
 import { type FeatureRunConfig, parseFeatureRunConfig } from "./config.js";
 import { FAMILIES } from "./families.js";
 import type { FeatureMeta } from "./family.js";
+import { traderFeatureMeta } from "./trader/features.js";
+import { TRADER_PRESET } from "./trader/preset.js";
+import { REPLAY_ASSEMBLY_OUTPUTS, replayMembers } from "./trader/replay.js";
 
 /** The catalogue config: defaults with every family on (cross-venue against a placeholder spot). */
 export function catalogConfig(): FeatureRunConfig {
@@ -74,5 +79,37 @@ export function catalogMarkdown(): string {
     }
     out.push("");
   }
+  out.push(...traderCatalogMarkdown());
   return `${out.join("\n")}`;
+}
+
+function metaRows(metas: readonly OutputMeta[]): string[] {
+  return [
+    "| feature | formula | unit | inputs | window | warm-up / fill rule | PIT policy | v | source |",
+    "|---|---|---|---|---|---|---|---|---|",
+    ...metas.map(
+      (m) =>
+        `| \`${m.name}\` | ${esc(m.formula)} | ${esc(m.unit)} | ${esc(m.inputs.join(", "))} | ${esc(m.window)} | ${esc(m.warmup)} | ${esc(m.pitPolicy)} | ${m.version} | ${esc(m.source)} |`,
+    ),
+  ];
+}
+
+/** The trader presets (issue #12): replay_1m's columns and the 33 features, with their operators. */
+function traderCatalogMarkdown(): string[] {
+  const members = replayMembers({ l1Table: "quotes", liquidationCoverage: [] });
+  return [
+    "## Trader replay_1m (`pointline trader replay`; `buildReplay1m`)",
+    "",
+    "One row per symbol per UTC minute, run by the Driver on a 60 s clock spine (see `docs/trader.md`). Registered operators: " +
+      `${members.map((m) => `\`${m.def.name}\`${m.table ? ` (${m.table})` : ""}`).join(", ")}. Units here are the operators' (increments are converted to natural units in the replay frame).`,
+    "",
+    ...metaRows(REPLAY_ASSEMBLY_OUTPUTS),
+    "",
+    "## Trader 1-minute features (`pointline trader features`; `buildTraderFeatureFrame`)",
+    "",
+    `The 33 features of the trader frame, over the replay's rows (windows in rows). Registered operators: ${TRADER_PRESET.members.map((d) => `\`${d.name}\``).join(", ")}. The frame writes them as float32.`,
+    "",
+    ...metaRows(traderFeatureMeta()),
+    "",
+  ];
 }

@@ -14,10 +14,14 @@ import { BUILTIN_AGGREGATIONS } from "../pipeline/aggregations/index.js";
 import { parseFeatureRunConfig } from "./config.js";
 import { crossVenueMids } from "./cross-venue.js";
 import { FAMILIES } from "./families.js";
+import { TRADER_PRESET } from "./trader/preset.js";
+import { REPLAY_OPERATORS } from "./trader/replay.js";
 
 /**
  * A fresh registry of the built-ins: the aggregations in catalogue order, then the family operators
- * not among them, in family order (and `cross_venue_mid` of `buildCrossVenueMidFrame`). @throws ConfigError if two different definitions share a name.
+ * not among them, in family order (and `cross_venue_mid` of `buildCrossVenueMidFrame`), then the trader
+ * presets' operators (features/trader: `kline_1m`, `liquidation_notional_1m`, `null_column`,
+ * `replay_1m`, `replay_rows`, `trader_*`). @throws ConfigError if two different definitions share a name.
  */
 export function builtinRegistry(): OperatorRegistry {
   const r = new OperatorRegistry();
@@ -28,5 +32,8 @@ export function builtinRegistry(): OperatorRegistry {
   for (const f of [...FAMILIES, crossVenueMids]) {
     for (const m of f.members(cfg)) if (r.get(m.def.name) !== m.def) r.register(m.def);
   }
+  // the trader presets (issue #12): replay_1m's own operators (its other members are aggregations), then
+  // replay_rows and the 33 features' operators
+  for (const def of [...REPLAY_OPERATORS, ...TRADER_PRESET.members]) r.register(def);
   return r;
 }

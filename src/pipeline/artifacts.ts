@@ -11,6 +11,8 @@
  * | `feature_schema.json`  | `FeatureSchemaFile`: provenance of every feature and label column        |
  * | `lineage.json`         | `LineageFile` (only with `emitLineage`): input partitions with sha256    |
  * | `quality_report.md`    | the Markdown quality report (report.ts)                                  |
+ * | `quality_report.html`  | the same report as one self-contained HTML page with charts (only when   |
+ * |                        | `reportHtml` is given; report-html.ts)                                   |
  * | `pipeline_output.json` | the pipeline's output JSON; always last                                  |
  *
  * Atomicity: every file is first written into a staging directory inside the output directory
@@ -20,7 +22,7 @@
  * directory is removed again if this call created it (parents created with it stay), and the error is
  * rethrown: no partial or temporary
  * file is left (the artifacts of an earlier run in the same directory that this call replaced are gone
- * too). A stale `lineage.json` of an earlier run is removed when this run emits none.
+ * too). A stale `lineage.json` (`quality_report.html`) of an earlier run is removed when this run emits none.
  */
 import { mkdir, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
@@ -39,6 +41,7 @@ export const ARTIFACT_FILES = {
   schema: "feature_schema.json",
   lineage: "lineage.json",
   report: "quality_report.md",
+  reportHtml: "quality_report.html",
   output: "pipeline_output.json",
 } as const;
 
@@ -75,6 +78,8 @@ export interface ArtifactsInput {
   readonly emitLineage: boolean;
   /** The Markdown quality report (`qualityReportMarkdown`). */
   readonly report: string;
+  /** The HTML quality report (`pipelineReportHtml`), written as `quality_report.html` when given. */
+  readonly reportHtml?: string;
   /**
    * The full pipeline output JSON, written as `pipeline_output.json`. A function is called with the
    * paths and hashes first (so the output can quote them) and its return value is written.
@@ -145,10 +150,10 @@ export interface LineageFile {
 }
 
 /** The absolute artifact paths `writeArtifacts` will return for `outputDir`, in order. */
-export function artifactPaths(outputDir: string, emitLineage: boolean): string[] {
+export function artifactPaths(outputDir: string, emitLineage: boolean, emitHtml = false): string[] {
   const dir = resolve(outputDir);
   return Object.entries(ARTIFACT_FILES)
-    .filter(([k]) => emitLineage || k !== "lineage")
+    .filter(([k]) => (emitLineage || k !== "lineage") && (emitHtml || k !== "reportHtml"))
     .map(([, f]) => join(dir, f));
 }
 
@@ -163,7 +168,7 @@ export function artifactPaths(outputDir: string, emitLineage: boolean): string[]
 export async function writeArtifacts(input: ArtifactsInput): Promise<ArtifactsResult> {
   const ordered = frameColumns(input.frame, input.columns);
   const dir = resolve(input.outputDir);
-  const paths = artifactPaths(dir, input.emitLineage);
+  const paths = artifactPaths(dir, input.emitLineage, input.reportHtml !== undefined);
   const contentHash = input.contentHash ?? canonicalFrameHash(input.frame);
 
   const created = await mkdir(dir, { recursive: true });
@@ -233,6 +238,7 @@ export async function writeArtifacts(input: ArtifactsInput): Promise<ArtifactsRe
     }
 
     await writeFile(stage(ARTIFACT_FILES.report), input.report);
+    if (input.reportHtml !== undefined) await writeFile(stage(ARTIFACT_FILES.reportHtml), input.reportHtml);
     const output =
       typeof input.output === "function"
         ? (input.output as (r: ArtifactsResult) => unknown)(result)
@@ -241,6 +247,7 @@ export async function writeArtifacts(input: ArtifactsInput): Promise<ArtifactsRe
 
     // commit in order, pipeline_output.json last
     if (!input.emitLineage) await rm(join(dir, ARTIFACT_FILES.lineage), { force: true });
+    if (input.reportHtml === undefined) await rm(join(dir, ARTIFACT_FILES.reportHtml), { force: true });
     for (const p of paths) {
       await rename(stage(basename(p)), p);
       committed.push(p);

@@ -32,6 +32,7 @@ import { resolveOutputDir } from "./paths.js";
 import { type PipelinePlan, planPipeline } from "./plan.js";
 import { builtinRegistry, type OperatorRegistry } from "./registry.js";
 import { qualityReportMarkdown } from "./report.js";
+import { pipelineReportHtml } from "./report-html.js";
 import { type PipelineRequest, type RequestProblem, validateRequest } from "./request.js";
 
 /** Options of a pipeline run. */
@@ -335,6 +336,7 @@ export async function runPipeline(input: unknown, options: PipelineOptions): Pro
     "feature_schema.json",
     ...(req.artifacts.emit_lineage === false ? [] : ["lineage.json"]),
     "quality_report.md",
+    "quality_report.html",
     "pipeline_output.json",
   ];
   const final: PipelineOutput = {
@@ -355,6 +357,14 @@ export async function runPipeline(input: unknown, options: PipelineOptions): Pro
     metrics,
     emitLineage: req.artifacts.emit_lineage !== false,
     report,
+    reportHtml: await pipelineReportHtml({
+      requestId: req.request_id,
+      decision,
+      gates,
+      columns,
+      values: labelled.values,
+      rowCount: full.n,
+    }),
     output: final,
     contentHash: outputHash,
   });

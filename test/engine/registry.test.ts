@@ -22,6 +22,8 @@ import { parseFeatureRunConfig } from "../../src/features/config.js";
 import { crossVenueMids } from "../../src/features/cross-venue.js";
 import { FAMILIES } from "../../src/features/families.js";
 import { builtinRegistry } from "../../src/features/registry.js";
+import { TRADER_PRESET } from "../../src/features/trader/preset.js";
+import { REPLAY_OPERATORS } from "../../src/features/trader/replay.js";
 import {
   AggressiveRatioOperator,
   FlowImbalanceOperator,
@@ -88,6 +90,11 @@ describe("operator registry", () => {
     }
     const request = new Set(registry.requestOperators().map((d) => d.name));
     for (const m of crossVenueMids.members(cfg)) inFamily.add(m.def.name);
+    // the trader presets (contract: test/trader/contract.test.ts)
+    for (const d of [...REPLAY_OPERATORS, ...TRADER_PRESET.members]) {
+      assert.equal(registry.get(d.name), d, `trader: ${d.name} is the registered definition`);
+      inFamily.add(d.name);
+    }
     for (const name of registry.names())
       assert.ok(request.has(name) || inFamily.has(name), `${name} reachable`);
     // the bar family reuses the pipeline's aggregations: no formula is implemented twice

@@ -10,6 +10,8 @@ import type { Operator, OutputDtype } from "../../src/engine/operator.js";
 import { type FeatureRunConfig, parseFeatureRunConfig } from "../../src/features/config.js";
 import { FAMILIES } from "../../src/features/families.js";
 import type { FamilyDef } from "../../src/features/family.js";
+import { TRADER_PRESET } from "../../src/features/trader/preset.js";
+import { REPLAY_OPERATORS } from "../../src/features/trader/replay.js";
 import {
   type AggregationSpec,
   builtinRegistry,
@@ -97,6 +99,8 @@ export function registeredOperators(spine: FeatureRunConfig["spine"]): ContractO
       out.push(aggregation(def));
       continue;
     }
+    // the trader presets read replay rows / run on a minute spine: contract in test/trader/contract.test.ts
+    if (TRADER_OPERATORS.has(def.name)) continue;
     const fam = FAMILIES.find((f) => f.members(cfg).some((m) => m.def === def));
     if (fam === undefined && CROSS_VENUE_OPERATORS.includes(def.name)) continue;
     assert.ok(fam, `registered operator ${def.name} is neither request-bound nor in a family`);
@@ -105,6 +109,11 @@ export function registeredOperators(spine: FeatureRunConfig["spine"]): ContractO
   }
   return out;
 }
+
+/** Operators of the trader presets (contract: test/trader/contract.test.ts). */
+const TRADER_OPERATORS: ReadonlySet<string> = new Set(
+  [...REPLAY_OPERATORS, ...TRADER_PRESET.members].map((d) => d.name),
+);
 
 /** Registered operators that read a second venue (contract: `crossVenueOperator`). */
 const CROSS_VENUE_OPERATORS: readonly string[] = ["cross_venue", "cross_venue_mid"];

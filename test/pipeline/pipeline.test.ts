@@ -117,6 +117,7 @@ describe("pipeline v2 end to end on the 2024 capture", () => {
       "feature_schema.json",
       "lineage.json",
       "quality_report.md",
+      "quality_report.html",
       "pipeline_output.json",
     ]);
     for (const p of o.artifacts.paths) assert.ok(existsSync(p), p);
@@ -166,7 +167,12 @@ describe("pipeline v2 end to end on the 2024 capture", () => {
     assert.equal(manifest.request_id, "btc_mft_volbar_5btc");
     const report = readFileSync(o.artifacts.paths[4]!, "utf8");
     for (const g of o.quality_gates.gate_results) assert.ok(report.includes(g.name));
-    const written = JSON.parse(readFileSync(o.artifacts.paths[5]!, "utf8"));
+    // the HTML report beside it: self-contained, charts rendered to SVG (browser check: test/trader/html.test.ts)
+    const html = readFileSync(o.artifacts.paths[5]!, "utf8");
+    assert.match(html, /^<!DOCTYPE html>/);
+    assert.ok((html.match(/<figure class="chart"[^>]*><svg /g) ?? []).length >= 3);
+    assert.doesNotMatch(html, /<script|https?:\/\/(?!www\.w3\.org|vega\.github\.io)/);
+    const written = JSON.parse(readFileSync(o.artifacts.paths[6]!, "utf8"));
     assert.equal(written.decision.status, "accept");
   });
 

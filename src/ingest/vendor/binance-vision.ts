@@ -8,6 +8,8 @@
  * 2. `freqtrade-funding` — freqtrade funding-rate JSON → `funding_events` (freqtrade/funding.ts).
  * 3. `lean-funding` — QuantConnect Lean crypto-future `margin_interest` CSV → `funding_events`
  *    (lean/margin-interest.ts).
+ * 4. `ohlcv-1m` — a generic 1-minute OHLCV CSV (`timestamp,open,high,low,close,volume`) → `ohlcv_bars`
+ *    (generic/ohlcv-csv.ts; recognised from its first data line, needs `--exchange` and `--symbol`).
  *
  * Recognition, in that order, by file name/path (`FileFormat.fromName`; the first format that claims
  * the name wins). A file whose name fits none is still accepted when `opts.symbol` is given, its name
@@ -31,6 +33,7 @@ import { IngestError } from "../../core/errors.js";
 import type { AdapterOptions, FileFormat, SourceAdapter } from "../adapter.js";
 import { binanceVisionKlines, type KlineFile } from "../binance-vision/klines.js";
 import { type FreqtradeFundingFile, freqtradeFunding } from "../freqtrade/funding.js";
+import { genericOhlcv1m, type Ohlcv1mFile } from "../generic/ohlcv-csv.js";
 import { type LeanFundingFile, leanMarginInterest } from "../lean/margin-interest.js";
 import type { DecimalScanner, FileIngest } from "../session.js";
 
@@ -39,13 +42,14 @@ export { LEAN_FUNDING_INTERVAL_US, leanFundingSymbol, parseLeanTimeUs } from "..
 export { type BarInterval, parseBarInterval } from "./shared.js";
 
 /** What a file was recognised as, with the exchange/symbol its rows go to. */
-export type VisionShape = KlineFile | FreqtradeFundingFile | LeanFundingFile;
+export type VisionShape = KlineFile | FreqtradeFundingFile | LeanFundingFile | Ohlcv1mFile;
 
 /** The formats of the `binance-vision` adapter, in recognition order. */
 const VISION_FORMATS: readonly FileFormat<VisionShape>[] = [
   binanceVisionKlines,
   freqtradeFunding,
   leanMarginInterest,
+  genericOhlcv1m,
 ];
 
 const ACCEPTED_SHAPES =
