@@ -42,7 +42,7 @@ export const featureRunConfigSchema = z
     /** Spot instrument of the cross-venue family (perp = the frame's instrument). */
     crossVenue: z.object({ exchange: z.string().min(1), symbol: z.string().min(1) }).optional(),
     /**
-     * History replayed before `start`, ms. Default: for clock spines (2 × largest warm-up in rows + 2) × step;
+     * History replayed before `start`, ms. Default: for clock and bars spines (2 × largest warm-up in rows + 2) × step (interval);
      * for event spines 0 (they always replay from the UTC midnight at or before start − warmupMs).
      */
     warmupMs: z.number().int().min(0).optional(),

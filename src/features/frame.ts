@@ -150,9 +150,12 @@ export async function planFeatureFrame(
   ];
   let warmupUs: number;
   if (config.warmupMs !== undefined) warmupUs = config.warmupMs * US_PER_MS;
-  else if (config.spine.type === "clock") {
+  else if (config.spine.type === "clock" || config.spine.type === "bars") {
     const rows = outputs.reduce((m, o) => Math.max(m, o.warmupRows), 0);
-    warmupUs = clockWarmupUs(rows, config.spine.stepMs);
+    warmupUs = clockWarmupUs(
+      rows,
+      config.spine.type === "clock" ? config.spine.stepMs : config.spine.intervalMs,
+    );
   } else warmupUs = 0;
   return {
     config,

@@ -26,6 +26,12 @@
  *   events that arrived earlier).
  * - `@markPrice@1s` → derivative_ticker (mark `p`, index `i`, est. settle `P`, funding rate `r`,
  *   next funding time `T`); ts_exch = `E`.
+ * - `@forceOrder` (and `!forceOrder@arr`) → liquidations: the liquidation order `o` (Binance USDⓈ-M /
+ *   COIN-M "Liquidation Order Streams": `{"e":"forceOrder","E":…,"o":{"s","S","o","f","q","p","ap","X",
+ *   "l","z","T"}}`): side `S` BUY → 0 (a short was liquidated), SELL → 1 (a long was liquidated); price =
+ *   the average fill price `ap` (the order price `p` when `ap` is 0); size = the filled quantity `z`
+ *   (the original quantity `q` when `z` is 0); ts_exch = `T` (order trade time); no vendor id (rows are
+ *   deduplicated as whole rows). Symbol from `o.s`.
  *
  * Exchange ids (Tardis naming) are inferred per message: spot → `binance`; futures → `binance-delivery`
  * when the symbol has a `_` (COIN-M: BTCUSD_PERP), else `binance-futures` (USDⓈ-M). `opts.exchange`
@@ -123,7 +129,7 @@ function parseLine(text: string, out: ParsedLine): void {
   }
 }
 
-type Kind = "trade" | "bookTicker" | "depth" | "markPrice" | "snapshot" | "reply" | "unknown";
+type Kind = "trade" | "bookTicker" | "depth" | "markPrice" | "forceOrder" | "snapshot" | "reply" | "unknown";
 
 function classify(msg: Record<string, unknown>): {
   kind: Kind;
@@ -147,6 +153,7 @@ function classify(msg: Record<string, unknown>): {
   if (k === "bookTicker") return { kind: "bookTicker", stream, data: d };
   if (k.startsWith("depth")) return { kind: "depth", stream, data: d };
   if (k.startsWith("markPrice")) return { kind: "markPrice", stream, data: d };
+  if (k.startsWith("forceOrder")) return { kind: "forceOrder", stream, data: d };
   return { kind: "unknown", stream, data: d };
 }
 
@@ -166,6 +173,9 @@ function marketOf(kind: Kind, d: Record<string, unknown>): Market {
 }
 
 function symbolOf(d: Record<string, unknown>, stream: string): string {
+  const o = d["o"];
+  if (typeof o === "object" && o !== null && typeof (o as Record<string, unknown>)["s"] === "string")
+    return ((o as Record<string, unknown>)["s"] as string).toUpperCase(); // forceOrder: the order's symbol
   const s = d["s"];
   if (typeof s === "string") return s.toUpperCase();
   const at = stream.indexOf("@");
@@ -481,12 +491,23 @@ async function scan(path: string, scanner: DecimalScanner, opts: AdapterOptions)
     const isTrade = kind === "trade";
     const isTicker = kind === "bookTicker";
     const isDepth = kind.startsWith("depth");
-    if (!isTrade && !isTicker && !isDepth && !kind.startsWith("markPrice")) return;
+    const isForce = kind.startsWith("forceOrder");
+    if (!isTrade && !isTicker && !isDepth && !isForce && !kind.startsWith("markPrice")) return;
     const di = text.indexOf('"data":', se);
     if (di < 0) return;
     const sym = stringField(text, '"s":"', di, span)
       ? text.slice(span.start, span.end).toUpperCase()
       : text.slice(ss, at).toUpperCase();
+    if (isForce) {
+      // a liquidation order: prices p/ap, sizes q/z (pass 2 decodes one of each)
+      const o = scanner.observe(exchangeOf("futures", sym, opts), sym, ts);
+      for (const k of ['"p":"', '"ap":"'])
+        if (stringField(text, k, di, span)) scanner.price(o, text, span.start, span.end);
+      for (const k of ['"q":"', '"z":"'])
+        if (stringField(text, k, di, span)) scanner.amount(o, text, span.start, span.end);
+      lastSymbol = sym;
+      return;
+    }
     lastSymbol = sym;
     const futures = isDepth
       ? text.indexOf('"pu":', di) >= 0
@@ -750,6 +771,36 @@ async function ingest(path: string, fi: FileIngest, opts: AdapterOptions): Promi
         else if (r === "stale") fi.noRow("depth_older_than_snapshot");
         else if (r === "gap") fi.noRow("depth_sequence_gap");
         // "rejected" was counted by reject()
+        return;
+      }
+      case "forceOrder": {
+        const table = "liquidations";
+        const o = data["o"];
+        if (typeof o !== "object" || o === null) {
+          fi.reject(table, line, "o", "forceOrder message has no order object 'o'", text);
+          return;
+        }
+        const ord = o as Record<string, unknown>;
+        const sideText = ord["S"];
+        if (sideText !== "BUY" && sideText !== "SELL") {
+          fi.reject(table, line, "o.S", `side ${JSON.stringify(sideText)} is not BUY or SELL`, text);
+          return;
+        }
+        if (!fi.checkTime(table, ts, line, text)) return;
+        const c = colsOf(exchange, sym);
+        const nonZero = (v: unknown): boolean => typeof v === "string" && Number(v) !== 0;
+        const pxField = nonZero(ord["ap"]) ? "ap" : "p";
+        const qtyField = nonZero(ord["z"]) ? "z" : "q";
+        const px = decodeOr(table, ord[pxField], c.sink.px, `o.${pxField}`, line, text);
+        if (Number.isNaN(px)) return;
+        const qty = decodeOr(table, ord[qtyField], c.sink.qty, `o.${qtyField}`, line, text);
+        if (Number.isNaN(qty)) return;
+        const i = c.sink.row(table, ts, num(ord["T"]) * 1000, line);
+        const tc = c.trades(table);
+        tc.px.data[i] = px;
+        tc.qty.data[i] = qty;
+        tc.side.data[i] = sideText === "BUY" ? SIDE_BUY : SIDE_SELL;
+        tc.id.data[i] = null;
         return;
       }
       case "markPrice": {

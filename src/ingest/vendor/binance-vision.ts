@@ -8,6 +8,14 @@
  * 2. `freqtrade-funding` — freqtrade funding-rate JSON → `funding_events` (freqtrade/funding.ts).
  * 3. `lean-funding` — QuantConnect Lean crypto-future `margin_interest` CSV → `funding_events`
  *    (lean/margin-interest.ts).
+ * 4. `metrics` — Binance public-data futures metrics CSV → `open_interest` + `long_short_ratio`
+ *    (binance-vision/metrics.ts).
+ * 5. `binance-rest` — Binance futures REST statistics JSON (openInterestHist, long/short and taker ratios)
+ *    → `open_interest` / `long_short_ratio` (binance/rest.ts).
+ * 6. `freqtrade-candles` — freqtrade candle JSON → `ohlcv_bars` (trade candles) or
+ *    `derivative_ticker.mark_px` (mark candles) (freqtrade/candles.ts).
+ * 7. `lean-future-bars`, `lean-openinterest` — Lean futures trade-bar and open-interest zips →
+ *    `ohlcv_bars` / `open_interest` (lean/futures.ts).
  *
  * Recognition, in that order, by file name/path (`FileFormat.fromName`; the first format that claims
  * the name wins). A file whose name fits none is still accepted when `opts.symbol` is given, its name
@@ -29,8 +37,12 @@ import { basename } from "node:path";
 import { createGunzip } from "node:zlib";
 import { IngestError } from "../../core/errors.js";
 import type { AdapterOptions, FileFormat, SourceAdapter } from "../adapter.js";
+import { binanceRestStats, type RestFile } from "../binance/rest.js";
 import { binanceVisionKlines, type KlineFile } from "../binance-vision/klines.js";
+import { binanceVisionMetrics, type MetricsFile } from "../binance-vision/metrics.js";
+import { type FreqtradeCandleFile, freqtradeCandles } from "../freqtrade/candles.js";
 import { type FreqtradeFundingFile, freqtradeFunding } from "../freqtrade/funding.js";
+import { type LeanFuturesFile, leanFutureBars, leanOpenInterest } from "../lean/futures.js";
 import { type LeanFundingFile, leanMarginInterest } from "../lean/margin-interest.js";
 import type { DecimalScanner, FileIngest } from "../session.js";
 
@@ -39,13 +51,25 @@ export { LEAN_FUNDING_INTERVAL_US, leanFundingSymbol, parseLeanTimeUs } from "..
 export { type BarInterval, parseBarInterval } from "./shared.js";
 
 /** What a file was recognised as, with the exchange/symbol its rows go to. */
-export type VisionShape = KlineFile | FreqtradeFundingFile | LeanFundingFile;
+export type VisionShape =
+  | KlineFile
+  | FreqtradeFundingFile
+  | LeanFundingFile
+  | MetricsFile
+  | RestFile
+  | FreqtradeCandleFile
+  | LeanFuturesFile;
 
 /** The formats of the `binance-vision` adapter, in recognition order. */
 const VISION_FORMATS: readonly FileFormat<VisionShape>[] = [
   binanceVisionKlines,
   freqtradeFunding,
   leanMarginInterest,
+  binanceVisionMetrics,
+  binanceRestStats,
+  freqtradeCandles,
+  leanFutureBars,
+  leanOpenInterest,
 ];
 
 const ACCEPTED_SHAPES =
