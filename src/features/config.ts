@@ -33,6 +33,8 @@ export const featureRunConfigSchema = z
     includeRegime: z.boolean().default(true),
     /** Volume-bar aggregations of the volume-bar MFT guide (open…bar_duration_seconds); not in Pointline's set. */
     includeBarAggregations: z.boolean().default(false),
+    /** The derivatives preset (issue 13, features/derivatives/preset.ts); not in Pointline's set. */
+    includeDerivatives: z.boolean().default(false),
     flowWindowRows: windowRows(50),
     bookShapeDepth: z.number().int().min(2).max(25).default(10),
     liquidityWindowRows: windowRows(50),

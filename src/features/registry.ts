@@ -13,11 +13,12 @@ import { OperatorRegistry } from "../engine/registry.js";
 import { BUILTIN_AGGREGATIONS } from "../pipeline/aggregations/index.js";
 import { parseFeatureRunConfig } from "./config.js";
 import { crossVenueMids } from "./cross-venue.js";
+import { PRESETS } from "./derivatives/preset.js";
 import { FAMILIES } from "./families.js";
 
 /**
  * A fresh registry of the built-ins: the aggregations in catalogue order, then the family operators
- * not among them, in family order (and `cross_venue_mid` of `buildCrossVenueMidFrame`). @throws ConfigError if two different definitions share a name.
+ * not among them, in family order (and `cross_venue_mid` of `buildCrossVenueMidFrame`, then the presets' operators: features/derivatives/preset.ts). @throws ConfigError if two different definitions share a name.
  */
 export function builtinRegistry(): OperatorRegistry {
   const r = new OperatorRegistry();
@@ -25,7 +26,7 @@ export function builtinRegistry(): OperatorRegistry {
   const cfg = parseFeatureRunConfig({});
   for (const s of BUILTIN_AGGREGATIONS) r.register(s);
   // FAMILIES, then the cross-venue mids family that buildCrossVenueMidFrame runs (not a frame family)
-  for (const f of [...FAMILIES, crossVenueMids]) {
+  for (const f of [...FAMILIES, crossVenueMids, ...PRESETS]) {
     for (const m of f.members(cfg)) if (r.get(m.def.name) !== m.def) r.register(m.def);
   }
   return r;
