@@ -252,7 +252,8 @@ export function computeLabels(
   const fits: LabelFit[] = [];
   for (const spec of parsed) {
     const x = columns.get(spec.column)!;
-    const fwd = spec.type === "triple_barrier" ? null : forwardIndex(availableAtUs, spec.window, spec.horizon_ms);
+    const fwd =
+      spec.type === "triple_barrier" ? null : forwardIndex(availableAtUs, spec.window, spec.horizon_ms);
     switch (spec.type) {
       case "forward_return": {
         const r = forwardReturns(x, fwd!, spec.return_type === "log");
