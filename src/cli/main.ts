@@ -7,11 +7,12 @@
 import { existsSync } from "node:fs";
 import { basename, resolve } from "node:path";
 import { SingleBar } from "cli-progress";
-import { Argument, Command, Option } from "commander";
+import { Argument, Command, InvalidArgumentError, Option } from "commander";
 import pl from "nodejs-polars";
 import { usToIso } from "../core/time.js";
 import { packageVersion } from "../core/version.js";
 import { catalogMarkdown, featureCatalog } from "../features/catalog.js";
+import { addTargets, derivativesTargets } from "../features/derivatives/targets.js";
 import { FAMILIES } from "../features/families.js";
 import { writeFeatureFrame } from "../features/output.js";
 import { INGEST_KINDS, type IngestBatchResult, type IngestStage, ingestBatch } from "../ingest/ingest.js";
@@ -348,6 +349,10 @@ export function buildCli(): Command {
     )
     .option("--cross-venue <exchange:symbol>", "spot instrument for the cross-venue family (cv)")
     .option(
+      "--preset <name>",
+      "feature preset: derivatives (the OI/price/volume/funding/liquidation/long-short/time set; use with --spine bars:5m or a clock/event spine)",
+    )
+    .option(
       "--config <file>",
       "JSON FeatureRunConfig (spine, window sizes, warmupMs, …); a flag that contradicts it is an error",
     )
@@ -364,6 +369,7 @@ export function buildCli(): Command {
         families?: string;
         crossVenue?: string;
         config?: string;
+        preset?: string;
         out: string;
         json?: boolean;
       }) => {
@@ -392,6 +398,8 @@ export function buildCli(): Command {
             start: o.start.us,
             end: o.end.us,
             config,
+            // long presets read sparse event tables: day chunks instead of hour chunks
+            ...(o.preset !== undefined ? { chunkMs: 86_400_000 } : {}),
             onProgress: (done, from, to) => bar?.update(progressPercent(done, from, to)),
           },
           o.out,
@@ -460,6 +468,39 @@ export function buildCli(): Command {
       process.stdout.write(`${formatCoverage(await dataCoverage(resolve(o.lake)))}\n`);
       process.stdout.write(
         `\ningested ${files} files: ${rows.toLocaleString("en-US")} rows written, ${rejected} rejected, in ${secs.toFixed(1)} s (lake: ${resolve(o.lake)})\n`,
+      );
+    });
+
+  program
+    .command("labels")
+    .description(
+      "append the derivatives targets (forward returns 1h/4h/24h, target_class, target_binary, target_oi_change_4h) to a feature frame",
+    )
+    .requiredOption(
+      "--in <file>",
+      "feature frame (.parquet or .csv) with available_at_us, close and open_interest",
+    )
+    .requiredOption("--out <file>", "output file (.parquet or .csv): the frame with the label columns")
+    .addOption(new Option("--preset <name>", "label preset").choices(["derivatives"]).default("derivatives"))
+    .addOption(
+      new Option("--threshold-bps <bps>", "class threshold θ in bps (default 50 = 0.5 %)")
+        .argParser((v) => {
+          const x = Number(v);
+          if (!(x > 0)) throw new InvalidArgumentError("a positive number of bps");
+          return x;
+        })
+        .default(50),
+    )
+    .action(async (o: { in: string; out: string; thresholdBps: number }) => {
+      const frame = o.in.endsWith(".csv") ? pl.readCSV(o.in) : pl.readParquet(o.in);
+      const out = addTargets(frame, derivativesTargets(o.thresholdBps));
+      if (o.out.endsWith(".csv")) out.writeCSV(o.out);
+      else out.writeParquet(o.out);
+      const names = out.columns.filter((c) => c.startsWith("target_"));
+      process.stdout.write(
+        `wrote ${o.out}: ${out.height.toLocaleString("en-US")} rows, labels ${names
+          .map((n) => `${n} (${out.getColumn(n).nullCount()} null)`)
+          .join(", ")}\n`,
       );
     });
 
