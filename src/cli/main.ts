@@ -4,7 +4,7 @@
  * failed — the others are committed), 2 ingest finished with rejected rows when `--strict` is given, or
  * a pipeline request was invalid / rejected (cli/pipeline.ts).
  */
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { basename, resolve } from "node:path";
 import { SingleBar } from "cli-progress";
 import { Argument, Command, InvalidArgumentError, Option } from "commander";
@@ -33,6 +33,7 @@ import {
   requireLake,
   type TimeArg,
 } from "./args.js";
+import { buildDerivativesSamples, formatDerivativesSamples } from "./derivatives-samples.js";
 import { featureConfigFromCli, formatManifest } from "./features.js";
 import { stopWithLauncher } from "./launcher.js";
 import { registerPipelineCommands } from "./pipeline.js";
@@ -439,6 +440,19 @@ export function buildCli(): Command {
     .action(async (o: { lake: string; out: string }) => {
       const lake = requireLake(o.lake);
       process.stdout.write(`\n${formatSampleFrames(await buildSampleFrames(lake, o.out))}\n`);
+    });
+
+  features
+    .command("derivatives-samples")
+    .description(
+      "main job, part 3: the derivatives preset on XRPUSDT 5 m (freqtrade) and ESZ13 1 m with open interest (Lean), with targets; column counts and null ratios per group",
+    )
+    .option("--lake <dir>", "lake root directory", "./lake")
+    .option("--out <dir>", "output directory", "./out")
+    .action(async (o: { lake: string; out: string }) => {
+      const lake = requireLake(o.lake);
+      mkdirSync(o.out, { recursive: true });
+      process.stdout.write(`\n${formatDerivativesSamples(await buildDerivativesSamples(lake, o.out))}\n`);
     });
 
   program
