@@ -676,7 +676,9 @@ export function interactionOutputs(s: DerivSettings): OutputMeta[] {
       `1 while fewer than ${W} rows (the longest row warm-up of the price/volume features) have passed since the first bar with a close, else 0`,
       {
         unit: "flag {0,1}",
-        warmupRows: 0,
+        // the flag depends on the replay start by definition: it is 1 exactly during the warm-up
+        warmupRows: W,
+        warmup: `${W} rows (1 during them, then 0)`,
         inputs: ["row.close"],
         window: `${W} spine rows`,
         dtype: "i64",
