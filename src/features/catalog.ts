@@ -21,7 +21,20 @@ export function catalogConfig(): FeatureRunConfig {
 
 /** Catalogue entries of every family under `cfg` (default: `catalogConfig()`). */
 export function featureCatalog(cfg: FeatureRunConfig = catalogConfig()): FeatureMeta[] {
-  return [...FAMILIES, ...PRESETS].flatMap((f) => f.catalog(cfg));
+  return FAMILIES.flatMap((f) => f.catalog(cfg));
+}
+
+/**
+ * Catalogue entries of the presets (features/derivatives/preset.ts) on the spine they are built for (5 m
+ * vendor bars). Kept apart from `featureCatalog`: a preset reuses the guide's names (`open`, `close`,
+ * `vwap`, `hour`) that the bar family also uses, so a frame holds one or the other.
+ */
+export function presetCatalog(): FeatureMeta[] {
+  return PRESETS.flatMap((f) => f.catalog(presetConfig()));
+}
+
+function presetConfig(): FeatureRunConfig {
+  return parseFeatureRunConfig({ ...catalogConfig(), spine: { type: "bars", intervalMs: 300_000 } });
 }
 
 /** Frame unit, with the operator's computation unit when it differs. */
