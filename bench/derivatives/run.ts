@@ -105,16 +105,17 @@ async function engine(lake: string): Promise<void> {
 async function polars(lake: string): Promise<void> {
   const t0 = performance.now();
   const bars = pl
-    .readParquet(join(lake, "ohlcv_bars", "exchange=binance-futures", "symbol=BTCUSDT", "**", "*.parquet"))
+    .scanParquet(join(lake, "ohlcv_bars", "exchange=binance-futures", "symbol=BTCUSDT", "*", "*.parquet"))
+    .collectSync()
     .sort("ts_local_us");
   const oi = pl
-    .readParquet(join(lake, "open_interest", "exchange=binance-futures", "symbol=BTCUSDT", "**", "*.parquet"))
+    .scanParquet(join(lake, "open_interest", "exchange=binance-futures", "symbol=BTCUSDT", "*", "*.parquet"))
+    .collectSync()
     .sort("ts_local_us")
     .select("ts_local_us", "open_interest");
   const fr = pl
-    .readParquet(
-      join(lake, "funding_events", "exchange=binance-futures", "symbol=BTCUSDT", "**", "*.parquet"),
-    )
+    .scanParquet(join(lake, "funding_events", "exchange=binance-futures", "symbol=BTCUSDT", "*", "*.parquet"))
+    .collectSync()
     .sort("ts_local_us")
     .select("ts_local_us", "funding_rate");
   const c = pl.col("close");
