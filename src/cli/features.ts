@@ -2,6 +2,7 @@
 import { ConfigError } from "../core/errors.js";
 import { spineShorthandFields } from "../engine/spine-spec.js";
 import { type FeatureRunConfig, parseFeatureRunConfig } from "../features/config.js";
+import { DERIVATIVES_WARMUP_MS } from "../features/derivatives/preset.js";
 import { FAMILIES } from "../features/families.js";
 import type { FeatureManifest } from "../features/output.js";
 import { readJsonFile } from "./args.js";
@@ -16,7 +17,15 @@ export interface FeatureFlags {
   readonly crossVenue?: string;
   /** `--config` path of a JSON `FeatureRunConfig`. */
   readonly config?: string;
+  /**
+   * `--preset derivatives`: the derivatives preset alone (every other family off unless `--families`
+   * names some) and, unless the config sets `warmupMs`, its history `DERIVATIVES_WARMUP_MS`.
+   */
+  readonly preset?: string;
 }
+
+/** Presets of `--preset`. */
+export const FEATURE_PRESETS = ["derivatives"] as const;
 
 type Json = Readonly<Record<string, unknown>>;
 
@@ -124,6 +133,14 @@ export async function featureConfigFromCli(o: FeatureFlags): Promise<FeatureRunC
       cfg[flag] = v;
     }
   } else if (o.crossVenue !== undefined && !("includeCrossVenue" in base)) cfg["includeCrossVenue"] = true;
+
+  if (o.preset !== undefined) {
+    if (!(FEATURE_PRESETS as readonly string[]).includes(o.preset))
+      throw new ConfigError(`--preset ${o.preset}: unknown preset (${FEATURE_PRESETS.join(", ")})`);
+    if (o.families === undefined) for (const f of FAMILIES) if (!(f.flag in base)) cfg[f.flag] = false;
+    cfg["includeDerivatives"] = true;
+    if (!("warmupMs" in base)) cfg["warmupMs"] = DERIVATIVES_WARMUP_MS;
+  }
 
   if (cfg["includeCrossVenue"] === true && !hasCrossVenue)
     throw new ConfigError(

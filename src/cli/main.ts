@@ -4,14 +4,15 @@
  * failed — the others are committed), 2 ingest finished with rejected rows when `--strict` is given, or
  * a pipeline request was invalid / rejected (cli/pipeline.ts).
  */
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { basename, resolve } from "node:path";
 import { SingleBar } from "cli-progress";
-import { Argument, Command, Option } from "commander";
+import { Argument, Command, InvalidArgumentError, Option } from "commander";
 import pl from "nodejs-polars";
 import { usToIso } from "../core/time.js";
 import { packageVersion } from "../core/version.js";
 import { catalogMarkdown, featureCatalog } from "../features/catalog.js";
+import { addTargets, derivativesTargets } from "../features/derivatives/targets.js";
 import { FAMILIES } from "../features/families.js";
 import { writeFeatureFrame } from "../features/output.js";
 import { INGEST_KINDS, type IngestBatchResult, type IngestStage, ingestBatch } from "../ingest/ingest.js";
@@ -32,6 +33,7 @@ import {
   requireLake,
   type TimeArg,
 } from "./args.js";
+import { buildDerivativesSamples, formatDerivativesSamples } from "./derivatives-samples.js";
 import { featureConfigFromCli, formatManifest } from "./features.js";
 import { stopWithLauncher } from "./launcher.js";
 import { registerLiveCommands } from "./live.js";
@@ -351,6 +353,10 @@ export function buildCli(): Command {
     )
     .option("--cross-venue <exchange:symbol>", "spot instrument for the cross-venue family (cv)")
     .option(
+      "--preset <name>",
+      "feature preset: derivatives (the OI/price/volume/funding/liquidation/long-short/time set; use with --spine bars:5m or a clock/event spine)",
+    )
+    .option(
       "--config <file>",
       "JSON FeatureRunConfig (spine, window sizes, warmupMs, …); a flag that contradicts it is an error",
     )
@@ -367,6 +373,7 @@ export function buildCli(): Command {
         families?: string;
         crossVenue?: string;
         config?: string;
+        preset?: string;
         out: string;
         json?: boolean;
       }) => {
@@ -395,6 +402,8 @@ export function buildCli(): Command {
             start: o.start.us,
             end: o.end.us,
             config,
+            // long presets read sparse event tables: day chunks instead of hour chunks
+            ...(o.preset !== undefined ? { chunkMs: 86_400_000 } : {}),
             onProgress: (done, from, to) => bar?.update(progressPercent(done, from, to)),
           },
           o.out,
@@ -436,6 +445,19 @@ export function buildCli(): Command {
       process.stdout.write(`\n${formatSampleFrames(await buildSampleFrames(lake, o.out))}\n`);
     });
 
+  features
+    .command("derivatives-samples")
+    .description(
+      "main job, part 3: the derivatives preset on XRPUSDT 5 m (freqtrade) and ESZ13 1 m with open interest (Lean), with targets; column counts and null ratios per group",
+    )
+    .option("--lake <dir>", "lake root directory", "./lake")
+    .option("--out <dir>", "output directory", "./out")
+    .action(async (o: { lake: string; out: string }) => {
+      const lake = requireLake(o.lake);
+      mkdirSync(o.out, { recursive: true });
+      process.stdout.write(`\n${formatDerivativesSamples(await buildDerivativesSamples(lake, o.out))}\n`);
+    });
+
   program
     .command("ingest-samples")
     .description(
@@ -463,6 +485,39 @@ export function buildCli(): Command {
       process.stdout.write(`${formatCoverage(await dataCoverage(resolve(o.lake)))}\n`);
       process.stdout.write(
         `\ningested ${files} files: ${rows.toLocaleString("en-US")} rows written, ${rejected} rejected, in ${secs.toFixed(1)} s (lake: ${resolve(o.lake)})\n`,
+      );
+    });
+
+  program
+    .command("labels")
+    .description(
+      "append the derivatives targets (forward returns 1h/4h/24h, target_class, target_binary, target_oi_change_4h) to a feature frame",
+    )
+    .requiredOption(
+      "--in <file>",
+      "feature frame (.parquet or .csv) with available_at_us, close and open_interest",
+    )
+    .requiredOption("--out <file>", "output file (.parquet or .csv): the frame with the label columns")
+    .addOption(new Option("--preset <name>", "label preset").choices(["derivatives"]).default("derivatives"))
+    .addOption(
+      new Option("--threshold-bps <bps>", "class threshold θ in bps (default 50 = 0.5 %)")
+        .argParser((v) => {
+          const x = Number(v);
+          if (!(x > 0)) throw new InvalidArgumentError("a positive number of bps");
+          return x;
+        })
+        .default(50),
+    )
+    .action(async (o: { in: string; out: string; thresholdBps: number }) => {
+      const frame = o.in.endsWith(".csv") ? pl.readCSV(o.in) : pl.readParquet(o.in);
+      const out = addTargets(frame, derivativesTargets(o.thresholdBps));
+      if (o.out.endsWith(".csv")) out.writeCSV(o.out);
+      else out.writeParquet(o.out);
+      const names = out.columns.filter((c) => c.startsWith("target_"));
+      process.stdout.write(
+        `wrote ${o.out}: ${out.height.toLocaleString("en-US")} rows, labels ${names
+          .map((n) => `${n} (${out.getColumn(n).nullCount()} null)`)
+          .join(", ")}\n`,
       );
     });
 

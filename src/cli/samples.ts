@@ -7,6 +7,9 @@ import { join } from "node:path";
 import { ConfigError } from "../core/errors.js";
 import type { IngestKind } from "../ingest/ingest.js";
 
+/** Days of the Lean ES futures minute bars and open interest in ../shared/data (2013-10-06 Sunday open → 10-11). */
+export const LEAN_ES_DAYS = ["20131006", "20131007", "20131008", "20131009", "20131010", "20131011"] as const;
+
 export interface SampleGroup {
   readonly kind: IngestKind;
   readonly files: readonly string[];
@@ -55,6 +58,21 @@ export function sampleGroups(dataDir: string): SampleGroup[] {
         join(dataDir, "lean", "cryptofuture", "binance", "margin_interest", "adausdt.csv"),
         join(dataDir, "lean", "cryptofuture", "bybit", "margin_interest", "btcusd.csv"),
         join(dataDir, "lean", "cryptofuture", "bybit", "margin_interest", "btcusdt.csv"),
+        // derivatives inputs (issue 13): freqtrade perp/spot candles and mark candles, Lean ES futures
+        // minute bars and open interest
+        ...[
+          "futures/XRP_USDT_USDT-5m-futures.json",
+          "futures/XRP_USDT_USDT-1h-futures.json",
+          "futures/XRP_USDT_USDT-8h-mark.json",
+          "futures/XRP_USDT_USDT-1h-mark.json",
+          "XRP_ETH-1m.json",
+          "XRP_ETH-5m.json",
+        ].map((f) => join(dataDir, "freqtrade", "tests", "testdata", f)),
+        ...LEAN_ES_DAYS.flatMap((d) =>
+          ["trade", "openinterest"].map((k) =>
+            join(dataDir, "lean", "future", "cme", "minute", "es", `${d}_${k}.zip`),
+          ),
+        ),
       ],
     },
   ];

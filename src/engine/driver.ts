@@ -557,6 +557,23 @@ export class Driver {
           tradeView.side = side[i]!;
           spine.onTrade(tradeView, sink);
         } while (best.pos < stop && ts[best.pos]! < otherTs);
+      } else if (best.spec.role === "bars" && spine.onVendorBar !== undefined) {
+        // a vendor bar closes its `bars` spine row after the operators have seen it (it is e*)
+        cursor.qtyInt = Number.NaN;
+        cursor.continuation = false;
+        const subs = best.subscribers;
+        const nSubs = subs.length;
+        const start = rows.columns.bar_start_us as Float64Array;
+        const interval = rows.columns.interval_us as Float64Array;
+        do {
+          const i = best.pos++;
+          const t = ts[i]!;
+          spine.advanceTo(t, sink);
+          cursor.i = i;
+          cursor.tsLocalUs = t;
+          for (let k = 0; k < nSubs; k++) subs[k]!.onEvent(cursor);
+          spine.onVendorBar(start[i]!, interval[i]!, t, sink);
+        } while (best.pos < stop && ts[best.pos]! < otherTs);
       } else {
         cursor.qtyInt = Number.NaN;
         cursor.continuation = false;

@@ -19,10 +19,21 @@ import type { OperatorReads } from "./inputs.js";
 
 /**
  * Source roles an operator can subscribe to. `spot_*` roles read the cross-venue instrument. `bars` reads
- * vendor bars (`ohlcv_bars`, stamped at their close): the trader replay's kline fallback; pipeline
- * requests cannot name it (`roleOfTable` leaves it out).
+ * vendor bars (`ohlcv_bars`, stamped at their close: the trader replay's kline fallback, the `bars:`
+ * spine); `funding`, `open_interest`, `long_short` the derivatives tables. Pipeline requests cannot name
+ * these four (`roleOfTable` leaves them out).
  */
-export type SourceRole = "trades" | "quotes" | "book" | "ticker" | "liquidations" | "spot_book" | "bars";
+export type SourceRole =
+  | "trades"
+  | "quotes"
+  | "book"
+  | "ticker"
+  | "liquidations"
+  | "spot_book"
+  | "bars"
+  | "funding"
+  | "open_interest"
+  | "long_short";
 
 /** Table read for each role. */
 export const ROLE_TABLE: Readonly<Record<SourceRole, TableName>> = {
@@ -33,9 +44,16 @@ export const ROLE_TABLE: Readonly<Record<SourceRole, TableName>> = {
   liquidations: "liquidations",
   spot_book: "book_snapshot_25",
   bars: "ohlcv_bars",
+  funding: "funding_events",
+  open_interest: "open_interest",
+  long_short: "long_short_ratio",
 };
 
-/** Engine role of a table of the primary instrument, or undefined when the engine cannot replay that table. */
+/**
+ * Engine role of a table of the primary instrument that pipeline requests may read, or undefined. The
+ * derivatives roles (`bars`, `funding`, `open_interest`, `long_short`) are read by the derivatives
+ * preset's operators (features/derivatives/) and are not offered to requests.
+ */
 export function roleOfTable(table: string): SourceRole | undefined {
   switch (table) {
     case "trades":

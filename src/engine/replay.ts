@@ -98,8 +98,9 @@ export interface RunSetup {
 /**
  * Sets a run up the one way batch replays and live runners share: resolves the instruments in the
  * lake's symbol registry (increments at `startUs`), calls every operator's `init`, builds the spine and its
- * replay start (clock: the step at or before start − warm-up; event spines: that UTC midnight), and lists
- * the streams.
+ * replay start (clock: the step at or before start − warm-up; event spines: that UTC midnight; bars: the
+ * interval at or before it), and lists the streams (every role an operator reads, plus trades for event
+ * spines, plus the vendor bars for a `bars` spine).
  * @throws ConfigError if an instrument is unknown, a threshold is not representable in its increments,
  *   or operators read `spot_*` roles without a `crossVenue` instrument.
  */
@@ -122,7 +123,8 @@ export function setupRun(cfg: RunShape, lake: Lake): RunSetup {
   // streams: every role an operator reads, plus trades for event spines
   const roles = new Set<SourceRole>();
   for (const op of cfg.operators) for (const r of op.inputs) roles.add(r);
-  if (cfg.spine.type !== "clock") roles.add("trades");
+  if (cfg.spine.type === "bars") roles.add("bars");
+  else if (cfg.spine.type !== "clock") roles.add("trades");
   const streams: LakeStream[] = [];
   for (const role of roles) {
     const inst = role.startsWith("spot_") ? cfg.crossVenue : { exchange: cfg.exchange, symbol: cfg.symbol };

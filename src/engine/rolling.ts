@@ -87,6 +87,18 @@ export class RollingStats {
     return this.full ? (this.s1 + this.pivot * this.windowRows) / this.windowRows : Number.NaN;
   }
 
+  /**
+   * Population standard deviation (ddof = 0, TA-Lib / StockCharts Bollinger bands); NaN when not full.
+   * (w·S2 − S1²) / w², like `std`.
+   */
+  popStd(): number {
+    const w = this.windowRows;
+    if (!this.full) return Number.NaN;
+    if (this.run >= w) return 0;
+    const v = (w * this.s2 - this.s1 * this.s1) / (w * w);
+    return v > 0 ? Math.sqrt(v) : 0;
+  }
+
   /** Sample standard deviation (ddof = 1); NaN when not full or w < 2. */
   std(): number {
     const w = this.windowRows;
@@ -163,8 +175,10 @@ export class RollingStats {
 }
 
 /**
- * Rolling median over the last `windowRows` values (Polars `rolling_median(w)`, min_periods = w):
- * NaN until full or while any value in the window is NaN. O(w) memmove per push (w is small).
+ * Rolling order statistics over the last `windowRows` values — median (Polars `rolling_median(w)`,
+ * min_periods = w), min, max and percentile rank — from one sorted copy of the window: NaN until full or
+ * while any value in the window is NaN. Binary search (O(log w)) plus an O(w) memmove of at most w doubles
+ * per push (w ≤ a few hundred rows here).
  */
 export class RollingMedian {
   private readonly ring: Float64Array;
@@ -200,6 +214,35 @@ export class RollingMedian {
     const n = this.nSorted;
     const h = n >> 1;
     return n % 2 === 1 ? this.sorted[h]! : (this.sorted[h - 1]! + this.sorted[h]!) / 2;
+  }
+
+  /** True when the window holds w values and none is NaN. */
+  get full(): boolean {
+    return this.pushed >= this.windowRows && this.nanInWindow === 0;
+  }
+
+  /** Largest value of the window (NaN unless `full`). O(1). */
+  max(): number {
+    return this.full ? this.sorted[this.nSorted - 1]! : Number.NaN;
+  }
+
+  /** Smallest value of the window (NaN unless `full`). O(1). */
+  min(): number {
+    return this.full ? this.sorted[0]! : Number.NaN;
+  }
+
+  /**
+   * Percentile rank of `x` in the window, pandas `rank(pct=True)` with average ties: (number of values
+   * < x + (number of values = x, counting x once if it is in the window) / 2 + ½) / w — for `x` the latest
+   * value: its average 1-based rank / w. NaN unless `full`. O(log w).
+   */
+  rankPct(x: number): number {
+    if (!this.full || Number.isNaN(x)) return Number.NaN;
+    const lo = this.lowerBound(x);
+    let hi = lo;
+    while (hi < this.nSorted && this.sorted[hi] === x) hi++;
+    // average 1-based rank of the tied block [lo, hi): (lo + 1 + hi) / 2
+    return (lo + 1 + hi) / 2 / this.windowRows;
   }
 
   private lowerBound(x: number): number {

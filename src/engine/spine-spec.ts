@@ -21,7 +21,7 @@ import { z } from "zod";
 import { ConfigError } from "../core/errors.js";
 
 /** Spine types, in the order the grammar lists them. */
-export const SPINE_TYPES = ["clock", "trades", "volume", "dollar", "tick", "hybrid"] as const;
+export const SPINE_TYPES = ["clock", "trades", "volume", "dollar", "tick", "hybrid", "bars"] as const;
 /** One of `SPINE_TYPES`. */
 export type SpineType = (typeof SPINE_TYPES)[number];
 
@@ -41,6 +41,7 @@ const field = {
   dollarThreshold: () => z.number().positive(),
   tickThreshold: () => z.number().int().positive(),
   maxTimeMs: () => z.number().int().positive(),
+  intervalMs: () => z.number().int().positive(),
   splitTrades: () => z.boolean(),
   useAbsoluteVolume: () => z.boolean(),
   includePartialLastBar: () => z.boolean(),
@@ -88,6 +89,7 @@ export const spineSpecSchema = z.discriminatedUnion("type", [
       ...common,
     })
     .strict(),
+  z.object({ type: z.literal("bars"), intervalMs: field.intervalMs(), ...common }).strict(),
 ]);
 
 /**
@@ -98,6 +100,8 @@ export const spineSpecSchema = z.discriminatedUnion("type", [
  * - `dollar`: `dollarThreshold` (quote units), `splitTrades`;
  * - `tick`: `tickThreshold` (trades);
  * - `hybrid`: `volumeThreshold` (base units), `maxTimeMs` (ms), `useAbsoluteVolume`;
+ * - `bars`: `intervalMs` (ms): one row per vendor bar (`ohlcv_bars`) of that interval, closed by the bar
+ *   at its end (engine/spine.ts);
  * - every type: `includePartialLastBar`, `maxRows`.
  */
 export type SpineSpec = z.output<typeof spineSpecSchema>;
@@ -137,7 +141,7 @@ export function parseSpineSpec(input: unknown): SpineSpec {
 /** Positional arguments of each type in the shorthand (`hybrid:<volumeThreshold>:<maxTimeMs>`). */
 const POSITIONAL: Record<
   SpineType,
-  readonly ("stepMs" | "volumeThreshold" | "dollarThreshold" | "tickThreshold" | "maxTimeMs")[]
+  readonly ("stepMs" | "volumeThreshold" | "dollarThreshold" | "tickThreshold" | "maxTimeMs" | "intervalMs")[]
 > = {
   clock: ["stepMs"],
   trades: [],
@@ -145,7 +149,32 @@ const POSITIONAL: Record<
   dollar: ["dollarThreshold"],
   tick: ["tickThreshold"],
   hybrid: ["volumeThreshold", "maxTimeMs"],
+  bars: ["intervalMs"],
 };
+
+/** Units of a `bars:` interval in the shorthand: `1s`, `5m`, `1h`, `1d` (or a bare number of ms). */
+const INTERVAL_UNIT_MS: Readonly<Record<string, number>> = {
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+};
+
+/** `5m` → 300000 (ms); a bare integer is ms; NaN when it is neither. */
+export function parseIntervalMs(text: string): number {
+  const m = /^(\d+)(s|m|h|d)?$/.exec(text.trim());
+  if (m === null) return Number.NaN;
+  return Number(m[1]) * (m[2] === undefined ? 1 : INTERVAL_UNIT_MS[m[2]]!);
+}
+
+/** 300000 → `5m`: the largest unit that divides the interval (ms when none does). */
+export function formatIntervalMs(ms: number): string {
+  for (const u of ["d", "h", "m", "s"] as const) {
+    const k = INTERVAL_UNIT_MS[u]!;
+    if (ms % k === 0) return `${ms / k}${u}`;
+  }
+  return String(ms);
+}
 
 /** Optional fields, in canonical order (the shorthand writes them as `,name=value`). */
 const OPTIONS = ["useAbsoluteVolume", "splitTrades", "includePartialLastBar", "maxRows"] as const;
@@ -154,6 +183,7 @@ type OptionName = (typeof OPTIONS)[number];
 /**
  * Parses the CLI shorthand `<type>[:<arg>…][,<option>=<value>…]`: `clock:<stepMs>`, `trades`,
  * `volume:<base qty>`, `dollar:<quote notional>`, `tick:<trades>`, `hybrid:<base qty>:<maxTimeMs>`,
+ * `bars:<interval>` (`bars:5m`, `bars:1m`, `bars:1h`; s|m|h|d or ms),
  * optionally followed by options the type takes, e.g. `volume:5,splitTrades=true,maxRows=1000`
  * (`useAbsoluteVolume`, `splitTrades`, `includePartialLastBar`: true|false; `maxRows`: integer).
  * @throws ConfigError `--spine <s>: …` naming the field: unknown type, a missing, extra or non-numeric
@@ -185,8 +215,9 @@ export function spineShorthandFields(s: string): SpineShorthandFields {
   const obj: Record<string, unknown> = { type };
   names.forEach((name, i) => {
     const x = args[i];
-    const v = Number(x);
-    if (x === undefined || x.trim() === "" || !Number.isFinite(v)) fail(`${name} must be a number`);
+    const v = name === "intervalMs" ? parseIntervalMs(x ?? "") : Number(x);
+    if (x === undefined || x.trim() === "" || !Number.isFinite(v))
+      fail(name === "intervalMs" ? "interval must be <n>s|m|h|d or ms, e.g. 5m" : `${name} must be a number`);
     obj[name] = v;
   });
   if (args.length > names.length)
@@ -218,7 +249,12 @@ export function spineShorthandFields(s: string): SpineShorthandFields {
  */
 export function formatSpineSpec(spec: SpineSpec): string {
   const rec = spec as unknown as Record<string, unknown>;
-  let s = [spec.type, ...POSITIONAL[spec.type].map((n) => String(rec[n]))].join(":");
+  let s = [
+    spec.type,
+    ...POSITIONAL[spec.type].map((n) =>
+      n === "intervalMs" ? formatIntervalMs(Number(rec[n])) : String(rec[n]),
+    ),
+  ].join(":");
   for (const name of OPTIONS) {
     if (name in rec && rec[name] !== SPINE_DEFAULTS[name as OptionName]) s += `,${name}=${String(rec[name])}`;
   }

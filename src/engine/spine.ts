@@ -17,6 +17,14 @@
  *   comes first. A time close is a clock close: the row covers events with ts_local_us < open + maxTime,
  *   ts_end = available_at = open + maxTime.
  *
+ * - `bars` (`intervalMs`): one row per vendor bar of the lake's `ohlcv_bars` whose `interval_us` is the
+ *   interval (bars of other intervals are ignored). A vendor bar is stamped at its end (`ts_local_us` =
+ *   bar end, ingest/binance-vision/klines.ts), so the bar event is the row's completing event e*, like an
+ *   event bar's closing trade: ts_event = `bar_start_us`, ts_end = available_at = the bar event's
+ *   ts_local_us, and the row's knowledge set is every event up to and including the bar in the total
+ *   order (ohlcv_bars has the last table rank: every state event of the bar's end timestamp is in it).
+ *   bar_index = bar_start / interval (epoch-anchored like clock bars). No partial bars, no trades.
+ *
  * Event bars open at their first trade (ts_event = its ts_local_us) and never span a UTC midnight: the
  * counters reset at every UTC day boundary, so bars are a function of that day's trades only and a run
  * started anywhere in or before the day gives the same bars (partition safety). A bar still open at a
@@ -118,6 +126,11 @@ export interface Spine {
   advanceTo(tsUs: number, sink: SpineSink): void;
   /** Handles one trade: feeds it (possibly in pieces) and emits the bars it closes. */
   onTrade(t: SpineTrade, sink: SpineSink): void;
+  /**
+   * Optional (`bars` spines): a vendor bar of `ohlcv_bars` was fed to the operators (µs: its start, its
+   * interval, its ts_local_us = end); emits its row when the interval is the spine's.
+   */
+  onVendorBar?(barStartUs: number, intervalUs: number, tsLocalUs: number, sink: SpineSink): void;
   /** End of replay at endUs (exclusive): closes complete clock bars, handles the partial bar. */
   finish(endUs: number, sink: SpineSink): void;
   /** Where the replay must start for bars to be identical to a run from the beginning of time. */
@@ -192,6 +205,8 @@ export function createSpine(spec: SpineSpec, ctx: SpineContext): Spine {
         },
         ctx,
       );
+    case "bars":
+      return new VendorBarSpine(spec.intervalMs * US_PER_MS, spec.maxRows, ctx.startUs);
     case "hybrid":
       return new ThresholdSpine(
         {
@@ -477,5 +492,70 @@ class ThresholdSpine implements Spine {
     this.open = false;
     this.tally.settle(r.tsEventUs >= this.ctx.startUs);
     sink.emit(r);
+  }
+}
+
+/** `bars` spine: one row per vendor bar of the interval (see the module doc). */
+class VendorBarSpine implements Spine {
+  readonly stats: SpineStats = { tradesInRange: 0, unassignedTrades: 0, unassignedQtyInt: 0 };
+  private rows = 0;
+  private lastStartUs = Number.NEGATIVE_INFINITY;
+  private readonly row = new MutableSpineRow();
+
+  constructor(
+    private readonly intervalUs: number,
+    private readonly maxRows: number,
+    private readonly startUs: number,
+  ) {}
+
+  replayStartUs(startUs: number, warmupUs: number): number {
+    // a bar is read whole: start on the interval grid at or before start − warm-up
+    return Math.floor((startUs - warmupUs) / this.intervalUs) * this.intervalUs;
+  }
+
+  advanceTo(): void {}
+
+  onTrade(t: SpineTrade, sink: SpineSink): void {
+    if (t.tsLocalUs >= this.startUs) this.stats.tradesInRange++;
+    sink.feedTrade(t.qtyInt, false);
+  }
+
+  onVendorBar(barStartUs: number, intervalUs: number, tsLocalUs: number, sink: SpineSink): void {
+    if (intervalUs !== this.intervalUs) return;
+    if (!(barStartUs > this.lastStartUs))
+      throw new ConfigError(
+        `bars spine: vendor bar starting at ${barStartUs} µs follows one starting at ${this.lastStartUs} µs (two bars of one interval at one time, or out of order)`,
+      );
+    this.lastStartUs = barStartUs;
+    const r = this.row;
+    r.tsEventUs = barStartUs;
+    r.tsEndUs = tsLocalUs;
+    r.availableAtUs = tsLocalUs;
+    r.barIndex = Math.floor(barStartUs / this.intervalUs);
+    if (++this.rows > this.maxRows)
+      throw new ConfigError(`spine would produce more than maxRows=${this.maxRows} rows`);
+    sink.emit(r);
+  }
+
+  finish(): void {}
+
+  snapshot(): JsonValue {
+    return {
+      type: "bars",
+      intervalUs: this.intervalUs,
+      rows: this.rows,
+      lastStartUs: this.lastStartUs === Number.NEGATIVE_INFINITY ? null : this.lastStartUs,
+    };
+  }
+
+  restore(state: JsonValue): void {
+    const s = stateObject(state, "bars spine");
+    if (s.type !== "bars" || stateNumber(s, "intervalUs") !== this.intervalUs)
+      throw new ConfigError(
+        `spine state (${String(s.type)}, interval ${String(s.intervalUs)} µs) is not this bars spine's (interval ${this.intervalUs} µs)`,
+      );
+    this.rows = stateNumber(s, "rows");
+    const last = stateNumber(s, "lastStartUs");
+    this.lastStartUs = Number.isNaN(last) ? Number.NEGATIVE_INFINITY : last;
   }
 }

@@ -9,6 +9,7 @@
 import type { OutputMeta } from "../engine/registry.js";
 import { frameUnitName } from "../engine/units.js";
 import { type FeatureRunConfig, parseFeatureRunConfig } from "./config.js";
+import { PRESETS } from "./derivatives/preset.js";
 import { FAMILIES } from "./families.js";
 import type { FeatureMeta } from "./family.js";
 import { traderFeatureMeta } from "./trader/features.js";
@@ -18,7 +19,7 @@ import { REPLAY_ASSEMBLY_OUTPUTS, replayMembers } from "./trader/replay.js";
 /** The catalogue config: defaults with every family on (cross-venue against a placeholder spot). */
 export function catalogConfig(): FeatureRunConfig {
   return parseFeatureRunConfig({
-    ...Object.fromEntries(FAMILIES.map((f) => [f.flag, true])),
+    ...Object.fromEntries([...FAMILIES, ...PRESETS].map((f) => [f.flag, true])),
     crossVenue: { exchange: "<spot exchange>", symbol: "<spot symbol>" },
   });
 }
@@ -26,6 +27,19 @@ export function catalogConfig(): FeatureRunConfig {
 /** Catalogue entries of every family under `cfg` (default: `catalogConfig()`). */
 export function featureCatalog(cfg: FeatureRunConfig = catalogConfig()): FeatureMeta[] {
   return FAMILIES.flatMap((f) => f.catalog(cfg));
+}
+
+/**
+ * Catalogue entries of the presets (features/derivatives/preset.ts) on the spine they are built for (5 m
+ * vendor bars). Kept apart from `featureCatalog`: a preset reuses the guide's names (`open`, `close`,
+ * `vwap`, `hour`) that the bar family also uses, so a frame holds one or the other.
+ */
+export function presetCatalog(): FeatureMeta[] {
+  return PRESETS.flatMap((f) => f.catalog(presetConfig()));
+}
+
+function presetConfig(): FeatureRunConfig {
+  return parseFeatureRunConfig({ ...catalogConfig(), spine: { type: "bars", intervalMs: 300_000 } });
 }
 
 /** Frame unit, with the operator's computation unit when it differs. */
@@ -53,13 +67,17 @@ export function catalogMarkdown(): string {
     "converted exactly at the sink from the operator's increments (shown in parentheses). *rows* are spine rows.",
     "",
   ];
-  for (const f of FAMILIES) {
-    const metas = f.catalog(cfg);
+  for (const f of [...FAMILIES, ...PRESETS]) {
+    // the presets are documented on the bars spine they are built for (5 m vendor bars)
+    const fcfg = PRESETS.includes(f)
+      ? parseFeatureRunConfig({ ...cfg, spine: { type: "bars", intervalMs: 300_000 } })
+      : cfg;
+    const metas = f.catalog(fcfg);
     out.push(
       `## ${f.title} (\`${f.id}\`${f.prefix ? `, prefix \`${f.prefix}\`` : ""}; flag \`${f.flag}\`)`,
       "",
       `Registered operators: ${f
-        .members(cfg)
+        .members(fcfg)
         .map((m) => {
           const settings = [
             ...(m.table ? [m.table] : []),

@@ -33,6 +33,8 @@ export const featureRunConfigSchema = z
     includeRegime: z.boolean().default(true),
     /** Volume-bar aggregations of the volume-bar MFT guide (open…bar_duration_seconds); not in Pointline's set. */
     includeBarAggregations: z.boolean().default(false),
+    /** The derivatives preset (issue 13, features/derivatives/preset.ts); not in Pointline's set. */
+    includeDerivatives: z.boolean().default(false),
     flowWindowRows: windowRows(50),
     bookShapeDepth: z.number().int().min(2).max(25).default(10),
     liquidityWindowRows: windowRows(50),
@@ -42,7 +44,7 @@ export const featureRunConfigSchema = z
     /** Spot instrument of the cross-venue family (perp = the frame's instrument). */
     crossVenue: z.object({ exchange: z.string().min(1), symbol: z.string().min(1) }).optional(),
     /**
-     * History replayed before `start`, ms. Default: for clock spines (2 × largest warm-up in rows + 2) × step;
+     * History replayed before `start`, ms. Default: for clock and bars spines (2 × largest warm-up in rows + 2) × step (interval);
      * for event spines 0 (they always replay from the UTC midnight at or before start − warmupMs).
      */
     warmupMs: z.number().int().min(0).optional(),

@@ -110,7 +110,8 @@ export type FamilyFlag =
   | "includeTradeBurst"
   | "includeCrossVenue"
   | "includeRegime"
-  | "includeBarAggregations";
+  | "includeBarAggregations"
+  | "includeDerivatives";
 
 /** One member of a family: a registered operator with its settings under a config. */
 export interface FamilyMember {

@@ -15,6 +15,7 @@ import { type FeatureBatch, Replay, type ReplaySummary, SPINE_COLUMNS } from "..
 import { type FrameUnit, frameUnits, toFrameUnit } from "../engine/units.js";
 import { Lake, type LakeRef } from "../lake/lake.js";
 import { type FeatureRunConfig, type FeatureRunInput, parseFeatureRunConfig } from "./config.js";
+import { PRESETS } from "./derivatives/preset.js";
 import { FAMILIES } from "./families.js";
 import type { FamilyDef, FeatureMeta } from "./family.js";
 
@@ -37,7 +38,7 @@ export interface FeatureFrameRequest {
   /** Read the next chunk on a worker thread while computing the current one (default true). */
   readonly prefetch?: boolean;
   readonly onProgress?: (doneUs: number, fromUs: number, toUs: number) => void;
-  /** Families to choose from (default: every family, `FAMILIES`); each is still gated by its flag. */
+  /** Families to choose from (default: every family, `FAMILIES`, and the presets, `PRESETS`); each is still gated by its flag. */
   readonly families?: readonly FamilyDef[];
   /** Driver snapshots after these event counts (1-based, ascending) go to `onCheckpoint`. */
   readonly checkpointAtEvents?: readonly number[];
@@ -134,7 +135,7 @@ export async function planFeatureFrame(
     }
     symbol = entry.exchange_symbol;
   }
-  const families = (req.families ?? FAMILIES).filter((f) => config[f.flag]);
+  const families = (req.families ?? [...FAMILIES, ...PRESETS]).filter((f) => config[f.flag]);
   const operators = [...families.map((f) => f.create(config)), ...extraOperators];
   const outputs: OutputSpec[] = operators.flatMap((op) => op.outputs);
   const inst = lake.instrument(req.exchange, symbol, startUs);
@@ -150,9 +151,12 @@ export async function planFeatureFrame(
   ];
   let warmupUs: number;
   if (config.warmupMs !== undefined) warmupUs = config.warmupMs * US_PER_MS;
-  else if (config.spine.type === "clock") {
+  else if (config.spine.type === "clock" || config.spine.type === "bars") {
     const rows = outputs.reduce((m, o) => Math.max(m, o.warmupRows), 0);
-    warmupUs = clockWarmupUs(rows, config.spine.stepMs);
+    warmupUs = clockWarmupUs(
+      rows,
+      config.spine.type === "clock" ? config.spine.stepMs : config.spine.intervalMs,
+    );
   } else warmupUs = 0;
   return {
     config,

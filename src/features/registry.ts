@@ -13,6 +13,7 @@ import { OperatorRegistry } from "../engine/registry.js";
 import { BUILTIN_AGGREGATIONS } from "../pipeline/aggregations/index.js";
 import { parseFeatureRunConfig } from "./config.js";
 import { crossVenueMids } from "./cross-venue.js";
+import { PRESETS } from "./derivatives/preset.js";
 import { FAMILIES } from "./families.js";
 import { TRADER_PRESET } from "./trader/preset.js";
 import { REPLAY_OPERATORS } from "./trader/replay.js";
@@ -21,7 +22,8 @@ import { REPLAY_OPERATORS } from "./trader/replay.js";
  * A fresh registry of the built-ins: the aggregations in catalogue order, then the family operators
  * not among them, in family order (and `cross_venue_mid` of `buildCrossVenueMidFrame`), then the trader
  * presets' operators (features/trader: `kline_1m`, `liquidation_notional_1m`, `null_column`,
- * `replay_1m`, `replay_rows`, `trader_*`). @throws ConfigError if two different definitions share a name.
+ * `replay_1m`, `replay_rows`, `trader_*`), then the derivatives preset's operators
+ * (features/derivatives/preset.ts). @throws ConfigError if two different definitions share a name.
  */
 export function builtinRegistry(): OperatorRegistry {
   const r = new OperatorRegistry();
@@ -29,7 +31,7 @@ export function builtinRegistry(): OperatorRegistry {
   const cfg = parseFeatureRunConfig({});
   for (const s of BUILTIN_AGGREGATIONS) r.register(s);
   // FAMILIES, then the cross-venue mids family that buildCrossVenueMidFrame runs (not a frame family)
-  for (const f of [...FAMILIES, crossVenueMids]) {
+  for (const f of [...FAMILIES, crossVenueMids, ...PRESETS]) {
     for (const m of f.members(cfg)) if (r.get(m.def.name) !== m.def) r.register(m.def);
   }
   // the trader presets (issue #12): replay_1m's own operators (its other members are aggregations), then

@@ -43,6 +43,10 @@ export const VENDOR_IDENTITY: Readonly<Record<TableName, readonly string[] | nul
   ohlcv_bars: ["interval_us", "bar_start_us"],
   funding_events: ["ts_exch_us"],
   derivative_ticker: null,
+  // one open-interest snapshot per vendor time; long/short rows of different REST endpoints share a time
+  // (each fills its own column), so they are compared as whole rows
+  open_interest: ["ts_exch_us"],
+  long_short_ratio: null,
 };
 
 /** Existing rows are looked up within the new file's time range widened by this much (µs) each side. */

@@ -31,6 +31,8 @@ import { meanStd } from "./stats.js";
 const labelName = z.string().min(1);
 const columnName = z.string().min(1);
 const windowBars = z.number().int().min(1);
+/** Horizon in wall-clock ms (instead of `window` bars): the as-of row at available_at + horizon. */
+const horizonMs = z.number().int().min(1);
 
 /**
  * zod schema of one label spec (discriminated on `type`, strict: unknown keys are errors):
@@ -42,6 +44,12 @@ const windowBars = z.number().int().min(1);
  * - `three_class { name, column, window, threshold_bps > 0 }` → 1 if r > θ, −1 if r < −θ, else 0.
  * - `triple_barrier { name, column, window, profit_take > 0, stop_loss > 0, vol_window ≥ 2 }` → −1/0/1 and
  *   `${name}_touch_us`.
+ *
+ * `forward_return`, `direction` and `three_class` take either `window` (bars) or `horizon_ms` (wall clock,
+ * the derivatives targets: 1 h, 4 h, 24 h): with a horizon H the forward row of row i is the last row j with
+ * available_at_us[j] ≤ available_at_us[i] + H (the value as known at t + H; j may equal i across a market
+ * closure, giving a 0 return), and the label is null when the frame's last row is before available_at_us[i]
+ * + H (the horizon runs past the data). `three_class` may set `class_values` (short, neutral, long).
  */
 export const labelSpecSchema = z.discriminatedUnion("type", [
   z
@@ -49,7 +57,8 @@ export const labelSpecSchema = z.discriminatedUnion("type", [
       name: labelName,
       type: z.literal("forward_return"),
       column: columnName,
-      window: windowBars,
+      window: windowBars.optional(),
+      horizon_ms: horizonMs.optional(),
       return_type: z.enum(["simple", "log"]).default("simple"),
       normalization: z.enum(["none", "standardized"]).default("none"),
     })
@@ -59,7 +68,8 @@ export const labelSpecSchema = z.discriminatedUnion("type", [
       name: labelName,
       type: z.literal("direction"),
       column: columnName,
-      window: windowBars,
+      window: windowBars.optional(),
+      horizon_ms: horizonMs.optional(),
       threshold_bps: z.number().default(0),
     })
     .strict(),
@@ -68,8 +78,11 @@ export const labelSpecSchema = z.discriminatedUnion("type", [
       name: labelName,
       type: z.literal("three_class"),
       column: columnName,
-      window: windowBars,
+      window: windowBars.optional(),
+      horizon_ms: horizonMs.optional(),
       threshold_bps: z.number().positive(),
+      /** Class values for (short, neutral, long): default −1, 0, 1; the OI guide's target_class is 0, 1, 2. */
+      class_values: z.tuple([z.number(), z.number(), z.number()]).default([-1, 0, 1]),
     })
     .strict(),
   z
@@ -128,11 +141,12 @@ export interface LabelResult {
  */
 export function parseLabelSpec(input: unknown): LabelSpec {
   const r = labelSpecSchema.safeParse(input);
-  if (!r.success) {
-    const name =
-      typeof input === "object" && input !== null && "name" in input ? String(input.name) : "(unnamed)";
-    throw new ConfigError(`invalid label spec '${name}': ${issuesText(r.error.issues)}`);
-  }
+  const name =
+    typeof input === "object" && input !== null && "name" in input ? String(input.name) : "(unnamed)";
+  if (!r.success) throw new ConfigError(`invalid label spec '${name}': ${issuesText(r.error.issues)}`);
+  const d = r.data as { window?: number; horizon_ms?: number };
+  if ((d.window === undefined) === (d.horizon_ms === undefined))
+    throw new ConfigError(`invalid label spec '${name}': give exactly one of window (bars) and horizon_ms`);
   return r.data;
 }
 
@@ -238,11 +252,13 @@ export function computeLabels(
   const fits: LabelFit[] = [];
   for (const spec of parsed) {
     const x = columns.get(spec.column)!;
+    const fwd =
+      spec.type === "triple_barrier" ? null : forwardIndex(availableAtUs, spec.window, spec.horizon_ms);
     switch (spec.type) {
       case "forward_return": {
-        const r = forwardReturns(x, spec.window, spec.return_type === "log");
+        const r = forwardReturns(x, fwd!, spec.return_type === "log");
         if (spec.normalization === "standardized") {
-          const fit = fitStandardization(spec.name, r, spec.window, trainRows);
+          const fit = fitStandardization(spec.name, r, fwd!, trainRows);
           for (let i = 0; i < n; i++) r[i] = (r[i]! - fit.mean) / fit.std;
           fits.push(fit);
         }
@@ -250,7 +266,7 @@ export function computeLabels(
         break;
       }
       case "direction": {
-        const r = forwardReturns(x, spec.window, false);
+        const r = forwardReturns(x, fwd!, false);
         const theta = spec.threshold_bps / 10_000;
         for (let i = 0; i < n; i++) {
           const v = r[i]!;
@@ -260,11 +276,12 @@ export function computeLabels(
         break;
       }
       case "three_class": {
-        const r = forwardReturns(x, spec.window, false);
+        const r = forwardReturns(x, fwd!, false);
         const theta = spec.threshold_bps / 10_000;
+        const [short, neutral, long] = spec.class_values;
         for (let i = 0; i < n; i++) {
           const v = r[i]!;
-          if (!Number.isNaN(v)) r[i] = v > theta ? 1 : v < -theta ? -1 : 0;
+          if (!Number.isNaN(v)) r[i] = v > theta ? long : v < -theta ? short : neutral;
         }
         out.set(spec.name, r);
         break;
@@ -287,13 +304,39 @@ export function computeLabels(
   return { columns: out, fits };
 }
 
-/** Forward simple (or log) returns over `w` bars; NaN where the label is null (see the module doc). */
-function forwardReturns(x: Float64Array, w: number, log: boolean): Float64Array {
+/**
+ * Per row, the index of its forward row (−1 where the label is null): i + window (bars), or with a horizon
+ * the last j with availableAtUs[j] ≤ availableAtUs[i] + H, −1 when the last row is before that time.
+ * O(n) (two pointers; available_at is non-decreasing).
+ */
+export function forwardIndex(availableAtUs: Float64Array, window?: number, horizonMs?: number): Int32Array {
+  const n = availableAtUs.length;
+  const out = new Int32Array(n).fill(-1);
+  if (window !== undefined) {
+    for (let i = 0; i + window < n; i++) out[i] = i + window;
+    return out;
+  }
+  const h = horizonMs! * 1000;
+  const last = n > 0 ? availableAtUs[n - 1]! : Number.NEGATIVE_INFINITY;
+  let j = 0;
+  for (let i = 0; i < n; i++) {
+    const t = availableAtUs[i]! + h;
+    if (last < t) continue;
+    if (j < i) j = i;
+    while (j + 1 < n && availableAtUs[j + 1]! <= t) j++;
+    out[i] = j;
+  }
+  return out;
+}
+
+/** Forward simple (or log) returns to each row's forward row; NaN where the label is null (see the module doc). */
+function forwardReturns(x: Float64Array, fwd: Int32Array, log: boolean): Float64Array {
   const n = x.length;
   const r = new Float64Array(n).fill(Number.NaN);
-  for (let i = 0; i + w < n; i++) {
+  for (let i = 0; i < n; i++) {
+    if (fwd[i]! < 0) continue;
     const a = x[i]!;
-    const b = x[i + w]!;
+    const b = x[fwd[i]!]!;
     if (!Number.isFinite(a) || !Number.isFinite(b) || !(a > 0)) continue;
     const simple = (b - a) / a;
     if (log) {
@@ -304,13 +347,19 @@ function forwardReturns(x: Float64Array, w: number, log: boolean): Float64Array 
 }
 
 /** Mean/std of the raw returns on the purged training rows; @throws ConfigError when not fittable. */
-function fitStandardization(name: string, r: Float64Array, w: number, trainRows: number): LabelFit {
-  // rows i with i + w < trainRows: i ∈ [0, trainRows − w)
-  const end = Math.max(0, trainRows - w);
-  const { mean, std, count } = meanStd(r, 0, end);
+function fitStandardization(name: string, r: Float64Array, fwd: Int32Array, trainRows: number): LabelFit {
+  // purged: rows whose forward row is inside the training split (i + w < trainRows for bar windows)
+  const kept = new Float64Array(r.length).fill(Number.NaN);
+  let end = 0;
+  for (let i = 0; i < trainRows; i++) {
+    if (fwd[i]! >= 0 && fwd[i]! < trainRows) {
+      kept[end++] = r[i]!;
+    }
+  }
+  const { mean, std, count } = meanStd(kept, 0, end);
   if (count < 2) {
     throw new ConfigError(
-      `label '${name}': standardization needs ≥ 2 purged training rows (i + ${w} < trainRows = ${trainRows} with a non-null return), got ${count}`,
+      `label '${name}': standardization needs ≥ 2 purged training rows (forward row < trainRows = ${trainRows} with a non-null return), got ${count}`,
     );
   }
   if (!(std > 0) || !Number.isFinite(std)) {

@@ -15,7 +15,9 @@ export type TableName =
   | "derivative_ticker"
   | "liquidations"
   | "ohlcv_bars"
-  | "funding_events";
+  | "funding_events"
+  | "open_interest"
+  | "long_short_ratio";
 
 /** Column storage type. `list_i64` holds up to `listWidth` values per row (book levels). */
 export type DType = "i64" | "f64" | "i8" | "str" | "list_i64";
@@ -115,9 +117,62 @@ export const TABLES: Readonly<Record<TableName, TableSpec>> = {
       c("open_interest", "f64", "contracts", "Open interest", true),
     ],
   },
+  open_interest: {
+    name: "open_interest",
+    rank: 3,
+    columns: [
+      c(
+        "open_interest",
+        "f64",
+        "contracts",
+        "Open interest in contracts as the vendor counts them (base units for Binance USDⓈ-M sumOpenInterest; contracts for CME futures)",
+      ),
+      c(
+        "open_interest_value",
+        "f64",
+        "quote currency",
+        "Open interest value (Binance sumOpenInterestValue)",
+        true,
+      ),
+    ],
+  },
+  long_short_ratio: {
+    name: "long_short_ratio",
+    rank: 4,
+    columns: [
+      c(
+        "top_account_ratio",
+        "f64",
+        "ratio",
+        "Top-trader long/short account ratio (Binance topLongShortAccountRatio, metrics count_toptrader_long_short_ratio)",
+        true,
+      ),
+      c(
+        "top_position_ratio",
+        "f64",
+        "ratio",
+        "Top-trader long/short position ratio (Binance topLongShortPositionRatio, metrics sum_toptrader_long_short_ratio)",
+        true,
+      ),
+      c(
+        "global_account_ratio",
+        "f64",
+        "ratio",
+        "Global long/short account ratio (Binance globalLongShortAccountRatio, metrics count_long_short_ratio)",
+        true,
+      ),
+      c(
+        "taker_buy_sell_ratio",
+        "f64",
+        "ratio",
+        "Taker buy/sell volume ratio (Binance takerlongshortRatio buySellRatio, metrics sum_taker_long_short_vol_ratio)",
+        true,
+      ),
+    ],
+  },
   funding_events: {
     name: "funding_events",
-    rank: 3,
+    rank: 5,
     columns: [
       c("funding_rate", "f64", "rate per funding interval", "Realized funding rate applied at ts_exch_us"),
       c("funding_interval_us", "i64", "µs", "Funding interval (8 h = 28,800,000,000 µs) when known", true),
@@ -125,7 +180,7 @@ export const TABLES: Readonly<Record<TableName, TableSpec>> = {
   },
   liquidations: {
     name: "liquidations",
-    rank: 4,
+    rank: 6,
     columns: [
       c("liquidation_id", "str", "id", "Vendor liquidation id", true),
       c(
@@ -140,7 +195,7 @@ export const TABLES: Readonly<Record<TableName, TableSpec>> = {
   },
   trades: {
     name: "trades",
-    rank: 5,
+    rank: 7,
     columns: [
       c("trade_id", "str", "id", "Exchange trade id", true),
       c("side", "i8", "enum", "Taker side: 0 buy, 1 sell, -1 unknown"),
@@ -150,7 +205,7 @@ export const TABLES: Readonly<Record<TableName, TableSpec>> = {
   },
   ohlcv_bars: {
     name: "ohlcv_bars",
-    rank: 6,
+    rank: 8,
     columns: [
       c("bar_start_us", "i64", "µs", "Bar open time; the row is knowable only at ts_local_us = bar end"),
       c("interval_us", "i64", "µs", "Bar length"),

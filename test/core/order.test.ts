@@ -49,6 +49,8 @@ describe("table ranks", () => {
       "book_snapshot_25",
       "quotes",
       "derivative_ticker",
+      "open_interest",
+      "long_short_ratio",
       "funding_events",
       "liquidations",
       "trades",

@@ -24,7 +24,12 @@ import { parseSpineSpec, type SpineSpecInput } from "../../src/engine/spine-spec
 import { clockWarmupUs } from "../../src/features/frame.js";
 import { queryFrame } from "../../src/query/query.js";
 import type { TableName } from "../../src/schema/tables.js";
-import { type ContractOperator, crossVenueOperator, registeredOperators } from "../helpers/contract.js";
+import {
+  type ContractOperator,
+  crossVenueOperator,
+  presetOperators,
+  registeredOperators,
+} from "../helpers/contract.js";
 import { captureLake, W2023, W2024 } from "../helpers/lake.js";
 import { concatBatches } from "../helpers/restore.js";
 
@@ -61,6 +66,12 @@ describe("operator contract over every registered operator", () => {
     it(`holds on the ${label}`, async () => {
       assert.ok(registeredOperators(parseSpineSpec(spine)).length >= 50);
       await checkContract(lake.lake, spine, registeredOperators(parseSpineSpec(spine)));
+    });
+  }
+
+  for (const [label, spine] of SPINES) {
+    it(`holds for the presets (derivatives) on the ${label}`, async () => {
+      await checkContract(lake.lake, spine, presetOperators(parseSpineSpec(spine)));
     });
   }
 

@@ -20,6 +20,7 @@ import { createSpine } from "../../src/engine/spine.js";
 import { parseSpineSpec } from "../../src/engine/spine-spec.js";
 import { parseFeatureRunConfig } from "../../src/features/config.js";
 import { crossVenueMids } from "../../src/features/cross-venue.js";
+import { PRESETS } from "../../src/features/derivatives/preset.js";
 import { FAMILIES } from "../../src/features/families.js";
 import { builtinRegistry } from "../../src/features/registry.js";
 import { TRADER_PRESET } from "../../src/features/trader/preset.js";
@@ -95,6 +96,7 @@ describe("operator registry", () => {
       assert.equal(registry.get(d.name), d, `trader: ${d.name} is the registered definition`);
       inFamily.add(d.name);
     }
+    for (const f of PRESETS) for (const m of f.members(cfg)) inFamily.add(m.def.name);
     for (const name of registry.names())
       assert.ok(request.has(name) || inFamily.has(name), `${name} reachable`);
     // the bar family reuses the pipeline's aggregations: no formula is implemented twice

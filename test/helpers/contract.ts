@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { ConfigError } from "../../src/core/errors.js";
 import type { Operator, OutputDtype } from "../../src/engine/operator.js";
 import { type FeatureRunConfig, parseFeatureRunConfig } from "../../src/features/config.js";
+import { PRESETS } from "../../src/features/derivatives/preset.js";
 import { FAMILIES } from "../../src/features/families.js";
 import type { FamilyDef } from "../../src/features/family.js";
 import { TRADER_PRESET } from "../../src/features/trader/preset.js";
@@ -101,6 +102,7 @@ export function registeredOperators(spine: FeatureRunConfig["spine"]): ContractO
     }
     // the trader presets read replay rows / run on a minute spine: contract in test/trader/contract.test.ts
     if (TRADER_OPERATORS.has(def.name)) continue;
+    if (PRESETS.some((f) => f.members(cfg).some((m) => m.def === def))) continue; // presetOperators
     const fam = FAMILIES.find((f) => f.members(cfg).some((m) => m.def === def));
     if (fam === undefined && CROSS_VENUE_OPERATORS.includes(def.name)) continue;
     assert.ok(fam, `registered operator ${def.name} is neither request-bound nor in a family`);
@@ -127,4 +129,14 @@ export function crossVenueOperator(
   const cv = FAMILIES.find((f) => f.id === "cv");
   assert.ok(cv, "the cross-venue family is registered");
   return family(cv, cfg);
+}
+
+/**
+ * The preset families (features/derivatives/preset.ts), each as one contract operator: their column names
+ * are the guide's (`open`, `close`, `vwap`, `hour`) and collide with the bar family's, so they run in a
+ * Driver of their own.
+ */
+export function presetOperators(spine: FeatureRunConfig["spine"]): ContractOperator[] {
+  const cfg = parseFeatureRunConfig({ spine, includeDerivatives: true });
+  return PRESETS.map((f) => family(f, cfg));
 }

@@ -612,7 +612,7 @@ const truncatingFn: LabelFn = (x, avail, specs, trainRows) => {
   for (const s of specs) {
     if (s.type !== "forward_return" || s.normalization !== "none") continue;
     const c = out.get(s.name)!;
-    for (let i = Math.max(0, x.length - s.window); i < x.length; i++) c[i] = x[x.length - 1]! / x[i]! - 1;
+    for (let i = Math.max(0, x.length - s.window!); i < x.length; i++) c[i] = x[x.length - 1]! / x[i]! - 1;
   }
   return out;
 };
@@ -647,7 +647,7 @@ function appendViolation(
       const ca = a.get(name)!;
       const cb = b.get(name)!;
       for (let i = 0; i < n; i++) {
-        if (i + s.window >= n) {
+        if (i + s.window! >= n) {
           if (!Number.isNaN(ca[i]!)) return `${name}[${i}] = ${ca[i]} although i + ${s.window} ≥ n = ${n}`;
         } else if (!Object.is(ca[i], cb[i])) return `${name}[${i}]: ${ca[i]} → ${cb[i]} after appending`;
       }

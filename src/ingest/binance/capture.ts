@@ -327,12 +327,23 @@ async function scan(path: string, scanner: DecimalScanner, opts: AdapterOptions)
     const isTrade = kind === "trade";
     const isTicker = kind === "bookTicker";
     const isDepth = kind.startsWith("depth");
-    if (!isTrade && !isTicker && !isDepth && !kind.startsWith("markPrice")) return;
+    const isForce = kind.startsWith("forceOrder");
+    if (!isTrade && !isTicker && !isDepth && !isForce && !kind.startsWith("markPrice")) return;
     const di = text.indexOf('"data":', se);
     if (di < 0) return;
     const sym = stringField(text, '"s":"', di, span)
       ? text.slice(span.start, span.end).toUpperCase()
       : text.slice(ss, at).toUpperCase();
+    if (isForce) {
+      // a liquidation order: prices p/ap, sizes q/z (pass 2 decodes one of each)
+      const o = scanner.observe(exchangeOf("futures", sym, opts), sym, ts);
+      for (const k of ['"p":"', '"ap":"'])
+        if (stringField(text, k, di, span)) scanner.price(o, text, span.start, span.end);
+      for (const k of ['"q":"', '"z":"'])
+        if (stringField(text, k, di, span)) scanner.amount(o, text, span.start, span.end);
+      lastSymbol = sym;
+      return;
+    }
     lastSymbol = sym;
     const futures = isDepth
       ? text.indexOf('"pu":', di) >= 0

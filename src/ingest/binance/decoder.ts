@@ -22,6 +22,12 @@
  *   next snapshot; diffs in between are buffered (no row: `depth_awaiting_snapshot`) and replayed when
  *   the snapshot arrives — their effect appears in the snapshot's row, at the snapshot's arrival time
  *   (the earliest time the book was knowable).
+ * - `@forceOrder` (and `!forceOrder@arr`) → liquidations: the liquidation order `o` (Binance USDⓈ-M /
+ *   COIN-M "Liquidation Order Streams": `{"e":"forceOrder","E":…,"o":{"s","S","o","f","q","p","ap","X",
+ *   "l","z","T"}}`): side `S` BUY → 0 (a short was liquidated), SELL → 1 (a long was liquidated); price =
+ *   the average fill price `ap` (the order price `p` when `ap` is 0); size = the filled quantity `z`
+ *   (the original quantity `q` when `z` is 0); ts_exch = `T` (order trade time); no vendor id (rows are
+ *   deduplicated as whole rows). Symbol from `o.s`.
  * - `@markPrice@1s` → derivative_ticker (mark `p`, index `i`, est. settle `P`, funding rate `r`,
  *   next funding time `T`); ts_exch = `E`.
  * - a REST depth snapshot (no `stream` key: `lastUpdateId, bids, asks`, futures add `E, T`; `symbol`
@@ -133,7 +139,15 @@ export function parseLine(text: string, out: ParsedLine): void {
 }
 
 /** What a message is. */
-export type Kind = "trade" | "bookTicker" | "depth" | "markPrice" | "snapshot" | "reply" | "unknown";
+export type Kind =
+  | "trade"
+  | "bookTicker"
+  | "depth"
+  | "markPrice"
+  | "forceOrder"
+  | "snapshot"
+  | "reply"
+  | "unknown";
 
 /** Classifies a message (combined-stream envelope, REST snapshot or subscription reply). */
 export function classify(msg: Record<string, unknown>): {
@@ -158,6 +172,7 @@ export function classify(msg: Record<string, unknown>): {
   if (k === "bookTicker") return { kind: "bookTicker", stream, data: d };
   if (k.startsWith("depth")) return { kind: "depth", stream, data: d };
   if (k.startsWith("markPrice")) return { kind: "markPrice", stream, data: d };
+  if (k.startsWith("forceOrder")) return { kind: "forceOrder", stream, data: d };
   return { kind: "unknown", stream, data: d };
 }
 
@@ -177,8 +192,11 @@ export function marketOf(kind: Kind, d: Record<string, unknown>): Market {
   }
 }
 
-/** The symbol of a message: `s`, else the stream prefix, upper-cased. */
+/** The symbol of a message: the liquidation order's `o.s`, else `s`, else the stream prefix, upper-cased. */
 export function symbolOf(d: Record<string, unknown>, stream: string): string {
+  const o = d["o"];
+  if (typeof o === "object" && o !== null && typeof (o as Record<string, unknown>)["s"] === "string")
+    return ((o as Record<string, unknown>)["s"] as string).toUpperCase(); // forceOrder: the order's symbol
   const s = d["s"];
   if (typeof s === "string") return s.toUpperCase();
   const at = stream.indexOf("@");
@@ -672,6 +690,51 @@ export class BinanceDecoder<I extends DecodeInstrument> {
         else if (r === "stale") fi.noRow("depth_older_than_snapshot");
         else if (r === "gap") fi.noRow("depth_sequence_gap");
         // "rejected" was counted by reject()
+        return;
+      }
+      case "forceOrder": {
+        // liquidation order stream (see the module doc): side S, avg price ap (else p), filled z (else q)
+        const table = "liquidations";
+        const o = data["o"];
+        if (typeof o !== "object" || o === null) {
+          fi.reject(table, line, "o", "forceOrder message has no order object 'o'", raw);
+          return;
+        }
+        const ord = o as Record<string, unknown>;
+        const sideText = ord["S"];
+        if (sideText !== "BUY" && sideText !== "SELL") {
+          fi.reject(table, line, "o.S", `side ${JSON.stringify(sideText)} is not BUY or SELL`, raw);
+          return;
+        }
+        if (!fi.checkTime(table, ts, line, raw)) return;
+        const inst = fi.instrument(exchange, sym);
+        if (inst === null) {
+          fi.rejectLine(
+            line,
+            "symbol",
+            `no instrument ${exchange}/${sym} to decode the liquidation with`,
+            raw,
+          );
+          return;
+        }
+        const nonZero = (v: unknown): boolean => typeof v === "string" && Number(v) !== 0;
+        const pxField = nonZero(ord["ap"]) ? "ap" : "p";
+        const qtyField = nonZero(ord["z"]) ? "z" : "q";
+        const px = this.decodeOr(table, ord[pxField], inst.px, `o.${pxField}`, line, raw);
+        if (Number.isNaN(px)) return;
+        const qty = this.decodeOr(table, ord[qtyField], inst.qty, `o.${qtyField}`, line, raw);
+        if (Number.isNaN(qty)) return;
+        fi.trade(
+          inst,
+          table,
+          ts,
+          num(ord["T"]) * 1000,
+          line,
+          px,
+          qty,
+          sideText === "BUY" ? SIDE_BUY : SIDE_SELL,
+          null,
+        );
         return;
       }
       case "markPrice": {

@@ -43,8 +43,11 @@ export interface FreqtradeFundingFile {
 const FREQTRADE_FUNDING_RE =
   /^([A-Za-z0-9]+)_([A-Za-z0-9]+)(?:_([A-Za-z0-9]+))?-(\d+)([mhdw])-funding_rate\.json(?:\.gz)?$/;
 
-/** Reads a (possibly gzip) JSON file and returns its top-level array. @throws IngestError otherwise. */
-async function readJsonArray(path: string): Promise<unknown[]> {
+/**
+ * Reads a (possibly gzip) JSON file and returns its top-level array (freqtrade candle and funding files,
+ * Binance REST dumps). @throws IngestError (field `json`) if it does not parse or is not an array.
+ */
+export async function readJsonArray(path: string, what = "freqtrade funding file"): Promise<unknown[]> {
   const parts: string[] = [];
   await readLines(path, (text) => {
     parts.push(text);
@@ -57,15 +60,12 @@ async function readJsonArray(path: string): Promise<unknown[]> {
     const msg = e instanceof Error ? e.message : String(e);
     const pos = /position (\d+)/.exec(msg);
     const line = pos === null ? 1 : text.slice(0, Number(pos[1])).split("\n").length;
-    throw new IngestError(
-      { file: path, line, field: "json" },
-      `not valid JSON (freqtrade funding file): ${msg}`,
-    );
+    throw new IngestError({ file: path, line, field: "json" }, `not valid JSON (${what}): ${msg}`);
   }
   if (!Array.isArray(value)) {
     throw new IngestError(
       { file: path, line: 1, field: "json" },
-      "expected a JSON array of [ts_ms, rate, 0, 0, 0, 0] records (freqtrade funding format)",
+      `expected a JSON array of records (${what})`,
     );
   }
   return value;

@@ -10,6 +10,14 @@
  *    (lean/margin-interest.ts).
  * 4. `ohlcv-1m` — a generic 1-minute OHLCV CSV (`timestamp,open,high,low,close,volume`) → `ohlcv_bars`
  *    (generic/ohlcv-csv.ts; recognised from its first data line, needs `--exchange` and `--symbol`).
+ * 5. `metrics` — Binance public-data futures metrics CSV → `open_interest` + `long_short_ratio`
+ *    (binance-vision/metrics.ts).
+ * 6. `binance-rest` — Binance futures REST statistics JSON (openInterestHist, long/short and taker ratios)
+ *    → `open_interest` / `long_short_ratio` (binance/rest.ts).
+ * 7. `freqtrade-candles` — freqtrade candle JSON → `ohlcv_bars` (trade candles) or
+ *    `derivative_ticker.mark_px` (mark candles) (freqtrade/candles.ts).
+ * 8. `lean-future-bars`, `lean-openinterest` — Lean futures trade-bar and open-interest zips →
+ *    `ohlcv_bars` / `open_interest` (lean/futures.ts).
  *
  * Recognition, in that order, by file name/path (`FileFormat.fromName`; the first format that claims
  * the name wins). A file whose name fits none is still accepted when `opts.symbol` is given, its name
@@ -31,9 +39,13 @@ import { basename } from "node:path";
 import { createGunzip } from "node:zlib";
 import { IngestError } from "../../core/errors.js";
 import type { AdapterOptions, FileFormat, SourceAdapter } from "../adapter.js";
+import { binanceRestStats, type RestFile } from "../binance/rest.js";
 import { binanceVisionKlines, type KlineFile } from "../binance-vision/klines.js";
+import { binanceVisionMetrics, type MetricsFile } from "../binance-vision/metrics.js";
+import { type FreqtradeCandleFile, freqtradeCandles } from "../freqtrade/candles.js";
 import { type FreqtradeFundingFile, freqtradeFunding } from "../freqtrade/funding.js";
 import { genericOhlcv1m, type Ohlcv1mFile } from "../generic/ohlcv-csv.js";
+import { type LeanFuturesFile, leanFutureBars, leanOpenInterest } from "../lean/futures.js";
 import { type LeanFundingFile, leanMarginInterest } from "../lean/margin-interest.js";
 import type { DecimalScanner, FileIngest } from "../session.js";
 
@@ -42,7 +54,15 @@ export { LEAN_FUNDING_INTERVAL_US, leanFundingSymbol, parseLeanTimeUs } from "..
 export { type BarInterval, parseBarInterval } from "./shared.js";
 
 /** What a file was recognised as, with the exchange/symbol its rows go to. */
-export type VisionShape = KlineFile | FreqtradeFundingFile | LeanFundingFile | Ohlcv1mFile;
+export type VisionShape =
+  | KlineFile
+  | FreqtradeFundingFile
+  | LeanFundingFile
+  | Ohlcv1mFile
+  | MetricsFile
+  | RestFile
+  | FreqtradeCandleFile
+  | LeanFuturesFile;
 
 /** The formats of the `binance-vision` adapter, in recognition order. */
 const VISION_FORMATS: readonly FileFormat<VisionShape>[] = [
@@ -50,6 +70,11 @@ const VISION_FORMATS: readonly FileFormat<VisionShape>[] = [
   freqtradeFunding,
   leanMarginInterest,
   genericOhlcv1m,
+  binanceVisionMetrics,
+  binanceRestStats,
+  freqtradeCandles,
+  leanFutureBars,
+  leanOpenInterest,
 ];
 
 const ACCEPTED_SHAPES =
