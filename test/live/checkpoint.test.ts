@@ -287,4 +287,23 @@ describe("live run: output = batch, checkpoints survive SIGKILL", () => {
       /--request gives the spine and operators/,
     );
   });
+
+  it("shows one live status line on a TTY (events/s, bars, data time, last bar)", async () => {
+    let text = "";
+    const tty = {
+      isTTY: true,
+      write: (t: string) => {
+        text += t;
+        return true;
+      },
+    };
+    await runLive({ ...base(), end: parseTimeArg("2024-08-08T23:58:00Z"), speed: 100 }, { stderr: tty });
+    const frames = text.split("\r\u001b[2K").filter((f) => f !== "");
+    assert.ok(frames.length >= 1, JSON.stringify(text));
+    assert.match(
+      frames[0]!,
+      /^live binance-futures BTCUSDT: \d+ events\/s, \d+ bars, at 2024-08-08T23:5\d:\d\d\.\d+Z, last bar (-|2024-08-08T23:5\d:\d\d\.\d+Z)/,
+    );
+    assert.ok(text.endsWith("\r\u001b[2K"), "the line is erased at the end");
+  });
 });
