@@ -207,6 +207,11 @@ describe("live run: output = batch, checkpoints survive SIGKILL", () => {
     assert.equal(summary.rowsEmitted, 404 - cpRows);
     assert.equal(summary.finished, true);
     assert.ok(readFileSync(out).equals(readFileSync(batchCsv)), "restarted CSV = batch CSV");
+    // and = the uninterrupted live run's file (first test)
+    assert.ok(
+      readFileSync(out).equals(readFileSync(join(tmp.dir, "live.csv"))),
+      "restarted CSV = uninterrupted CSV",
+    );
 
     // restarting a finished run does nothing
     const s = await runLive(
