@@ -207,6 +207,11 @@ describe("live run: output = batch, checkpoints survive SIGKILL", () => {
     assert.equal(summary.rowsEmitted, 404 - cpRows);
     assert.equal(summary.finished, true);
     assert.ok(readFileSync(out).equals(readFileSync(batchCsv)), "restarted CSV = batch CSV");
+    // and = the uninterrupted live run's file (first test)
+    assert.ok(
+      readFileSync(out).equals(readFileSync(join(tmp.dir, "live.csv"))),
+      "restarted CSV = uninterrupted CSV",
+    );
 
     // restarting a finished run does nothing
     const s = await runLive(
@@ -286,5 +291,24 @@ describe("live run: output = batch, checkpoints survive SIGKILL", () => {
       ),
       /--request gives the spine and operators/,
     );
+  });
+
+  it("shows one live status line on a TTY (events/s, bars, data time, last bar)", async () => {
+    let text = "";
+    const tty = {
+      isTTY: true,
+      write: (t: string) => {
+        text += t;
+        return true;
+      },
+    };
+    await runLive({ ...base(), end: parseTimeArg("2024-08-08T23:58:00Z"), speed: 100 }, { stderr: tty });
+    const frames = text.split("\r\u001b[2K").filter((f) => f !== "");
+    assert.ok(frames.length >= 1, JSON.stringify(text));
+    assert.match(
+      frames[0]!,
+      /^live binance-futures BTCUSDT: \d+ events\/s, \d+ bars, at 2024-08-08T23:5\d:\d\d\.\d+Z, last bar (-|2024-08-08T23:5\d:\d\d\.\d+Z)/,
+    );
+    assert.ok(text.endsWith("\r\u001b[2K"), "the line is erased at the end");
   });
 });
