@@ -17,7 +17,7 @@ import type { FrameColumn } from "../../src/features/frame.js";
 import { writeFeatureFrame } from "../../src/features/output.js";
 import { storeDiff } from "../../src/store/diff.js";
 import { EmbeddedOnlineStore } from "../../src/store/embedded-store.js";
-import { materialize } from "../../src/store/materialize.js";
+import { materialize, readStoreFrame } from "../../src/store/materialize.js";
 import { RedisOnlineStore } from "../../src/store/redis-store.js";
 import type { Entity, OnlineStore } from "../../src/store/types.js";
 import { tempDir } from "../helpers/data.js";
@@ -251,10 +251,11 @@ for (const make of backends) {
       const r1 = await materialize({ store, frame: part, set: { name: "mat" }, entity: E });
       assert.deepEqual([r1.rowsRead, r1.rowsWritten, r1.rowsSkipped, r1.registered], [cut, cut, 0, false]);
       assert.deepEqual(r1.last, naiveKey(fixture.rows[cut - 1]!, AT));
-      const r2 = await materialize({ store, frame: fixture.parquet, set: { name: "mat" } });
+      const full = readStoreFrame(fixture.parquet); // read once: the frame and its manifest's entity
+      const r2 = await materialize({ store, frame: full, set: { name: "mat" } });
       assert.deepEqual(r2.entity, E, "the entity from the frame's manifest");
       assert.deepEqual([r2.rowsRead, r2.rowsWritten, r2.rowsSkipped], [df.height, df.height - cut, cut]);
-      const r3 = await materialize({ store, frame: fixture.parquet, set: { name: "mat" } });
+      const r3 = await materialize({ store, frame: full, set: { name: "mat" } });
       assert.deepEqual([r3.rowsWritten, r3.rowsSkipped], [0, df.height]);
       const d = await storeDiff(store, set, E, df);
       assert.deepEqual(
