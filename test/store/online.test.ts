@@ -220,6 +220,16 @@ for (const make of backends) {
       assert.equal((await store.getRange(set, E, 0, 100)).length, rows.length);
       assert.ok(sameRow(await store.getLatest(set, E), again));
       assert.ok(sameRow(await store.getAsOf(set, E, last[1]!), again));
+      // the same key twice in one call: the last row wins
+      const first = rows[0]!;
+      const twice = [
+        new Float64Array([first[0]!, first[1]!, 1, 1]),
+        new Float64Array([first[0]!, first[1]!, 2, 2]),
+      ];
+      await store.writeRows(set, E, twice);
+      const back = await store.getRange(set, E, 0, 100);
+      assert.equal(back.length, rows.length);
+      assert.ok(sameRow(back[0]!, twice[1]!));
     });
 
     it("refuses invalid rows, naming the row and column", async () => {
