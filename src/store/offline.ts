@@ -23,7 +23,7 @@
  * `<set>__available_at_us` shows each value's age).
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { rename, rm } from "node:fs/promises";
+import { mkdir, rename, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import pl from "nodejs-polars";
 import { ConfigError } from "../core/errors.js";
@@ -255,7 +255,7 @@ export class OfflineStore {
     const df = typedColumnsToFrame(columns, values);
     const tmp = join(dir, `.tmp-${process.pid}-${Date.now()}.parquet`);
     const data = join(dir, "features.parquet");
-    await writeFileAtomic(join(dir, ".keep"), "");
+    await mkdir(dir, { recursive: true });
     try {
       df.writeParquet(tmp, { compression: "zstd" });
       await rename(tmp, data);

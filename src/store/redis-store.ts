@@ -12,7 +12,7 @@
  * `getLatest` = HGET of the pointer; `getAsOf(t)` = `ZRANGE rows t -inf BYSCORE REV LIMIT 0 1` (equal
  * scores come out in member order, i.e. by ts_event_us then bar_index); `getRange` = `ZRANGE rows s (e
  * BYSCORE`. Writes go through one Lua script per batch of ≤ 2,000 rows (all batches of a call in one
- * pipeline): it replaces rows with the same key, adds the rest, moves the latest pointer if the batch's
+ * pipeline): it replaces rows with the same key (checked only for rows not newer than every stored row), adds the rest, moves the latest pointer if the batch's
  * newest row is not older, and refreshes the EXPIRE of the entity's three keys (the TTL).
  *
  * Connection: `RedisOnlineStore.connect(url)` fails at once with a StoreError naming the URL when the
@@ -61,16 +61,29 @@ const ROWS_PER_CALL = 2000;
  */
 const WRITE_LUA = `
 local n = (#ARGV - 5) / 2
+local top = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+local maxScore = nil
+if top[2] then maxScore = tonumber(top[2]) end
+local batch = {}
 for i = 0, n - 1 do
   local s = ARGV[6 + 2 * i]
   local m = ARGV[7 + 2 * i]
-  local k = string.sub(m, 1, ${KEY_BYTES})
-  local same = redis.call('ZRANGE', KEYS[1], s, s, 'BYSCORE')
-  for _, x in ipairs(same) do
-    if x ~= m and string.sub(x, 1, ${KEY_BYTES}) == k then redis.call('ZREM', KEYS[1], x) end
+  -- a row scored above every stored row cannot replace one (keys within a call are distinct)
+  if maxScore ~= nil and tonumber(s) <= maxScore then
+    local k = string.sub(m, 1, ${KEY_BYTES})
+    local same = redis.call('ZRANGE', KEYS[1], s, s, 'BYSCORE')
+    for _, x in ipairs(same) do
+      if x ~= m and string.sub(x, 1, ${KEY_BYTES}) == k then redis.call('ZREM', KEYS[1], x) end
+    end
   end
-  redis.call('ZADD', KEYS[1], s, m)
+  batch[#batch + 1] = s
+  batch[#batch + 1] = m
+  if #batch >= 256 then
+    redis.call('ZADD', KEYS[1], unpack(batch))
+    batch = {}
+  end
 end
+if #batch > 0 then redis.call('ZADD', KEYS[1], unpack(batch)) end
 local a, e, b = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local cur = redis.call('HMGET', KEYS[2], 'a', 'e', 'b')
 local newer = cur[1] == false
@@ -195,14 +208,26 @@ export class RedisOnlineStore implements OnlineStore {
     }
   }
 
-  async writeRows(set: FeatureSetMeta, entity: Entity, rows: readonly Float64Array[]): Promise<number> {
+  async writeRows(set: FeatureSetMeta, entity: Entity, input: readonly Float64Array[]): Promise<number> {
     checkEntity(entity);
+    let rows = input;
     if (rows.length === 0) return 0;
     const k = this.keys(set, entity);
     const l = keyLayout(set.columns);
     rows.forEach((r, i) => {
       checkRow(set, l, r, i);
     });
+    // a key written twice in one call: the last row wins (the script relies on distinct keys per call)
+    const n = rows.length;
+    const seen = new Map<string, number>();
+    for (let i = 0; i < n; i++) {
+      const key = rowKey(l, rows[i]!);
+      seen.set(`${key.availableAtUs}/${key.tsEventUs}/${key.barIndex}`, i);
+    }
+    if (seen.size < n) {
+      const keep = new Set(seen.values());
+      rows = rows.filter((_, i) => keep.has(i));
+    }
     const pipe = this.client.pipeline();
     for (let from = 0; from < rows.length; from += ROWS_PER_CALL) {
       const to = Math.min(rows.length, from + ROWS_PER_CALL);
@@ -232,7 +257,7 @@ export class RedisOnlineStore implements OnlineStore {
     }
     if (res === null) return this.fail(`write ${rows.length} rows`, new Error("pipeline discarded"));
     for (const [err] of res) if (err) return this.fail(`write ${rows.length} rows`, err);
-    return rows.length;
+    return input.length;
   }
 
   private decode(set: FeatureSetMeta, member: Buffer): Float64Array {

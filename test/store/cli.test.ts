@@ -55,7 +55,7 @@ after(async () => {
 const rowOf = (i: number): Record<string, number | null> =>
   Object.fromEntries([...cols].map(([k, v]) => [k, Number.isNaN(v[i]!) ? null : v[i]!]));
 
-describe("pointline store (CLI)", () => {
+describe("pointline store (CLI)", { concurrency: true }, () => {
   it("embedded: materialize (incremental), sets, get latest / as of, diff", async () => {
     const st = join(tmp.dir, "store");
     const n = cols.get("ts_event_us")!.length;

@@ -17,7 +17,7 @@ import type { FrameColumn } from "../../src/features/frame.js";
 import { writeFeatureFrame } from "../../src/features/output.js";
 import { storeDiff } from "../../src/store/diff.js";
 import { EmbeddedOnlineStore } from "../../src/store/embedded-store.js";
-import { materialize } from "../../src/store/materialize.js";
+import { materialize, readStoreFrame } from "../../src/store/materialize.js";
 import { RedisOnlineStore } from "../../src/store/redis-store.js";
 import type { Entity, OnlineStore } from "../../src/store/types.js";
 import { tempDir } from "../helpers/data.js";
@@ -220,6 +220,16 @@ for (const make of backends) {
       assert.equal((await store.getRange(set, E, 0, 100)).length, rows.length);
       assert.ok(sameRow(await store.getLatest(set, E), again));
       assert.ok(sameRow(await store.getAsOf(set, E, last[1]!), again));
+      // the same key twice in one call: the last row wins
+      const first = rows[0]!;
+      const twice = [
+        new Float64Array([first[0]!, first[1]!, 1, 1]),
+        new Float64Array([first[0]!, first[1]!, 2, 2]),
+      ];
+      await store.writeRows(set, E, twice);
+      const back = await store.getRange(set, E, 0, 100);
+      assert.equal(back.length, rows.length);
+      assert.ok(sameRow(back[0]!, twice[1]!));
     });
 
     it("refuses invalid rows, naming the row and column", async () => {
@@ -251,10 +261,11 @@ for (const make of backends) {
       const r1 = await materialize({ store, frame: part, set: { name: "mat" }, entity: E });
       assert.deepEqual([r1.rowsRead, r1.rowsWritten, r1.rowsSkipped, r1.registered], [cut, cut, 0, false]);
       assert.deepEqual(r1.last, naiveKey(fixture.rows[cut - 1]!, AT));
-      const r2 = await materialize({ store, frame: fixture.parquet, set: { name: "mat" } });
+      const full = readStoreFrame(fixture.parquet); // read once: the frame and its manifest's entity
+      const r2 = await materialize({ store, frame: full, set: { name: "mat" } });
       assert.deepEqual(r2.entity, E, "the entity from the frame's manifest");
       assert.deepEqual([r2.rowsRead, r2.rowsWritten, r2.rowsSkipped], [df.height, df.height - cut, cut]);
-      const r3 = await materialize({ store, frame: fixture.parquet, set: { name: "mat" } });
+      const r3 = await materialize({ store, frame: full, set: { name: "mat" } });
       assert.deepEqual([r3.rowsWritten, r3.rowsSkipped], [0, df.height]);
       const d = await storeDiff(store, set, E, df);
       assert.deepEqual(
