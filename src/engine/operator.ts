@@ -19,10 +19,19 @@ import type { OperatorReads } from "./inputs.js";
 
 /**
  * Source roles an operator can subscribe to. `spot_*` roles read the cross-venue instrument. `bars` reads
- * vendor bars (`ohlcv_bars`, stamped at their close): the trader replay's kline fallback; pipeline
- * requests cannot name it (`roleOfTable` leaves it out).
+ * vendor bars (`ohlcv_bars`, stamped at their close) and `funding` realized funding events
+ * (`funding_events`): the trader replay's fallbacks; pipeline requests cannot name them (`roleOfTable`
+ * leaves them out).
  */
-export type SourceRole = "trades" | "quotes" | "book" | "ticker" | "liquidations" | "spot_book" | "bars";
+export type SourceRole =
+  | "trades"
+  | "quotes"
+  | "book"
+  | "ticker"
+  | "liquidations"
+  | "spot_book"
+  | "bars"
+  | "funding";
 
 /** Table read for each role. */
 export const ROLE_TABLE: Readonly<Record<SourceRole, TableName>> = {
@@ -33,6 +42,7 @@ export const ROLE_TABLE: Readonly<Record<SourceRole, TableName>> = {
   liquidations: "liquidations",
   spot_book: "book_snapshot_25",
   bars: "ohlcv_bars",
+  funding: "funding_events",
 };
 
 /** Engine role of a table of the primary instrument, or undefined when the engine cannot replay that table. */

@@ -19,11 +19,12 @@ import { ingestFiles } from "../../src/ingest/ingest.js";
 import { Lake } from "../../src/lake/lake.js";
 import { query, type TypedRows } from "../../src/query/query.js";
 import { buildReplay1m, createReplayGroup, replaySources } from "../../src/trader/replay.js";
-import { tempDir } from "../helpers/data.js";
+import { data, tempDir } from "../helpers/data.js";
 import { captureLake, W2023 } from "../helpers/lake.js";
 import { ADABTC_1M, rng } from "./data.js";
 
 const MIN = 60_000_000;
+const DAY = 86_400_000_000;
 const NaN_ = Number.NaN;
 const col = (rows: TypedRows, name: string) => rows.columns[name] as Float64Array;
 
@@ -309,6 +310,79 @@ describe("replay_1m from the lake", () => {
       assert.ok(Math.abs(ts![i]! - (Number(f[5]) - Number(f[9]))) < 1e-9, `taker sell ${i}`);
       assert.equal(sp![i], null, "no L1 in the lake: spread is null, not 0");
     });
+  });
+
+  it("realized funding events (freqtrade XRP/USDT 8 h file) give funding_bps and next_funding_time without a ticker", async () => {
+    const fundingJson = data(
+      "freqtrade",
+      "tests",
+      "testdata",
+      "futures",
+      "XRP_USDT_USDT-8h-funding_rate.json",
+    );
+    const day = Date.UTC(2021, 10, 20) * 1000;
+    const klines = join(tmp.dir, "XRPUSDT-1m-2021-11-20.csv");
+    const r0 = rng(5);
+    const lines: string[] = [];
+    let px = 1.1;
+    for (let m = 0; m < 1440; m++) {
+      const open = day / 1000 + m * 60_000;
+      const o = px;
+      px = Math.max(0.5, Math.round((px + (r0() - 0.5) * 0.002) * 1e4) / 1e4);
+      const h = Math.max(o, px) + 0.0001;
+      const l = Math.min(o, px) - 0.0001;
+      lines.push(
+        [
+          open,
+          o.toFixed(4),
+          h.toFixed(4),
+          l.toFixed(4),
+          px.toFixed(4),
+          "1000.0",
+          open + 59_999,
+          "1100.0",
+          "10",
+          "400.0",
+          "440.0",
+          "0",
+        ].join(","),
+      );
+    }
+    writeFileSync(klines, `${lines.join("\n")}\n`);
+    const lake = join(tmp.dir, "xrp");
+    await ingestFiles("binance-vision", [fundingJson, klines], { lake, exchange: "binance-futures" });
+    const r = await buildReplay1m({
+      lake,
+      exchange: "binance-futures",
+      symbols: ["XRPUSDT"],
+      start: day,
+      end: day + DAY,
+      prefetch: false,
+    });
+    assert.equal(r.frame.height, 1440);
+    // independent reference from the JSON file: the last event before the minute's close
+    const events = (JSON.parse(readFileSync(fundingJson, "utf8")) as number[][]).map((e) => ({
+      t: e[0]! * 1000,
+      rate: e[1]!,
+    }));
+    const fb = frameColumn(r.frame, "funding_bps");
+    const nf = frameColumn(r.frame, "next_funding_time");
+    const EIGHT_H = 8 * 3_600_000_000;
+    let changes = 0;
+    for (let m = 0; m < 1440; m++) {
+      const close = day + (m + 1) * MIN;
+      let last: { t: number; rate: number } | undefined;
+      for (const e of events) if (e.t < close) last = e;
+      assert.ok(last, `an event before minute ${m}`);
+      near(`funding_bps ${m}`, fb[m]!, last!.rate * 1e4);
+      near(
+        `next_funding_time ${m}`,
+        nf[m]!,
+        last!.t + EIGHT_H * (Math.floor((close - last!.t) / EIGHT_H) + 1),
+      );
+      if (m > 0 && fb[m] !== fb[m - 1]) changes++;
+    }
+    assert.ok(changes >= 1, "the rate changes during the day");
   });
 
   it("generated Tardis trades and liquidations: notionals by side, availability, two symbols sorted", async () => {
