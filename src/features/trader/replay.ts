@@ -39,7 +39,6 @@
  * (px · qty · price_increment · amount_increment); funding in bps per funding interval.
  */
 import { z } from "zod";
-import { ConfigError, issuesText } from "../../core/errors.js";
 import { US_PER_MINUTE } from "../../core/time.js";
 import { f64, i8, readsOf } from "../../engine/inputs.js";
 import {
@@ -751,10 +750,3 @@ export const REPLAY_OPERATORS: readonly OperatorDef[] = [
   nullColumnOperator,
   replay1mOperator,
 ];
-
-/** @throws ConfigError on bad liquidation coverage settings (used by the builder's checks). */
-export function parseCoverage(v: unknown): CoverageInterval[] {
-  const r = LIQ_PARAMS.safeParse({ coverage: v });
-  if (!r.success) throw new ConfigError(`coverage: ${issuesText(r.error.issues, "(coverage)")}`);
-  return r.data.coverage;
-}
