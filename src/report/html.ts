@@ -118,29 +118,6 @@ export function histogramBins(
   return out;
 }
 
-/** A Vega-Lite spec of pre-binned histograms, one colour per group (e.g. split). */
-export function histogramSpec(
-  title: string,
-  data: readonly { x0: number; x1: number; count: number; group: string }[],
-  groupTitle: string,
-): TopLevelSpec {
-  return {
-    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
-    title,
-    width: 260,
-    height: 140,
-    data: { values: data as unknown as Record<string, unknown>[] },
-    mark: { type: "bar", opacity: 0.6 },
-    encoding: {
-      x: { field: "x0", type: "quantitative", title: null, axis: { format: "~s" } },
-      x2: { field: "x1" },
-      y: { field: "count", type: "quantitative", stack: null, title: "rows" },
-      y2: { datum: 0 },
-      color: { field: "group", type: "nominal", title: groupTitle },
-    },
-  };
-}
-
 /** A Vega-Lite heatmap of a correlation matrix. */
 export function heatmapSpec(
   title: string,

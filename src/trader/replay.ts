@@ -106,6 +106,9 @@ export function replaySources(
 
 const TIME_COLUMNS = ["next_funding_time"] as const;
 
+/** Extra history replayed when the lake holds funding events (8 h: the longest usual funding interval), µs. */
+export const FUNDING_WARMUP_US = 8 * US_PER_HOUR;
+
 /**
  * Builds the replay (see the module doc).
  * @throws ConfigError on an empty symbol list, an unaligned or empty range, or a symbol the lake's
@@ -128,6 +131,9 @@ export async function buildReplay1m(req: Replay1mRequest): Promise<Replay1m> {
     const src = replaySources(lake, req.exchange, symbol, startUs, endUs + US_PER_MINUTE);
     const group = createReplayGroup(src);
     // event-heavy tables are read an hour at a time; a lake of vendor bars and tickers only, a day at a time
+    const hasFunding =
+      lake.parts("funding_events", req.exchange, symbol, startUs - FUNDING_WARMUP_US, endUs + US_PER_MINUTE)
+        .length > 0;
     const heavy = (["trades", "quotes", "book_snapshot_25"] as const).some(
       (t) => lake.parts(t, req.exchange, symbol, startUs, endUs + US_PER_MINUTE).length > 0,
     );
@@ -140,7 +146,8 @@ export async function buildReplay1m(req: Replay1mRequest): Promise<Replay1m> {
       endUs: endUs + US_PER_MINUTE,
       spine: parseSpineSpec({ type: "clock", stepMs: 60_000, maxRows: 1e9 }),
       operators: [group],
-      warmupUs: US_PER_MINUTE,
+      // realized funding events are hours apart: replay 8 h more so the last one before start is seen
+      warmupUs: hasFunding ? FUNDING_WARMUP_US + US_PER_MINUTE : US_PER_MINUTE,
       chunkUs: heavy ? US_PER_HOUR : US_PER_DAY,
       ...(req.prefetch !== undefined ? { prefetch: req.prefetch } : {}),
     });

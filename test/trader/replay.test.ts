@@ -11,19 +11,21 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import pl from "nodejs-polars";
 import { toUs } from "../../src/core/time.js";
-import type { DriverSnapshot } from "../../src/engine/driver.js";
-import { Replay } from "../../src/engine/replay.js";
+import { CollectSink, Driver, type DriverSnapshot } from "../../src/engine/driver.js";
+import { LakeSource } from "../../src/engine/lake-source.js";
+import { Replay, setupRun } from "../../src/engine/replay.js";
 import { parseSpineSpec } from "../../src/engine/spine-spec.js";
 import { REPLAY_VALUE_COLUMNS } from "../../src/features/trader/preset.js";
 import { ingestFiles } from "../../src/ingest/ingest.js";
 import { Lake } from "../../src/lake/lake.js";
 import { query, type TypedRows } from "../../src/query/query.js";
 import { buildReplay1m, createReplayGroup, replaySources } from "../../src/trader/replay.js";
-import { tempDir } from "../helpers/data.js";
+import { data, tempDir } from "../helpers/data.js";
 import { captureLake, W2023 } from "../helpers/lake.js";
 import { ADABTC_1M, rng } from "./data.js";
 
 const MIN = 60_000_000;
+const DAY = 86_400_000_000;
 const NaN_ = Number.NaN;
 const col = (rows: TypedRows, name: string) => rows.columns[name] as Float64Array;
 
@@ -271,6 +273,68 @@ describe("replay_1m from the lake", () => {
         assert.ok(Object.is(tail[i]![k], resumed.rows[i]![k]), `row ${i} col ${k}`);
   });
 
+  it("PIT: a run reading only the events before a cut reproduces every row knowable before it (prefix truncation)", async () => {
+    const startUs = toUs(W2023.start) + MIN;
+    const endUs = toUs(W2023.end) + MIN;
+    const lake = await Lake.open(cap.lake);
+    const src = replaySources(lake, "binance-futures", "BTCUSDT", startUs - MIN, endUs);
+    // events before `cutUs` only (LakeSource), rows up to the end (the Driver closes the clock bars)
+    const run = async (cutUs: number) => {
+      const group = createReplayGroup(src);
+      const shape = {
+        exchange: "binance-futures",
+        symbol: "BTCUSDT",
+        startUs,
+        spine: parseSpineSpec({ type: "clock", stepMs: 60_000 }),
+        operators: [group],
+        warmupUs: MIN,
+      };
+      const { spine, replayStartUs, streams } = setupRun(shape, lake);
+      const source = new LakeSource({
+        lake,
+        streams,
+        fromUs: replayStartUs,
+        endUs: cutUs,
+        chunkUs: 3_600_000_000,
+        prefetch: false,
+      });
+      const sink = new CollectSink();
+      const driver = new Driver({ streams: source.streams, spine, operators: [group], startUs, endUs, sink });
+      for await (const chunk of source) driver.push(chunk);
+      driver.finish();
+      // the replay_1m operator's columns (the minute's values), not the members' raw per-bar columns
+      const names = group.outputs.map((o) => o.name);
+      const idx = [...REPLAY_VALUE_COLUMNS, "price_source"].map((c) => names.lastIndexOf(c));
+      const rows = new Map<number, number[]>();
+      for (const b of sink.batches)
+        for (let r = 0; r < b.length; r++)
+          rows.set(
+            b.tsEventUs[r]!,
+            idx.map((k) => b.columns[k]![r]!),
+          );
+      return rows;
+    };
+    const full = await run(endUs);
+    const r0 = rng(17);
+    let compared = 0;
+    for (let k = 0; k < 3; k++) {
+      // a cut anywhere (µs) inside the window: the truncated run reads only events before it
+      const cut = startUs + 2 * MIN + Math.floor(r0() * (endUs - startUs - 3 * MIN));
+      const part = await run(cut);
+      assert.ok(part.size > 0);
+      for (const [t, row] of part) {
+        // the spine row at t writes minute t − 60 s, knowable at t (see features/trader/replay.ts):
+        // rows knowable before the cut must not change
+        if (!(t < cut)) continue;
+        const want = full.get(t)!;
+        for (const [j, v] of row.entries())
+          assert.ok(Object.is(v, want[j]), `cut ${cut}: row ${t} column ${j}: ${v} vs ${want[j]}`);
+        compared++;
+      }
+    }
+    assert.ok(compared >= 6, `${compared} rows compared`);
+  });
+
   it("ADABTC klines: the vendor-bar fallback reproduces the kline files (taker sell = volume − taker buy)", async () => {
     const lake = join(tmp.dir, "ada");
     await ingestFiles("binance-vision", ADABTC_1M, { lake });
@@ -309,6 +373,79 @@ describe("replay_1m from the lake", () => {
       assert.ok(Math.abs(ts![i]! - (Number(f[5]) - Number(f[9]))) < 1e-9, `taker sell ${i}`);
       assert.equal(sp![i], null, "no L1 in the lake: spread is null, not 0");
     });
+  });
+
+  it("realized funding events (freqtrade XRP/USDT 8 h file) give funding_bps and next_funding_time without a ticker", async () => {
+    const fundingJson = data(
+      "freqtrade",
+      "tests",
+      "testdata",
+      "futures",
+      "XRP_USDT_USDT-8h-funding_rate.json",
+    );
+    const day = Date.UTC(2021, 10, 20) * 1000;
+    const klines = join(tmp.dir, "XRPUSDT-1m-2021-11-20.csv");
+    const r0 = rng(5);
+    const lines: string[] = [];
+    let px = 1.1;
+    for (let m = 0; m < 1440; m++) {
+      const open = day / 1000 + m * 60_000;
+      const o = px;
+      px = Math.max(0.5, Math.round((px + (r0() - 0.5) * 0.002) * 1e4) / 1e4);
+      const h = Math.max(o, px) + 0.0001;
+      const l = Math.min(o, px) - 0.0001;
+      lines.push(
+        [
+          open,
+          o.toFixed(4),
+          h.toFixed(4),
+          l.toFixed(4),
+          px.toFixed(4),
+          "1000.0",
+          open + 59_999,
+          "1100.0",
+          "10",
+          "400.0",
+          "440.0",
+          "0",
+        ].join(","),
+      );
+    }
+    writeFileSync(klines, `${lines.join("\n")}\n`);
+    const lake = join(tmp.dir, "xrp");
+    await ingestFiles("binance-vision", [fundingJson, klines], { lake, exchange: "binance-futures" });
+    const r = await buildReplay1m({
+      lake,
+      exchange: "binance-futures",
+      symbols: ["XRPUSDT"],
+      start: day,
+      end: day + DAY,
+      prefetch: false,
+    });
+    assert.equal(r.frame.height, 1440);
+    // independent reference from the JSON file: the last event before the minute's close
+    const events = (JSON.parse(readFileSync(fundingJson, "utf8")) as number[][]).map((e) => ({
+      t: e[0]! * 1000,
+      rate: e[1]!,
+    }));
+    const fb = frameColumn(r.frame, "funding_bps");
+    const nf = frameColumn(r.frame, "next_funding_time");
+    const EIGHT_H = 8 * 3_600_000_000;
+    let changes = 0;
+    for (let m = 0; m < 1440; m++) {
+      const close = day + (m + 1) * MIN;
+      let last: { t: number; rate: number } | undefined;
+      for (const e of events) if (e.t < close) last = e;
+      assert.ok(last, `an event before minute ${m}`);
+      near(`funding_bps ${m}`, fb[m]!, last!.rate * 1e4);
+      near(
+        `next_funding_time ${m}`,
+        nf[m]!,
+        last!.t + EIGHT_H * (Math.floor((close - last!.t) / EIGHT_H) + 1),
+      );
+      if (m > 0 && fb[m] !== fb[m - 1]) changes++;
+    }
+    assert.ok(changes >= 1, "the rate changes during the day");
   });
 
   it("generated Tardis trades and liquidations: notionals by side, availability, two symbols sorted", async () => {

@@ -8,8 +8,8 @@
  * | open, high, low, close, volume | `ohlcv` (trades, in_bar) |
  * | taker_buy_volume, taker_sell_volume | `taker_volume` (trades, in_bar) |
  * | (fallback) open … volume, taker_buy_volume | `kline_1m` (ohlcv_bars, the vendor 1m bar of the minute) |
- * | funding_bps | `funding_close` (derivative_ticker, asof_backward) × 1e4 |
- * | mark_price, index_price, next_funding_time | `last` of mark_px / index_px / next_funding_time_us (derivative_ticker, asof_backward) |
+ * | funding_bps | `funding_close` (derivative_ticker, asof_backward) × 1e4; else `funding_events_1m` (funding_events) |
+ * | mark_price, index_price, next_funding_time | `last` of mark_px / index_px / next_funding_time_us (derivative_ticker, asof_backward); next_funding_time else `funding_events_1m` |
  * | open_interest | `oi_last` (derivative_ticker, asof_backward) |
  * | spread_bps | `spread_bps` (quotes, else book_snapshot_25 level 0; asof_backward) |
  * | level1_ofi_1m | `ofi_cont` (quotes, else book_snapshot_25 level 0; in_bar) |
@@ -39,13 +39,13 @@
  * (px · qty · price_increment · amount_increment); funding in bps per funding interval.
  */
 import { z } from "zod";
-import { ConfigError, issuesText } from "../../core/errors.js";
 import { US_PER_MINUTE } from "../../core/time.js";
 import { f64, i8, readsOf } from "../../engine/inputs.js";
 import {
   type EventCursor,
   type JsonValue,
   numbersToJson,
+  numberToJson,
   type Operator,
   type OperatorContext,
   type OutputSpec,
@@ -313,6 +313,92 @@ export const liquidationNotionalOperator: OperatorDef = familyOperator({
   create: (c) => new LiquidationNotionalOperator(c.coverage),
 });
 
+// ---------------------------------------------------------------- funding_events_1m
+const fundCol = outputBuilder({
+  warmupRows: 0,
+  window: "as-of (last funding event at or before the row's close, carried since the replay start)",
+  warmup: "none (null before the first funding event)",
+  pitPolicy:
+    "funding events with ts_local_us < the row's close (a realized funding event is knowable when it is stamped)",
+  source: "realized funding events (funding_events: freqtrade funding JSON, Lean margin_interest, …)",
+});
+
+const FUNDING_EVENT_OUTPUTS: readonly OutputMeta[] = [
+  fundCol("funding_rate_event_asof", "f64", "funding_rate of the last funding event", {
+    unit: "rate per funding interval",
+    inputs: ["funding_events.funding_rate"],
+  }),
+  fundCol(
+    "next_funding_time_event",
+    "f64",
+    "T + I·(⌊(close − T) / I⌋ + 1): the first funding time after the row's close on the grid of the last event T with its interval I (null when I is unknown)",
+    { unit: "µs", inputs: ["funding_events.ts_local_us", "funding_events.funding_interval_us"] },
+  ),
+];
+
+/**
+ * As-of realized funding (`funding_events`): the last event's rate and the next funding time projected
+ * on its interval grid. The fallback of `funding_bps` / `next_funding_time` for lakes without a
+ * derivative ticker. O(1) per event.
+ */
+export class FundingEventsOperator implements Operator {
+  readonly id = "funding_events_1m";
+  readonly inputs = ["funding"] as const;
+  readonly reads = { funding: { funding_rate: "f64", funding_interval_us: "f64" } } as const;
+  readonly outputs: readonly OutputSpec[] = FUNDING_EVENT_OUTPUTS;
+  private rate = Number.NaN;
+  private tsUs = Number.NaN;
+  private intervalUs = Number.NaN;
+  private rows: TypedRows | null = null;
+  private rateCol = EMPTY;
+  private intervalCol = EMPTY;
+
+  onEvent(ev: EventCursor): void {
+    if (ev.rows !== this.rows) {
+      this.rows = ev.rows;
+      this.rateCol = f64(ev.rows, "funding_rate");
+      this.intervalCol = f64(ev.rows, "funding_interval_us");
+    }
+    const r = this.rateCol[ev.i]!;
+    if (Number.isNaN(r)) return;
+    this.rate = r;
+    this.tsUs = ev.tsLocalUs;
+    this.intervalUs = this.intervalCol[ev.i]!;
+  }
+
+  emit(row: SpineRow, out: readonly Float64Array[], r: number): void {
+    out[0]![r] = this.rate;
+    const i = this.intervalUs;
+    out[1]![r] = i > 0 ? this.tsUs + i * (Math.floor((row.tsEndUs - this.tsUs) / i) + 1) : Number.NaN;
+  }
+
+  snapshot(): JsonValue {
+    return {
+      v: 1,
+      rate: numberToJson(this.rate),
+      tsUs: numberToJson(this.tsUs),
+      intervalUs: numberToJson(this.intervalUs),
+    };
+  }
+
+  restore(state: JsonValue): void {
+    const s = stateObject(state, this.id);
+    if (s.v !== 1) throw new TypeError(`${this.id}: unsupported state version ${String(s.v)}`);
+    this.rate = stateNumber(s, "rate");
+    this.tsUs = stateNumber(s, "tsUs");
+    this.intervalUs = stateNumber(s, "intervalUs");
+  }
+}
+
+export const fundingEventsOperator: OperatorDef = familyOperator({
+  name: "funding_events_1m",
+  description:
+    "as-of realized funding (funding_events): the last event's rate and the next funding time on its interval grid",
+  source: "realized funding events (funding_events)",
+  outputs: () => FUNDING_EVENT_OUTPUTS,
+  create: () => new FundingEventsOperator(),
+});
+
 // ---------------------------------------------------------------- replay_1m (assembly)
 /** Row values replay_1m reads, in order (names written by the members of `replayMembers`). */
 const ASSEMBLY_INPUTS = [
@@ -328,6 +414,8 @@ const ASSEMBLY_INPUTS = [
   "mark_px_asof",
   "index_px_asof",
   "next_funding_time_asof",
+  "funding_rate_event_asof",
+  "next_funding_time_event",
   "open_interest_asof",
   "spread_bps_asof",
   "ofi_1m",
@@ -382,7 +470,10 @@ const FORMULAS: Readonly<Record<(typeof REPLAY_VALUE_COLUMNS)[number], [string, 
     "Σ qty of taker sells; else vendor volume − taker buy volume",
     ["trades.side", "ohlcv_bars.taker_buy_qty_int"],
   ],
-  funding_bps: ["funding_rate as-of the minute's close · 1e4", ["derivative_ticker.funding_rate"]],
+  funding_bps: [
+    "funding_rate as-of the minute's close · 1e4 (derivative_ticker; else the last realized funding event)",
+    ["derivative_ticker.funding_rate", "funding_events.funding_rate"],
+  ],
   mark_price: ["mark_px as-of the minute's close", ["derivative_ticker.mark_px"]],
   index_price: ["index_px as-of the minute's close", ["derivative_ticker.index_px"]],
   next_funding_time: [
@@ -487,10 +578,16 @@ export class Replay1mOperator implements Operator {
     out[4]![r] = v;
     out[5]![r] = tb;
     out[6]![r] = ts;
-    out[7]![r] = h[A.funding_rate_asof]! * 1e4;
+    // the derivative ticker's values; realized funding events where the ticker has none
+    const rate = Number.isNaN(h[A.funding_rate_asof]!)
+      ? h[A.funding_rate_event_asof]!
+      : h[A.funding_rate_asof]!;
+    out[7]![r] = rate * 1e4;
     out[8]![r] = h[A.mark_px_asof]!;
     out[9]![r] = h[A.index_px_asof]!;
-    out[10]![r] = h[A.next_funding_time_asof]!;
+    out[10]![r] = Number.isNaN(h[A.next_funding_time_asof]!)
+      ? h[A.next_funding_time_event]!
+      : h[A.next_funding_time_asof]!;
     out[11]![r] = h[A.open_interest_asof]!;
     out[12]![r] = h[A.spread_bps_asof]!;
     out[13]![r] = h[A.ofi_1m]!;
@@ -622,6 +719,7 @@ export function replayMembers(src: ReplaySources): ReplayMember[] {
         sourceColumn: column,
       }),
     ),
+    { def: fundingEventsOperator },
     {
       def: agg("oi_last"),
       table: oiTable,
@@ -647,14 +745,8 @@ export function replayMembers(src: ReplaySources): ReplayMember[] {
 /** Registered operators the replay preset adds to the built-in registry (the rest are aggregations). */
 export const REPLAY_OPERATORS: readonly OperatorDef[] = [
   kline1mOperator,
+  fundingEventsOperator,
   liquidationNotionalOperator,
   nullColumnOperator,
   replay1mOperator,
 ];
-
-/** @throws ConfigError on bad liquidation coverage settings (used by the builder's checks). */
-export function parseCoverage(v: unknown): CoverageInterval[] {
-  const r = LIQ_PARAMS.safeParse({ coverage: v });
-  if (!r.success) throw new ConfigError(`coverage: ${issuesText(r.error.issues, "(coverage)")}`);
-  return r.data.coverage;
-}
