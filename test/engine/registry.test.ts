@@ -242,10 +242,14 @@ describe("GroupOperator", () => {
         if (k === restoreAt) {
           const states = live.map((op) => JSON.parse(JSON.stringify(op.snapshot())) as JsonValue);
           live = fresh();
-          live.forEach((op, j) => op.restore(states[j]!));
+          live.forEach((op, j) => {
+            op.restore(states[j]!);
+          });
         }
         if (st.kind === "emit") {
-          live.forEach((op, j) => op.emit(row(r), outs[j]!, r));
+          live.forEach((op, j) => {
+            op.emit(row(r), outs[j]!, r);
+          });
           r++;
         } else if (st.kind === "discard") for (const op of live) op.discardBar?.();
         else if (st.kind === "trade" || st.kind === "quote") {
