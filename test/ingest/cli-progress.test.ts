@@ -12,7 +12,7 @@ import { gunzipSync } from "node:zlib";
 import { StatusLine } from "../../src/cli/status-line.js";
 import { query } from "../../src/query/query.js";
 import { HFT, tempDir } from "../helpers/data.js";
-import { runCli } from "../helpers/run-cli.js";
+import { runCliProcess } from "../helpers/run-cli.js";
 
 const ERASE = "\r\u001b[2K";
 
@@ -66,8 +66,8 @@ describe("ingest progress and --quiet (CLI)", () => {
     const lakeTty = join(dir, "lake-tty");
     const lakePipe = join(dir, "lake-pipe");
     const [tty, pipe] = await Promise.all([
-      runCli(["ingest", "binance-capture", file, "--lake", lakeTty], { tty: true }),
-      runCli(["ingest", "binance-capture", file, "--lake", lakePipe]),
+      runCliProcess(["ingest", "binance-capture", file, "--lake", lakeTty], { tty: true }),
+      runCliProcess(["ingest", "binance-capture", file, "--lake", lakePipe]),
     ]);
     assert.equal(tty.status, 0, tty.stdout);
     for (const stage of [
@@ -100,7 +100,9 @@ describe("ingest progress and --quiet (CLI)", () => {
 
   it("--quiet on a TTY: no status line, no per-file report; the summary and exit 0", async () => {
     const lake = join(dir, "lake-quiet");
-    const res = await runCli(["ingest", "binance-capture", file, "--lake", lake, "--quiet"], { tty: true });
+    const res = await runCliProcess(["ingest", "binance-capture", file, "--lake", lake, "--quiet"], {
+      tty: true,
+    });
     assert.equal(res.status, 0, res.stdout);
     assert.ok(!res.stdout.includes(ERASE), res.stdout);
     assert.ok(!res.stdout.includes("lines read"), res.stdout);
