@@ -306,6 +306,13 @@ type Events = Awaited<ReturnType<typeof rawEvents>>;
 
 // ---------------------------------------------------------------------------------------------------
 
+/**
+ * Chunks load on the calling thread: a prefetch worker (its own module graph, ~1 s to start) costs more
+ * than it saves on these few chunks. Prefetched rows = synchronously loaded rows, bitwise, for every
+ * registered operator on these captures: test/engine/contract.test.ts.
+ */
+const SYNC = { prefetch: false } as const;
+
 let lake23: { lake: string; cleanup: () => void };
 let lake24: { lake: string; cleanup: () => void };
 const inc = { perpPx: Number.NaN, perpQty: Number.NaN, spotPx: Number.NaN };
@@ -353,6 +360,7 @@ async function runCase(c: Case) {
   const { frame, summary } = await buildFeatureFrameWithSummary({
     lake: c.lake(),
     ...PERP,
+    ...SYNC,
     start: c.start,
     end: c.end,
     config: { ...c.config, spine, warmupMs: c.warmupMs },
@@ -800,7 +808,7 @@ describe("snapshot/restore and partition safety", () => {
     for (const spine of ["clock", "volume"] as const) {
       test(`${c.name}: state restored from JSON mid-run (rows and every 997 events) gives identical output, ${spine} spine`, async () => {
         const config = { ...c.config, spine: spine === "clock" ? CLOCK : VOLUME };
-        const req = { lake: c.lake(), ...PERP, start: c.w.start, end: c.w.end, config };
+        const req = { lake: c.lake(), ...PERP, ...SYNC, start: c.w.start, end: c.w.end, config };
         const plain = (await buildFeatureFrameWithSummary({ ...req, families: [c.family] })).frame;
         const probed = probedFamily(c.family, [1, 2, 3, 17, 64, 199, 250], 997);
         const swapped = (await buildFeatureFrameWithSummary({ ...req, families: [probed] })).frame;
@@ -816,6 +824,7 @@ describe("snapshot/restore and partition safety", () => {
         await buildFeatureFrameWithSummary({
           lake: c.lake(),
           ...PERP,
+          ...SYNC,
           start: c.w.start,
           end: c.w.end,
           config,
@@ -827,6 +836,7 @@ describe("snapshot/restore and partition safety", () => {
         await buildFeatureFrameWithSummary({
           lake: c.lake(),
           ...PERP,
+          ...SYNC,
           start: lateStart,
           end: c.w.end,
           config,
