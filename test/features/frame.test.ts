@@ -48,6 +48,12 @@ describe("feature frames with every family on binance-futures BTCUSDT 2024-08-08
     ...W2024,
     config: { ...ALL, spine, ...extra },
   });
+  /** The whole window's frame on the 1 s clock, built once for the PIT and determinism tests. */
+  let clockFrame: Promise<pl.DataFrame> | undefined;
+  const fullClock = (): Promise<pl.DataFrame> => {
+    clockFrame ??= buildFeatureFrame(req({ type: "clock", stepMs: 1000 }));
+    return clockFrame;
+  };
 
   it("passes the PIT prefix-truncation check at random cuts (clock 1 s and 5 BTC volume bars)", async () => {
     const cuts = fc.sample(fc.integer({ min: toUs(W2024.start) + 30_000_000, max: toUs(W2024.end) - 1 }), {
@@ -58,7 +64,7 @@ describe("feature frames with every family on binance-futures BTCUSDT 2024-08-08
       { type: "clock", stepMs: 1000 },
       { type: "volume", volumeThreshold: 5 },
     ] as const) {
-      const full = await buildFeatureFrame(req(spine));
+      const full = await (spine.type === "clock" ? fullClock() : buildFeatureFrame(req(spine)));
       assert.ok(full.width > 80, `${full.width} columns`);
       const r = await checkPrefixTruncation(full, (c) => buildFeatureFrame({ ...req(spine), end: c }), cuts);
       assert.ok(r.passed, `${spine.type}: ${JSON.stringify(r.violations.slice(0, 3))}`);
@@ -67,7 +73,8 @@ describe("feature frames with every family on binance-futures BTCUSDT 2024-08-08
   });
 
   it("is deterministic and streaming equals batch", async () => {
-    const a = await buildFeatureFrame(req({ type: "clock", stepMs: 1000 }));
+    // two separate runs (the first one shared with the PIT test)
+    const a = await fullClock();
     const b = await buildFeatureFrame(req({ type: "clock", stepMs: 1000 }));
     assert.equal(canonicalFrameHash(a), canonicalFrameHash(b));
     const parts: pl.DataFrame[] = [];
