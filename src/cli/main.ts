@@ -142,7 +142,7 @@ function withFileIdHex(df: pl.DataFrame): pl.DataFrame {
 }
 
 /** A stream the CLI writes to: `process.stdout` / `process.stderr`, or a test's capture. */
-export type CliStream = NodeJS.WritableStream & { readonly isTTY?: boolean };
+export type CliStream = NodeJS.WritableStream & { readonly isTTY?: boolean; readonly columns?: number };
 
 /**
  * Where a CLI run writes and where its exit code goes (0 unless set): the process's streams and
@@ -178,6 +178,9 @@ export function buildCli(io: CliIo = PROCESS_IO): Command {
     .configureOutput({
       writeOut: (text) => void io.stdout.write(text),
       writeErr: (text) => void io.stderr.write(text),
+      // help wraps at the terminal's width, else at commander's default (80)
+      getOutHelpWidth: () => (io.stdout.isTTY ? io.stdout.columns : undefined) ?? 80,
+      getErrHelpWidth: () => (io.stderr.isTTY ? io.stderr.columns : undefined) ?? 80,
     })
     .exitOverride()
     .description("Point-in-time-correct feature engineering for market data")
