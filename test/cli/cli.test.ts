@@ -756,6 +756,13 @@ describe("npx pointline: SIGTERM stops the whole command", () => {
     try {
       const lake = join(dir, "lake");
       const files = join(lake, "_meta", "files");
+      // committed manifests (a manifest is written as a `.tmp-…` file in the same directory, then renamed)
+      const manifests = (): string[] =>
+        existsSync(files)
+          ? readdirSync(files)
+              .filter((n) => n.endsWith(".json"))
+              .sort()
+          : [];
       // ingested in time order: the small 2023 capture commits first, then the large 2024 one
       // (several seconds of work) is under way when the signal comes
       const npx = spawn(
@@ -770,12 +777,8 @@ describe("npx pointline: SIGTERM stops the whole command", () => {
       const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) =>
         npx.on("exit", (code, signal) => r({ code, signal })),
       );
-      await until(
-        "the first file's manifest",
-        () => existsSync(files) && readdirSync(files).length > 0,
-        120_000,
-      );
-      const before = readdirSync(files).sort();
+      await until("the first file's manifest", () => manifests().length > 0, 120_000);
+      const before = manifests();
       const rowsBefore = (await dataCoverage(lake)).reduce((n, r) => n + r.rows, 0);
       // the node process that runs the CLI: npm → sh → node (its grandchild)
       const cli = descendants(npx.pid!).filter((p) => {
@@ -796,7 +799,7 @@ describe("npx pointline: SIGTERM stops the whole command", () => {
       const stoppedMs = await until(`node pid ${node} to stop`, () => !alive(node!), 5_000);
       assert.ok(stoppedMs < 2_000, `the CLI took ${stoppedMs} ms to stop`);
       await sleep(1_500); // a grandchild still running would commit the second file within seconds
-      assert.deepEqual(readdirSync(files).sort(), before);
+      assert.deepEqual(manifests(), before);
       assert.equal(before.length, 1);
       const manifest = JSON.parse(readFileSync(join(files, before[0]!), "utf8")) as {
         source: string;
