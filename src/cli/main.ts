@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { basename, resolve } from "node:path";
 import { SingleBar } from "cli-progress";
-import { Argument, Command, InvalidArgumentError, Option } from "commander";
+import { Argument, Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import pl from "nodejs-polars";
 import { usToIso } from "../core/time.js";
 import { packageVersion } from "../core/version.js";
@@ -85,14 +85,15 @@ const INGEST_STAGE_TEXT: Readonly<Record<IngestStage, string>> = {
  * failed file is printed as it fails unless `json` (failures are never quiet) and the batch goes on.
  */
 async function runIngest(
+  io: CliIo,
   kind: string,
   files: string[],
   o: { lake: string; exchange?: string; symbol?: string; table?: string; json?: boolean; quiet?: boolean },
 ): Promise<IngestBatchResult> {
-  const status = new StatusLine(process.stderr);
+  const status = new StatusLine(io.stderr);
   const say = (text: string): void => {
     status.clear();
-    process.stderr.write(`${text}\n`);
+    io.stderr.write(`${text}\n`);
   };
   try {
     return await ingestBatch(kind, files, {
@@ -145,9 +146,48 @@ function withFileIdHex(df: pl.DataFrame): pl.DataFrame {
   );
 }
 
-/** The commander program of the `pointline` CLI (exported for tests and embedding). */
-export function buildCli(): Command {
+/** A stream the CLI writes to: `process.stdout` / `process.stderr`, or a test's capture. */
+export type CliStream = NodeJS.WritableStream & { readonly isTTY?: boolean; readonly columns?: number };
+
+/**
+ * Where a CLI run writes and where its exit code goes (0 unless set): the process's streams and
+ * `process.exitCode` for the `pointline` binary; tests pass their own to run commands in process.
+ */
+export interface CliIo {
+  readonly stdout: CliStream;
+  readonly stderr: CliStream;
+  setExitCode(code: number): void;
+}
+
+/** The process's stdout, stderr and `process.exitCode`. */
+export const PROCESS_IO: CliIo = {
+  get stdout() {
+    return process.stdout;
+  },
+  get stderr() {
+    return process.stderr;
+  },
+  setExitCode: (code) => {
+    process.exitCode = code;
+  },
+};
+
+/**
+ * The commander program of the `pointline` CLI writing to `io` (exported for tests and embedding).
+ * Commander's own exits (usage errors, `--help`, `--version`) throw a `CommanderError` carrying the
+ * exit code instead of ending the process; `runCli` turns them into the exit code.
+ */
+export function buildCli(io: CliIo = PROCESS_IO): Command {
   const program = new Command("pointline")
+    // set before the commands are added: subcommands copy both
+    .configureOutput({
+      writeOut: (text) => void io.stdout.write(text),
+      writeErr: (text) => void io.stderr.write(text),
+      // help wraps at the terminal's width, else at commander's default (80)
+      getOutHelpWidth: () => (io.stdout.isTTY ? io.stdout.columns : undefined) ?? 80,
+      getErrHelpWidth: () => (io.stderr.isTTY ? io.stderr.columns : undefined) ?? 80,
+    })
+    .exitOverride()
     .description("Point-in-time-correct feature engineering for market data")
     .version(packageVersion().version, "-V, --version", "print the version")
     // set before the commands are added: subcommands copy it (mandatory options say "(required)")
@@ -169,7 +209,7 @@ export function buildCli(): Command {
     .option("--quiet", "print neither per-file reports nor progress, only the summary and failures")
     .option("--strict", "exit with code 2 if any row was rejected")
     .action(async (kind: string, files: string[], o) => {
-      const r = await runIngest(kind, files, o);
+      const r = await runIngest(io, kind, files, o);
       if (o.json) {
         const entries = [
           ...r.committed.map((m) => ({ status: "committed", ...m.report })),
@@ -180,9 +220,9 @@ export function buildCli(): Command {
             error: f.error.message,
           })),
         ];
-        process.stdout.write(`${JSON.stringify(entries, null, 2)}\n`);
+        io.stdout.write(`${JSON.stringify(entries, null, 2)}\n`);
       } else {
-        process.stderr.write(
+        io.stderr.write(
           `${formatBatchSummary(
             kind,
             r.committed.map((m) => m.report),
@@ -190,8 +230,8 @@ export function buildCli(): Command {
           )}\n`,
         );
       }
-      if (r.failed.length > 0) process.exitCode = 1;
-      else if (o.strict && r.committed.some((m) => totals(m.report).rejected > 0)) process.exitCode = 2;
+      if (r.failed.length > 0) io.setExitCode(1);
+      else if (o.strict && r.committed.some((m) => totals(m.report).rejected > 0)) io.setExitCode(2);
     });
 
   program
@@ -201,7 +241,7 @@ export function buildCli(): Command {
     .option("--json", "JSON output")
     .action(async (o: { lake: string; json?: boolean }) => {
       const rows = await dataCoverage(requireLake(o.lake));
-      process.stdout.write(o.json ? `${JSON.stringify(rows, null, 2)}\n` : `${formatCoverage(rows)}\n`);
+      io.stdout.write(o.json ? `${JSON.stringify(rows, null, 2)}\n` : `${formatCoverage(rows)}\n`);
     });
 
   const symbols = program.command("symbols").description("symbol registry: list or set increments");
@@ -213,10 +253,10 @@ export function buildCli(): Command {
     .action(async (o: { lake: string; json?: boolean }) => {
       const rows = await listSymbols(requireLake(o.lake));
       if (o.json) {
-        process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+        io.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
         return;
       }
-      process.stdout.write(
+      io.stdout.write(
         `${table(
           rows.map((r) => [
             r.exchange,
@@ -283,8 +323,8 @@ export function buildCli(): Command {
           validFromUs: o.validFrom?.us,
         });
         await reg.save();
-        if (created) process.stderr.write(`created the symbol registry ${registryPath(root)}\n`);
-        process.stdout.write(`${JSON.stringify(e)}\n`);
+        if (created) io.stderr.write(`created the symbol registry ${registryPath(root)}\n`);
+        io.stdout.write(`${JSON.stringify(e)}\n`);
       },
     );
 
@@ -325,12 +365,12 @@ export function buildCli(): Command {
           end: o.end.us,
         });
         const head = withFileIdHex(df.head(o.limit));
-        if (o.format === "csv") process.stdout.write(head.writeCSV().toString());
+        if (o.format === "csv") io.stdout.write(head.writeCSV().toString());
         else if (o.format === "json")
-          process.stdout.write(
+          io.stdout.write(
             `${JSON.stringify(head.toRecords(), (_k, v) => (typeof v === "bigint" ? Number(v) : v))}\n`,
           );
-        else process.stdout.write(`${head.toString()}\n(${df.height} rows in range)\n`);
+        else io.stdout.write(`${head.toString()}\n(${df.height} rows in range)\n`);
       },
     );
 
@@ -387,10 +427,10 @@ export function buildCli(): Command {
             at: o.start,
             flag: o.crossVenue !== undefined ? "--cross-venue" : `--config ${o.config} crossVenue`,
           });
-        const bar = process.stderr.isTTY
+        const bar = io.stderr.isTTY
           ? new SingleBar({
               format: "features [{bar}] {percentage}% | {eta_formatted} left",
-              stream: process.stderr,
+              stream: io.stderr,
             })
           : null;
         bar?.start(100, 0);
@@ -410,8 +450,8 @@ export function buildCli(): Command {
         );
         bar?.update(100);
         bar?.stop();
-        if (o.json) process.stdout.write(`${JSON.stringify(manifest, null, 2)}\n`);
-        else process.stdout.write(`${formatManifest(manifest)}\n`);
+        if (o.json) io.stdout.write(`${JSON.stringify(manifest, null, 2)}\n`);
+        else io.stdout.write(`${formatManifest(manifest)}\n`);
       },
     );
   features
@@ -421,10 +461,10 @@ export function buildCli(): Command {
     .option("--markdown", "the Markdown catalogue (docs/features.md)")
     .action((o: { json?: boolean; markdown?: boolean }) => {
       const metas = featureCatalog();
-      if (o.markdown) process.stdout.write(catalogMarkdown());
-      else if (o.json) process.stdout.write(`${JSON.stringify(metas, null, 2)}\n`);
+      if (o.markdown) io.stdout.write(catalogMarkdown());
+      else if (o.json) io.stdout.write(`${JSON.stringify(metas, null, 2)}\n`);
       else {
-        process.stdout.write(
+        io.stdout.write(
           `${table(
             metas.map((m) => [m.name, m.family, m.unit, m.window, m.warmup]),
             ["feature", "family", "unit", "window", "warm-up"],
@@ -442,7 +482,7 @@ export function buildCli(): Command {
     .option("--out <dir>", "output directory", "./out")
     .action(async (o: { lake: string; out: string }) => {
       const lake = requireLake(o.lake);
-      process.stdout.write(`\n${formatSampleFrames(await buildSampleFrames(lake, o.out))}\n`);
+      io.stdout.write(`\n${formatSampleFrames(await buildSampleFrames(lake, o.out))}\n`);
     });
 
   features
@@ -455,7 +495,7 @@ export function buildCli(): Command {
     .action(async (o: { lake: string; out: string }) => {
       const lake = requireLake(o.lake);
       mkdirSync(o.out, { recursive: true });
-      process.stdout.write(`\n${formatDerivativesSamples(await buildDerivativesSamples(lake, o.out))}\n`);
+      io.stdout.write(`\n${formatDerivativesSamples(await buildDerivativesSamples(lake, o.out))}\n`);
     });
 
   program
@@ -472,8 +512,8 @@ export function buildCli(): Command {
       let rejected = 0;
       let files = 0;
       for (const g of sampleGroups(o.data)) {
-        const r = await runIngest(g.kind, [...g.files], { lake: o.lake, quiet: o.quiet });
-        if (r.failed.length > 0) process.exitCode = 1;
+        const r = await runIngest(io, g.kind, [...g.files], { lake: o.lake, quiet: o.quiet });
+        if (r.failed.length > 0) io.setExitCode(1);
         for (const m of r.committed) {
           const t = totals(m.report);
           rows += t.written;
@@ -482,8 +522,8 @@ export function buildCli(): Command {
         }
       }
       const secs = (performance.now() - started) / 1000;
-      process.stdout.write(`${formatCoverage(await dataCoverage(resolve(o.lake)))}\n`);
-      process.stdout.write(
+      io.stdout.write(`${formatCoverage(await dataCoverage(resolve(o.lake)))}\n`);
+      io.stdout.write(
         `\ningested ${files} files: ${rows.toLocaleString("en-US")} rows written, ${rejected} rejected, in ${secs.toFixed(1)} s (lake: ${resolve(o.lake)})\n`,
       );
     });
@@ -514,27 +554,40 @@ export function buildCli(): Command {
       if (o.out.endsWith(".csv")) out.writeCSV(o.out);
       else out.writeParquet(o.out);
       const names = out.columns.filter((c) => c.startsWith("target_"));
-      process.stdout.write(
+      io.stdout.write(
         `wrote ${o.out}: ${out.height.toLocaleString("en-US")} rows, labels ${names
           .map((n) => `${n} (${out.getColumn(n).nullCount()} null)`)
           .join(", ")}\n`,
       );
     });
 
-  registerPipelineCommands(program);
+  registerPipelineCommands(program, io);
   registerStoreCommands(program);
   registerLiveCommands(program);
   registerTraderCommands(program);
   return program;
 }
 
+/**
+ * Runs `pointline <args>` writing to `io`: an error thrown by a command is printed on stderr as
+ * `pointline: <message>` with exit code 1; a usage error (already printed by commander), `--help` and
+ * `--version` set commander's exit code. Resolves when the command has finished.
+ */
+export async function runCli(args: readonly string[], io: CliIo = PROCESS_IO): Promise<void> {
+  try {
+    await buildCli(io).parseAsync(args, { from: "user" });
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      io.setExitCode(e.exitCode);
+      return;
+    }
+    io.stderr.write(`pointline: ${e instanceof Error ? e.message : String(e)}\n`);
+    io.setExitCode(1);
+  }
+}
+
 const isMain = process.argv[1] !== undefined && /(?:main\.ts|pointline(?:\.js)?)$/.test(process.argv[1]);
 if (isMain) {
   stopWithLauncher();
-  buildCli()
-    .parseAsync(process.argv)
-    .catch((e: unknown) => {
-      process.stderr.write(`pointline: ${e instanceof Error ? e.message : String(e)}\n`);
-      process.exitCode = 1;
-    });
+  void runCli(process.argv.slice(2));
 }

@@ -13,6 +13,8 @@ import { builtinRegistry, type OperatorRegistry } from "../pipeline/registry.js"
 import { type RequestProblem, requestJsonSchema, validateRequest } from "../pipeline/request.js";
 import { type PipelineOutput, rejectedOutput, requestOutputDir, runPipeline } from "../pipeline/run.js";
 import { parseJsonText, requireLake } from "./args.js";
+import type { CliIo } from "./main.js";
+import type { StatusStream } from "./status-line.js";
 
 /**
  * Reads and parses a request file: the JSON value, or a problem at `$` when it is not JSON
@@ -44,7 +46,7 @@ export async function readRequestFile(
  * stage or gate (`pipeline: features 1234.5 ms`, `pipeline: gate lookahead_check pass 812.0 ms`). Times
  * are wall-clock ms. Call the returned `done()` before printing the summary (clears a live line).
  */
-export function pipelineProgressPrinter(stream: NodeJS.WriteStream): {
+export function pipelineProgressPrinter(stream: StatusStream): {
   readonly onProgress: (e: PipelineProgress) => void;
   readonly done: () => void;
 } {
@@ -161,8 +163,8 @@ function unitText(o: { readonly name: string; readonly unit: string }): string {
   return u === o.unit ? u : `${u}; computed in ${o.unit}`;
 }
 
-/** Adds the `pipeline` command group to the CLI. */
-export function registerPipelineCommands(program: Command): void {
+/** Adds the `pipeline` command group to the CLI (writing to `io`). */
+export function registerPipelineCommands(program: Command, io: CliIo): void {
   const pipeline = program
     .command("pipeline")
     .description("research pipeline v2: JSON requests → features, labels, quality gates, decision");
@@ -188,20 +190,19 @@ export function registerPipelineCommands(program: Command): void {
           if ("problem" in dir) problems.push(dir.problem);
         } else problems.push(...v.problems);
       }
-      if (o.json)
-        process.stdout.write(`${JSON.stringify({ valid: problems.length === 0, problems }, null, 2)}\n`);
-      if (problems.length === 0) process.stderr.write(`${file}: valid request v2\n`);
+      if (o.json) io.stdout.write(`${JSON.stringify({ valid: problems.length === 0, problems }, null, 2)}\n`);
+      if (problems.length === 0) io.stderr.write(`${file}: valid request v2\n`);
       else {
-        process.stderr.write(`${file}: ${problems.length} problem(s)\n`);
-        for (const p of problems) process.stderr.write(`  ${p.path}: ${p.message}\n`);
-        process.exitCode = 2;
+        io.stderr.write(`${file}: ${problems.length} problem(s)\n`);
+        for (const p of problems) io.stderr.write(`  ${p.path}: ${p.message}\n`);
+        io.setExitCode(2);
       }
     });
   pipeline
     .command("schema")
     .description("print the JSON Schema of request v2 (schemas/quant_research_input.v2.json)")
     .action(() => {
-      process.stdout.write(`${JSON.stringify(requestJsonSchema(), null, 2)}\n`);
+      io.stdout.write(`${JSON.stringify(requestJsonSchema(), null, 2)}\n`);
     });
   pipeline
     .command("aggregations")
@@ -210,18 +211,16 @@ export function registerPipelineCommands(program: Command): void {
     .option("--json", "JSON")
     .action((o: { markdown?: boolean; json?: boolean }) => {
       const reg = builtinRegistry();
-      if (o.markdown) process.stdout.write(aggregationsMarkdown(reg));
+      if (o.markdown) io.stdout.write(aggregationsMarkdown(reg));
       else if (o.json)
-        process.stdout.write(
+        io.stdout.write(
           `${JSON.stringify(
             reg.requestOperators().map(({ impl: _i, outputs: _o, params: _p, ...meta }) => meta),
             null,
             2,
           )}\n`,
         );
-      else
-        for (const s of reg.requestOperators())
-          process.stdout.write(`${s.name.padEnd(28)} ${s.description}\n`);
+      else for (const s of reg.requestOperators()) io.stdout.write(`${s.name.padEnd(28)} ${s.description}\n`);
     });
   pipeline
     .command("run <request>")
@@ -238,7 +237,7 @@ export function registerPipelineCommands(program: Command): void {
       async (file: string, o: { lake: string; outRoot: string; artifacts: boolean; json?: boolean }) => {
         const lake = requireLake(o.lake);
         const r = await readRequestFile(file);
-        const progress = pipelineProgressPrinter(process.stderr);
+        const progress = pipelineProgressPrinter(io.stderr);
         const out: PipelineOutput =
           "problem" in r
             ? rejectedOutput(undefined, [r.problem])
@@ -249,9 +248,9 @@ export function registerPipelineCommands(program: Command): void {
                 onProgress: progress.onProgress,
               });
         progress.done();
-        process.stderr.write(formatPipelineSummary(out));
-        if (o.json) process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
-        if (out.decision.status === "reject") process.exitCode = 2;
+        io.stderr.write(formatPipelineSummary(out));
+        if (o.json) io.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+        if (out.decision.status === "reject") io.setExitCode(2);
       },
     );
 }

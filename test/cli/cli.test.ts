@@ -1,9 +1,13 @@
 /**
- * The `pointline` command line, run as a child process (`node bin/pointline.js ...`) on a small
- * synthetic Binance capture. Expected values are hand-computed from the lines written here.
+ * The `pointline` command line on a small synthetic Binance capture (expected values hand-computed from
+ * the lines written here) and on the real captures. Commands run in this process (`runCli` of
+ * src/cli/main.ts with captured output, the code the binary runs after its launcher); what needs a real
+ * process runs `node bin/pointline.js …` as a child: the launcher and the process exit codes (0, 1 from
+ * a command's error and from a usage error, 2 from `--strict`), the progress bar on a terminal, and
+ * SIGTERM through `npx`.
  */
 import assert from "node:assert/strict";
-import { execFile, execFileSync, spawn } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -15,56 +19,15 @@ import { dataCoverage } from "../../src/lake/catalog.js";
 import { TABLES, tableColumns } from "../../src/schema/tables.js";
 import { tempDir } from "../helpers/data.js";
 import { CAPTURES, captureLake, W2024 } from "../helpers/lake.js";
+import { type CliResult, runCli, runCliProcess } from "../helpers/run-cli.js";
 
 const ROOT = resolve(fileURLToPath(import.meta.url), "..", "..", "..");
 /** 2024-08-08T01:00:00Z in µs (1723075200 s + 3600 s). */
 const T0 = 1_723_078_800_000_000;
 
-interface RunResult {
-  readonly status: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function run(args: readonly string[]): RunResult {
-  try {
-    const stdout = execFileSync(process.execPath, [join(ROOT, "bin", "pointline.js"), ...args], {
-      cwd: ROOT,
-      encoding: "utf8",
-      stdio: ["ignore", "pipe", "pipe"],
-      timeout: 120_000,
-    });
-    return { status: 0, stdout, stderr: "" };
-  } catch (e) {
-    const err = e as { status?: number | null; stdout?: string; stderr?: string };
-    return { status: err.status ?? -1, stdout: err.stdout ?? "", stderr: err.stderr ?? "" };
-  }
-}
-
 const BIN = join(ROOT, "bin", "pointline.js");
-const execFileAsync = promisify(execFile);
 
-/** Runs the CLI without blocking the test process (several runs may overlap); stderr kept on success too. */
-async function runAsync(args: readonly string[]): Promise<RunResult> {
-  try {
-    const { stdout, stderr } = await execFileAsync(process.execPath, [BIN, ...args], {
-      cwd: ROOT,
-      encoding: "utf8",
-      timeout: 120_000,
-      maxBuffer: 256 * 1024 * 1024,
-    });
-    return { status: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code?: number | string; stdout?: string; stderr?: string };
-    return {
-      status: typeof err.code === "number" ? err.code : -1,
-      stdout: err.stdout ?? "",
-      stderr: err.stderr ?? "",
-    };
-  }
-}
-
-/** Runs `jobs` at most `width` at a time (CLI runs cost ~2 s of CPU each; the machine has 2 cores). */
+/** Runs `jobs` at most `width` at a time (a child process costs ~1 s of CPU to start; 2 cores). */
 async function pooled<T>(jobs: readonly (() => Promise<T>)[], width = 2): Promise<T[]> {
   const out: T[] = new Array(jobs.length);
   let next = 0;
@@ -108,14 +71,14 @@ describe("pointline CLI", () => {
   let cleanup: () => void;
   let lake: string;
   let capture: string;
-  let ingest: RunResult;
+  let ingest: CliResult;
 
-  before(() => {
+  before(async () => {
     ({ dir, cleanup } = tempDir("pointline-cli-"));
     lake = join(dir, "lake");
     capture = join(dir, "capture.txt");
     writeFileSync(capture, `${LINES.join("\n")}\n`);
-    ingest = run(["ingest", "binance-capture", capture, "--lake", lake, "--json"]);
+    ingest = await runCli(["ingest", "binance-capture", capture, "--lake", lake, "--json"]);
   });
   after(() => cleanup());
 
@@ -141,8 +104,8 @@ describe("pointline CLI", () => {
     assert.deepEqual(r.tables["quotes"], { rows_written: 2, rows_rejected: 0 });
   });
 
-  it("coverage --json lists one row per table with hand-counted rows", () => {
-    const res = run(["coverage", "--lake", lake, "--json"]);
+  it("coverage --json lists one row per table with hand-counted rows", async () => {
+    const res = await runCli(["coverage", "--lake", lake, "--json"]);
     assert.equal(res.status, 0, res.stderr);
     const rows = JSON.parse(res.stdout) as {
       exchange: string;
@@ -170,8 +133,8 @@ describe("pointline CLI", () => {
     );
   });
 
-  it("symbols --json lists the inferred registry entry", () => {
-    const res = run(["symbols", "--lake", lake, "--json"]);
+  it("symbols --json lists the inferred registry entry", async () => {
+    const res = await runCli(["symbols", "--lake", lake, "--json"]);
     assert.equal(res.status, 0, res.stderr);
     const rows = JSON.parse(res.stdout) as {
       exchange: string;
@@ -189,8 +152,8 @@ describe("pointline CLI", () => {
     assert.equal(e.amount_increment, "0.01");
   });
 
-  it("query trades --format csv prints a header and the rows of [start, end)", () => {
-    const res = run([
+  it("query trades --format csv prints a header and the rows of [start, end)", async () => {
+    const res = await runCli([
       "query",
       "trades",
       "--lake",
@@ -235,16 +198,16 @@ describe("pointline CLI", () => {
     );
   });
 
-  it("an unknown ingest kind exits with code 1 and names the kind", () => {
-    const res = run(["ingest", "no-such-vendor", capture, "--lake", join(dir, "lake-unknown")]);
+  it("an unknown ingest kind exits with code 1 and names the kind", async () => {
+    const res = await runCli(["ingest", "no-such-vendor", capture, "--lake", join(dir, "lake-unknown")]);
     assert.equal(res.status, 1);
     assert.match(res.stderr, /no-such-vendor/);
   });
 
-  it("ingest --strict exits 2 when a line is rejected (0 without --strict)", () => {
+  it("ingest --strict exits 2 when a line is rejected (0 without --strict)", async () => {
     const bad = join(dir, "bad.txt");
     writeFileSync(bad, `${[LINES[0], "this is not a capture line", LINES[2]].join("\n")}\n`);
-    const strict = run([
+    const strict = await runCli([
       "ingest",
       "binance-capture",
       bad,
@@ -262,8 +225,52 @@ describe("pointline CLI", () => {
     assert.equal(r?.lines_read, 3);
     assert.equal(r?.unrouted_rejected, 1);
     assert.deepEqual(r?.tables, { trades: { rows_written: 2, rows_rejected: 0 } });
-    const lax = run(["ingest", "binance-capture", bad, "--lake", join(dir, "lake-lax"), "--json"]);
+    const lax = await runCli(["ingest", "binance-capture", bad, "--lake", join(dir, "lake-lax"), "--json"]);
     assert.equal(lax.status, 0, lax.stderr);
+  });
+
+  // (the launcher and exit code 0 of the binary: the progress-bar test below)
+  it("the binary (node bin/pointline.js, a child process): a command's error and a usage error exit 1; --strict exits 2", async () => {
+    const bad = join(dir, "bad-binary.txt");
+    writeFileSync(bad, `${[LINES[0], "this is not a capture line", LINES[2]].join("\n")}\n`);
+    const [unknown, usage, strict] = await pooled([
+      () => runCliProcess(["ingest", "no-such-vendor", capture, "--lake", join(dir, "lake-binary-unknown")]),
+      () =>
+        runCliProcess([
+          "query",
+          "trades",
+          "--lake",
+          lake,
+          "--exchange",
+          "binance-futures",
+          "--symbol",
+          "BTCUSDT",
+          "--start",
+          "0",
+          "--end",
+          "1",
+          "--limit",
+          "abc",
+        ]),
+      () =>
+        runCliProcess([
+          "ingest",
+          "binance-capture",
+          bad,
+          "--lake",
+          join(dir, "lake-binary-strict"),
+          "--strict",
+        ]),
+    ]);
+    assert.equal(unknown!.status, 1);
+    assert.match(unknown!.stderr, /^pointline: unknown ingest kind 'no-such-vendor'/m);
+    assert.equal(usage!.status, 1);
+    assert.ok(usage!.stderr.includes("--limit") && usage!.stderr.includes("'abc'"), usage!.stderr);
+    assert.equal(strict!.status, 2, strict!.stderr);
+    assert.match(
+      strict!.stderr,
+      /ingest binance-capture: 1 of 1 file committed — rows written 2, rejected 1/,
+    );
   });
 });
 
@@ -449,7 +456,7 @@ describe("pointline CLI on the real captures (binance-futures + binance BTCUSDT 
         says: ["valid request v2"],
       },
     ];
-    const results = await pooled(cases.map((c) => () => runAsync(c.args)));
+    const results = await pooled(cases.map((c) => () => runCli(c.args)));
     cases.forEach((c, k) => {
       const r = results[k]!;
       const label = c.args.join(" ");
@@ -465,10 +472,10 @@ describe("pointline CLI on the real captures (binance-futures + binance BTCUSDT 
 
   it("--help marks the required options, --version prints the package version, file_id prints as in the lake's file names", async () => {
     const [help, version, csv] = await pooled([
-      () => runAsync(["query", "--help"]),
-      () => runAsync(["--version"]),
+      () => runCli(["query", "--help"]),
+      () => runCli(["--version"]),
       () =>
-        runAsync([
+        runCli([
           "query",
           "trades",
           "--lake",
@@ -526,9 +533,9 @@ describe("pointline CLI on the real captures (binance-futures + binance BTCUSDT 
       cfgPath,
     ];
     const [plain, withFlag, conflict] = await pooled([
-      () => runAsync([...base, "--out", out, "--json"]),
-      () => runAsync([...base, "--spine", "volume:5,includePartialLastBar=true", "--out", merged, "--json"]),
-      () => runAsync([...base, "--spine", "volume:10", "--out", clash]),
+      () => runCli([...base, "--out", out, "--json"]),
+      () => runCli([...base, "--spine", "volume:5,includePartialLastBar=true", "--out", merged, "--json"]),
+      () => runCli([...base, "--spine", "volume:10", "--out", clash]),
     ]);
     const spine = {
       type: "volume",
@@ -597,7 +604,7 @@ describe("pointline CLI on the real captures (binance-futures + binance BTCUSDT 
     const file = join(dir, "short.json");
     writeFileSync(file, JSON.stringify(req));
     const outRoot = join(dir, "pipeline");
-    const r = await runAsync(["pipeline", "run", file, "--lake", lake, "--out-root", outRoot, "--json"]);
+    const r = await runCli(["pipeline", "run", file, "--lake", lake, "--out-root", outRoot, "--json"]);
     assert.equal(r.status, 0, r.stderr);
     const out = JSON.parse(r.stdout) as { results: { row_count: number }; decision: { status: string } };
     assert.equal(out.decision.status, "accept");
@@ -749,6 +756,13 @@ describe("npx pointline: SIGTERM stops the whole command", () => {
     try {
       const lake = join(dir, "lake");
       const files = join(lake, "_meta", "files");
+      // committed manifests (a manifest is written as a `.tmp-…` file in the same directory, then renamed)
+      const manifests = (): string[] =>
+        existsSync(files)
+          ? readdirSync(files)
+              .filter((n) => n.endsWith(".json"))
+              .sort()
+          : [];
       // ingested in time order: the small 2023 capture commits first, then the large 2024 one
       // (several seconds of work) is under way when the signal comes
       const npx = spawn(
@@ -763,12 +777,8 @@ describe("npx pointline: SIGTERM stops the whole command", () => {
       const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) =>
         npx.on("exit", (code, signal) => r({ code, signal })),
       );
-      await until(
-        "the first file's manifest",
-        () => existsSync(files) && readdirSync(files).length > 0,
-        120_000,
-      );
-      const before = readdirSync(files).sort();
+      await until("the first file's manifest", () => manifests().length > 0, 120_000);
+      const before = manifests();
       const rowsBefore = (await dataCoverage(lake)).reduce((n, r) => n + r.rows, 0);
       // the node process that runs the CLI: npm → sh → node (its grandchild)
       const cli = descendants(npx.pid!).filter((p) => {
@@ -789,7 +799,7 @@ describe("npx pointline: SIGTERM stops the whole command", () => {
       const stoppedMs = await until(`node pid ${node} to stop`, () => !alive(node!), 5_000);
       assert.ok(stoppedMs < 2_000, `the CLI took ${stoppedMs} ms to stop`);
       await sleep(1_500); // a grandchild still running would commit the second file within seconds
-      assert.deepEqual(readdirSync(files).sort(), before);
+      assert.deepEqual(manifests(), before);
       assert.equal(before.length, 1);
       const manifest = JSON.parse(readFileSync(join(files, before[0]!), "utf8")) as {
         source: string;

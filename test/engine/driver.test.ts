@@ -13,12 +13,7 @@ import type { SpineSpecInput } from "../../src/engine/spine-spec.js";
 import type { FeatureRunInput } from "../../src/features/config.js";
 import { type FeatureFrameRequest, planFeatureFrame, replayOf } from "../../src/features/frame.js";
 import { captureLake, W2023, W2024 } from "../helpers/lake.js";
-import {
-  buildFeatureFrameRowsDigest,
-  concatBatches,
-  restoreInChildProcess,
-  rowsDigest,
-} from "../helpers/restore.js";
+import { buildFeatureFrameRowsDigest, concatBatches, RestoreChild, rowsDigest } from "../helpers/restore.js";
 
 const MIDNIGHT_2023_US = Date.parse("2023-04-05T00:00:00Z") * 1000;
 
@@ -80,13 +75,17 @@ function pick<T>(xs: readonly T[], k: number, seed: number): T[] {
 describe("Driver snapshot/restore in a fresh process", () => {
   let lake2023: { lake: string; cleanup: () => void };
   let lake2024: { lake: string; cleanup: () => void };
+  /** The fresh process the runs are continued in: it restores while this one computes the next runs. */
+  let child: RestoreChild;
   before(async () => {
+    child = new RestoreChild();
     [lake2023, lake2024] = await Promise.all([
       captureLake(["usdm2023a", "usdm2023b"]),
       captureLake(["usdm2024", "spot2024"]),
     ]);
   });
   after(() => {
+    child?.close();
     lake2023?.cleanup();
     lake2024?.cleanup();
   });
@@ -112,6 +111,8 @@ describe("Driver snapshot/restore in a fresh process", () => {
       snapshot: DriverSnapshot;
       request: FeatureFrameRequest;
     }[] = [];
+    // each spine's restores are sent as soon as its snapshots exist (the child works meanwhile)
+    const restored: Promise<{ rows: number; sha256: string }[]>[] = [];
     let seed = 20261202;
     for (const [label, spine] of SPINES) {
       const request = req2023(spine);
@@ -130,7 +131,8 @@ describe("Driver snapshot/restore in a fresh process", () => {
       const early = probed.snapshots.filter((s) => s.position.tsUs < MIDNIGHT_2023_US);
       const late = probed.snapshots.filter((s) => s.position.tsUs >= MIDNIGHT_2023_US);
       assert.ok(early.length >= 1 && late.length >= 2, `${label}: snapshots on both sides of midnight`);
-      for (const s of [...pick(early, 1, seed++), ...pick(late, 2, seed++)]) {
+      const chosen = [...pick(early, 1, seed++), ...pick(late, 2, seed++)];
+      for (const s of chosen) {
         const from = (s.counters as { rows: number }).rows;
         tasks.push({
           label: `${label} @ event ${s.events}/${plain.events}`,
@@ -141,8 +143,11 @@ describe("Driver snapshot/restore in a fresh process", () => {
           request,
         });
       }
+      const sent = child.restore(chosen.map((snapshot) => ({ request, snapshot })));
+      sent.catch(() => {}); // awaited below (an assertion failing first must not leave it unhandled)
+      restored.push(sent);
     }
-    const got = await restoreInChildProcess(tasks.map(({ request, snapshot }) => ({ request, snapshot })));
+    const got = (await Promise.all(restored)).flat();
     assert.equal(got.length, tasks.length);
     tasks.forEach((t, k) => {
       assert.equal(got[k]!.rows, t.rows, `${t.label}: rows after restore`);
@@ -169,7 +174,7 @@ describe("Driver snapshot/restore in a fresh process", () => {
     const probed = await run(request, evenCheckpoints(plain.events, 7));
     assert.equal(probed.snapshots.length, 12);
     const chosen = pick(probed.snapshots, 3, 8);
-    const got = await restoreInChildProcess(chosen.map((snapshot) => ({ request, snapshot })));
+    const got = await child.restore(chosen.map((snapshot) => ({ request, snapshot })));
     chosen.forEach((s, k) => {
       const from = (s.counters as { rows: number }).rows;
       assert.equal(got[k]!.rows, plain.rows - from, `rows after event ${s.events}`);

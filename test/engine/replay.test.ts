@@ -141,6 +141,26 @@ describe("replay engine on binance-futures BTCUSDT 2024-08-08", () => {
       config: ONLY(spine),
       families: fams,
     });
+  /**
+   * The Recorder's whole-window run on `spine`, built once and shared by the tests that read it (a run is
+   * deterministic: "is deterministic" below still compares two separate runs).
+   */
+  const recorded = new Map<string, ReturnType<typeof frame>>();
+  const recorderFrame = (spine: FeatureRunInput["spine"]): ReturnType<typeof frame> => {
+    const key = JSON.stringify(spine);
+    let f = recorded.get(key);
+    if (f === undefined) {
+      f = frame(spine, [family("rec", () => new Recorder())]);
+      recorded.set(key, f);
+    }
+    return f;
+  };
+  /** The raw events of the window (read once; the references only read them). */
+  let raw: ReturnType<typeof rawEvents> | undefined;
+  const rawWindow = (): ReturnType<typeof rawEvents> => {
+    raw ??= rawEvents(lake, EX, SYM, W2024.start, W2024.end);
+    return raw;
+  };
 
   it("feeds events in the total order and never past a row's close", async () => {
     for (const spine of [
@@ -148,7 +168,7 @@ describe("replay engine on binance-futures BTCUSDT 2024-08-08", () => {
       { type: "volume", volumeThreshold: 5 },
       { type: "trades" },
     ] as const) {
-      const { frame: df } = await frame(spine, [family("rec", () => new Recorder())]);
+      const { frame: df } = await recorderFrame(spine);
       assert.ok(df.height > 300, `${spine.type}: ${df.height} rows`);
       const ok = columnValues(df, "t_order_ok");
       assert.ok(
@@ -167,10 +187,8 @@ describe("replay engine on binance-futures BTCUSDT 2024-08-08", () => {
   });
 
   it("clock rows hold exactly the raw trades in [t, t + 1 s) and count every trade once", async () => {
-    const { frame: df, summary } = await frame({ type: "clock", stepMs: 1000 }, [
-      family("rec", () => new Recorder()),
-    ]);
-    const raw = (await rawEvents(lake, EX, SYM, W2024.start, W2024.end)).trades;
+    const { frame: df, summary } = await recorderFrame({ type: "clock", stepMs: 1000 });
+    const raw = (await rawWindow()).trades;
     const ts = raw.columns.ts_local_us as Float64Array;
     const qty = raw.columns.qty_int as Float64Array;
     const tsEvent = columnValues(df, "ts_event_us");
@@ -196,7 +214,7 @@ describe("replay engine on binance-futures BTCUSDT 2024-08-08", () => {
   });
 
   it("volume bars on real trades: every trade once, Σ volume = total, each bar reaches the threshold", async () => {
-    const raw = (await rawEvents(lake, EX, SYM, W2024.start, W2024.end)).trades;
+    const raw = (await rawWindow()).trades;
     const total = (raw.columns.qty_int as Float64Array).reduce((s, x) => s + x, 0);
     for (const splitTrades of [false, true]) {
       const { frame: df, summary } = await frame(
@@ -243,7 +261,7 @@ describe("replay engine on binance-futures BTCUSDT 2024-08-08", () => {
       { type: "volume", volumeThreshold: 5 },
     ] as const) {
       const fams = [family("rec", () => new Recorder())];
-      const { frame: full } = await frame(spine, fams);
+      const { frame: full } = await recorderFrame(spine);
       const honest = await checkPrefixTruncation(
         full,
         async (c) => (await frame(spine, fams, c)).frame,
@@ -274,7 +292,7 @@ describe("replay engine on binance-futures BTCUSDT 2024-08-08", () => {
         config: ONLY({ type: "clock", stepMs }),
         families: fams,
       });
-    const a = await clock(1000);
+    const a = (await recorderFrame({ type: "clock", stepMs: 1000 })).frame;
     const b = await clock(1000);
     const c = await clock(500);
     assert.equal(canonicalFrameHash(a), canonicalFrameHash(b));
@@ -291,13 +309,13 @@ describe("replay engine on binance-futures BTCUSDT 2024-08-08", () => {
       config: ONLY({ type: "trades" }),
       families: fams,
     };
-    const whole = await buildFeatureFrame(req);
+    const whole = (await recorderFrame({ type: "trades" })).frame;
     const small = await buildFeatureFrame({ ...req, batchRows: 1000, chunkMs: 7_000 });
     assert.equal(canonicalFrameHash(whole), canonicalFrameHash(small));
     // 52 chunks: read on the prefetch worker thread, or synchronously — identical rows
     const sync = await buildFeatureFrame({ ...req, batchRows: 1000, chunkMs: 7_000, prefetch: false });
     assert.equal(canonicalFrameHash(sync), canonicalFrameHash(small));
-    assert.equal(whole.height, (await rawEvents(lake, EX, SYM, W2024.start, W2024.end)).trades.length);
+    assert.equal(whole.height, (await rawWindow()).trades.length);
   });
 
   it("rejects bad requests clearly", async () => {

@@ -236,11 +236,17 @@ function assertScaledClose(
   }
 }
 
+/**
+ * Chunks load on the calling thread: a prefetch worker (its own module graph, ~1 s to start) costs more
+ * than it saves on these few chunks. Prefetched rows = synchronously loaded rows, bitwise, for every
+ * registered operator on these captures: test/engine/contract.test.ts.
+ */
 const run = (lake: string, config: FeatureRunInput, start: string, end: string, family = barAggregations) =>
   buildFeatureFrameWithSummary({
     lake,
     exchange: EX,
     symbol: SYM,
+    prefetch: false,
     start,
     end,
     config: { includeBarAggregations: true, ...config },

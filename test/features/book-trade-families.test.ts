@@ -518,11 +518,19 @@ function compareFrame(
   }
 }
 
+/**
+ * Chunks load on the calling thread: a prefetch worker (its own module graph, ~1 s to start) costs more
+ * than it saves on these few chunks. Prefetched rows = synchronously loaded rows, bitwise, for every
+ * registered operator on these captures: test/engine/contract.test.ts.
+ */
+const SYNC = { prefetch: false } as const;
+
 async function run(lake: string, w: { start: string; end: string }, config: FeatureRunInput) {
   return buildFeatureFrameWithSummary({
     lake,
     exchange: EX,
     symbol: SYM,
+    ...SYNC,
     start: w.start,
     end: w.end,
     config,
@@ -707,6 +715,7 @@ describe("book and trade families on real captures (naive references)", () => {
         lake,
         exchange: EX,
         symbol: SYM,
+        ...SYNC,
         start: w.start,
         end: w.end,
         config: cfg,

@@ -2,11 +2,10 @@
  * The full default family set (plus cross-venue and the bar aggregations) on the real captures: PIT
  * prefix truncation at random cut times on the clock and volume spines, determinism, warm-up invariance
  * (a later start with its default warm-up reproduces the rows of an earlier start bitwise), streaming =
- * batch, the manifest written by `features build` (CSV and Parquet give the same content hash), and the
- * docs catalogue kept current.
+ * batch, the manifest written by `features build` (CSV and Parquet give the same content hash; the CLI
+ * run in process, see test/helpers/run-cli.ts), and the docs catalogue kept current.
  */
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -23,6 +22,7 @@ import { buildFeatureFrame, streamFeatureFrame } from "../../src/features/frame.
 import { sha256File } from "../../src/lake/hash.js";
 import { assertFramesIdentical } from "../helpers/engine.js";
 import { captureLake, W2024 } from "../helpers/lake.js";
+import { runCli } from "../helpers/run-cli.js";
 
 const ROOT = resolve(fileURLToPath(import.meta.url), "..", "..", "..");
 const EX = "binance-futures";
@@ -48,6 +48,12 @@ describe("feature frames with every family on binance-futures BTCUSDT 2024-08-08
     ...W2024,
     config: { ...ALL, spine, ...extra },
   });
+  /** The whole window's frame on the 1 s clock, built once for the PIT and determinism tests. */
+  let clockFrame: Promise<pl.DataFrame> | undefined;
+  const fullClock = (): Promise<pl.DataFrame> => {
+    clockFrame ??= buildFeatureFrame(req({ type: "clock", stepMs: 1000 }));
+    return clockFrame;
+  };
 
   it("passes the PIT prefix-truncation check at random cuts (clock 1 s and 5 BTC volume bars)", async () => {
     const cuts = fc.sample(fc.integer({ min: toUs(W2024.start) + 30_000_000, max: toUs(W2024.end) - 1 }), {
@@ -58,7 +64,7 @@ describe("feature frames with every family on binance-futures BTCUSDT 2024-08-08
       { type: "clock", stepMs: 1000 },
       { type: "volume", volumeThreshold: 5 },
     ] as const) {
-      const full = await buildFeatureFrame(req(spine));
+      const full = await (spine.type === "clock" ? fullClock() : buildFeatureFrame(req(spine)));
       assert.ok(full.width > 80, `${full.width} columns`);
       const r = await checkPrefixTruncation(full, (c) => buildFeatureFrame({ ...req(spine), end: c }), cuts);
       assert.ok(r.passed, `${spine.type}: ${JSON.stringify(r.violations.slice(0, 3))}`);
@@ -67,7 +73,8 @@ describe("feature frames with every family on binance-futures BTCUSDT 2024-08-08
   });
 
   it("is deterministic and streaming equals batch", async () => {
-    const a = await buildFeatureFrame(req({ type: "clock", stepMs: 1000 }));
+    // two separate runs (the first one shared with the PIT test)
+    const a = await fullClock();
     const b = await buildFeatureFrame(req({ type: "clock", stepMs: 1000 }));
     assert.equal(canonicalFrameHash(a), canonicalFrameHash(b));
     const parts: pl.DataFrame[] = [];
@@ -107,7 +114,6 @@ describe("feature frames with every family on binance-futures BTCUSDT 2024-08-08
   it("features build writes Parquet and CSV with manifests that describe them exactly", async () => {
     const out = join(lake, "..", "out");
     const args = (file: string) => [
-      join(ROOT, "bin", "pointline.js"),
       "features",
       "build",
       "--lake",
@@ -128,8 +134,13 @@ describe("feature frames with every family on binance-futures BTCUSDT 2024-08-08
       join(out, file),
       "--json",
     ];
-    const mp = JSON.parse(execFileSync(process.execPath, args("f.parquet"), { encoding: "utf8" }));
-    const mc = JSON.parse(execFileSync(process.execPath, args("f.csv"), { encoding: "utf8" }));
+    const run = async (file: string) => {
+      const r = await runCli(args(file));
+      assert.equal(r.status, 0, r.stderr);
+      return JSON.parse(r.stdout);
+    };
+    const mp = await run("f.parquet");
+    const mc = await run("f.csv");
     const df = pl.readParquet(join(out, "f.parquet"));
     assert.equal(mp.row_count, df.height);
     assert.deepEqual(
@@ -151,21 +162,15 @@ describe("feature frames with every family on binance-futures BTCUSDT 2024-08-08
     assert.ok(dur.every((d) => Number(d) <= 2_000_000));
     assert.equal(mp.trades_in_range, mp.unassigned_trades + Number(df.getColumn("trade_count").sum()));
     // bad input: a clear error and exit code 1
-    try {
-      execFileSync(
-        process.execPath,
-        [...args("g.parquet").slice(0, 13), "--spine", "volume:x", "--out", join(out, "g.parquet")],
-        {
-          encoding: "utf8",
-          stdio: "pipe",
-        },
-      );
-      assert.fail("expected a failure");
-    } catch (e) {
-      const err = e as { status: number; stderr: string };
-      assert.equal(err.status, 1);
-      assert.match(err.stderr, /--spine volume:x: volumeThreshold must be a number/);
-    }
+    const bad = await runCli([
+      ...args("g.parquet").slice(0, 12),
+      "--spine",
+      "volume:x",
+      "--out",
+      join(out, "g.parquet"),
+    ]);
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /--spine volume:x: volumeThreshold must be a number/);
   });
 });
 

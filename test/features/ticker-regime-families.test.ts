@@ -306,6 +306,25 @@ type Events = Awaited<ReturnType<typeof rawEvents>>;
 
 // ---------------------------------------------------------------------------------------------------
 
+/**
+ * Chunks load on the calling thread: a prefetch worker (its own module graph, ~1 s to start) costs more
+ * than it saves on these few chunks. Prefetched rows = synchronously loaded rows, bitwise, for every
+ * registered operator on these captures: test/engine/contract.test.ts.
+ */
+const SYNC = { prefetch: false } as const;
+
+/** Raw events per lake, venue and range, read once: several cases replay the same range (read only). */
+const rawRead = new Map<string, ReturnType<typeof rawEvents>>();
+function rawOnce(lake: string, exchange: string, symbol: string, startUs: number, endUs: number) {
+  const key = [lake, exchange, symbol, startUs, endUs].join("|");
+  let r = rawRead.get(key);
+  if (r === undefined) {
+    r = rawEvents(lake, exchange, symbol, startUs, endUs);
+    rawRead.set(key, r);
+  }
+  return r;
+}
+
 let lake23: { lake: string; cleanup: () => void };
 let lake24: { lake: string; cleanup: () => void };
 const inc = { perpPx: Number.NaN, perpQty: Number.NaN, spotPx: Number.NaN };
@@ -353,6 +372,7 @@ async function runCase(c: Case) {
   const { frame, summary } = await buildFeatureFrameWithSummary({
     lake: c.lake(),
     ...PERP,
+    ...SYNC,
     start: c.start,
     end: c.end,
     config: { ...c.config, spine, warmupMs: c.warmupMs },
@@ -362,7 +382,7 @@ async function runCase(c: Case) {
   const replayStartUs =
     c.spine === "clock" ? Math.floor(from / STEP_US) * STEP_US : Math.floor(from / US_PER_DAY) * US_PER_DAY;
   assert.equal(summary.replayStartUs, replayStartUs, "replay start");
-  const ev = await rawEvents(c.lake(), PERP.exchange, PERP.symbol, replayStartUs, endUs);
+  const ev = await rawOnce(c.lake(), PERP.exchange, PERP.symbol, replayStartUs, endUs);
   const rows =
     c.spine === "clock"
       ? clockRows(replayStartUs, endUs)
@@ -658,7 +678,7 @@ describe("cv_ cross-venue", () => {
         family: crossVenue,
       });
       assert.deepEqual(c.frame.columns.slice(5), ["cv_basis", "cv_basis_bps"]);
-      const spot = await rawEvents(lake(), SPOT.exchange, SPOT.symbol, c.replayStartUs, c.endUs);
+      const spot = await rawOnce(lake(), SPOT.exchange, SPOT.symbol, c.replayStartUs, c.endUs);
       const all = REFERENCES.cv(c.ev, spot.book, c.rows, { perp: inc.perpPx, spot: inc.spotPx });
       const ref = compare(c.frame, { cv_basis: all.cv_basis!, cv_basis_bps: all.cv_basis_bps! }, c.out);
       assert.ok(fractionFinite(ref.cv_basis!) > 0.95);
@@ -691,8 +711,8 @@ describe("cv_ cross-venue", () => {
       "perp_mid_px",
     ]);
     const replayStartUs = startUs - 10_000 * US_PER_MS;
-    const perp = await rawEvents(lake(), PERP.exchange, PERP.symbol, replayStartUs, endUs);
-    const spot = await rawEvents(lake(), SPOT.exchange, SPOT.symbol, replayStartUs, endUs);
+    const perp = await rawOnce(lake(), PERP.exchange, PERP.symbol, replayStartUs, endUs);
+    const spot = await rawOnce(lake(), SPOT.exchange, SPOT.symbol, replayStartUs, endUs);
     const rows = clockRows(replayStartUs, endUs);
     const out = outputIndices(rows, startUs, endUs);
     assert.equal(df.height, out.length);
@@ -800,7 +820,7 @@ describe("snapshot/restore and partition safety", () => {
     for (const spine of ["clock", "volume"] as const) {
       test(`${c.name}: state restored from JSON mid-run (rows and every 997 events) gives identical output, ${spine} spine`, async () => {
         const config = { ...c.config, spine: spine === "clock" ? CLOCK : VOLUME };
-        const req = { lake: c.lake(), ...PERP, start: c.w.start, end: c.w.end, config };
+        const req = { lake: c.lake(), ...PERP, ...SYNC, start: c.w.start, end: c.w.end, config };
         const plain = (await buildFeatureFrameWithSummary({ ...req, families: [c.family] })).frame;
         const probed = probedFamily(c.family, [1, 2, 3, 17, 64, 199, 250], 997);
         const swapped = (await buildFeatureFrameWithSummary({ ...req, families: [probed] })).frame;
@@ -816,6 +836,7 @@ describe("snapshot/restore and partition safety", () => {
         await buildFeatureFrameWithSummary({
           lake: c.lake(),
           ...PERP,
+          ...SYNC,
           start: c.w.start,
           end: c.w.end,
           config,
@@ -827,6 +848,7 @@ describe("snapshot/restore and partition safety", () => {
         await buildFeatureFrameWithSummary({
           lake: c.lake(),
           ...PERP,
+          ...SYNC,
           start: lateStart,
           end: c.w.end,
           config,

@@ -1,13 +1,21 @@
 /**
- * Child process of the Driver restore tests: reads tasks (a feature-frame request and a Driver snapshot,
- * as JSON on stdin), continues each run from its snapshot in this fresh process, and prints per task the
- * number of rows and the sha256 of their bytes (see `batchDigest`) as JSON on stdout.
+ * Child process of the Driver restore tests: reads tasks, one JSON line each on stdin
+ * (`{ id, task: { request, snapshot } }`: a feature-frame request and a Driver snapshot), continues each
+ * run from its snapshot in this fresh process, one task after another as they arrive, and prints per task
+ * one JSON line on stdout: `{ id, rows, sha256 }` (the number of rows and the sha256 of their bytes, see
+ * `rowsDigest`) or `{ id, error }`. Exits when stdin ends.
  */
+import { createInterface } from "node:readline";
 import { buildFeatureFrameRowsDigest, type RestoreTask } from "./restore.js";
 
-const chunks: Buffer[] = [];
-for await (const c of process.stdin) chunks.push(c as Buffer);
-const tasks = JSON.parse(Buffer.concat(chunks).toString("utf8")) as RestoreTask[];
-const out: { rows: number; sha256: string }[] = [];
-for (const t of tasks) out.push(await buildFeatureFrameRowsDigest(t.request, t.snapshot));
-process.stdout.write(JSON.stringify(out));
+for await (const line of createInterface({ input: process.stdin, crlfDelay: Number.POSITIVE_INFINITY })) {
+  if (line.length === 0) continue;
+  const { id, task } = JSON.parse(line) as { id: number; task: RestoreTask };
+  let reply: object;
+  try {
+    reply = { id, ...(await buildFeatureFrameRowsDigest(task.request, task.snapshot)) };
+  } catch (e) {
+    reply = { id, error: e instanceof Error ? (e.stack ?? e.message) : String(e) };
+  }
+  process.stdout.write(`${JSON.stringify(reply)}\n`);
+}

@@ -1,9 +1,8 @@
 /**
  * Driver snapshot/restore helpers: digests of feature rows (bitwise: the sha256 of every spine and output
- * column's float64 bytes, row range [from, to)), and a runner that continues runs from snapshots in a
- * fresh child process.
+ * column's float64 bytes, row range [from, to)), and a child process that continues runs from snapshots.
  */
-import { spawn } from "node:child_process";
+import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import type { DriverSnapshot, FeatureBatch } from "../../src/engine/driver.js";
@@ -56,26 +55,70 @@ export async function buildFeatureFrameRowsDigest(
   return { rows, sha256: rowsDigest(cols, 0, rows) };
 }
 
-/** Continues every task in one fresh `node` process (tsx loader) and returns its digests. */
-export function restoreInChildProcess(
-  tasks: readonly RestoreTask[],
-): Promise<{ rows: number; sha256: string }[]> {
-  const child = fileURLToPath(new URL("./restore-child.ts", import.meta.url));
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ["--import", "tsx", child], { stdio: ["pipe", "pipe", "pipe"] });
-    let out = "";
-    let err = "";
-    p.stdout.on("data", (d: Buffer) => {
-      out += d.toString("utf8");
+/** What the child reports per task: the rows it output and their digest, or the error it threw. */
+export type RestoreResult = { rows: number; sha256: string } | { error: string };
+
+/**
+ * One fresh `node` process (tsx loader, test/helpers/restore-child.ts) that continues runs from
+ * snapshots: each task crosses the process boundary as JSON text (a line on the child's stdin) and comes
+ * back as its row count and digest (a line on its stdout). The child starts at construction, so its
+ * start-up overlaps the caller's work; tasks sent with `restore` run one after another in the child
+ * while the caller goes on (e.g. computes the next snapshots). `close` ends the child's input; it then
+ * exits.
+ */
+export class RestoreChild {
+  private readonly proc: ChildProcessWithoutNullStreams;
+  private readonly pending = new Map<number, (r: RestoreResult) => void>();
+  private nextId = 0;
+  private out = "";
+  private err = "";
+  private failure: Error | null = null;
+
+  constructor() {
+    const child = fileURLToPath(new URL("./restore-child.ts", import.meta.url));
+    this.proc = spawn(process.execPath, ["--import", "tsx", child], { stdio: ["pipe", "pipe", "pipe"] });
+    this.proc.stdout.on("data", (d: Buffer) => {
+      this.out += d.toString("utf8");
+      let nl = this.out.indexOf("\n");
+      while (nl >= 0) {
+        const { id, ...r } = JSON.parse(this.out.slice(0, nl)) as RestoreResult & { id: number };
+        this.out = this.out.slice(nl + 1);
+        this.pending.get(id)?.(r);
+        this.pending.delete(id);
+        nl = this.out.indexOf("\n");
+      }
     });
-    p.stderr.on("data", (d: Buffer) => {
-      err += d.toString("utf8");
+    this.proc.stderr.on("data", (d: Buffer) => {
+      this.err += d.toString("utf8");
     });
-    p.on("error", reject);
-    p.on("close", (code) => {
-      if (code !== 0) reject(new Error(`restore child exited ${code}: ${err}`));
-      else resolve(JSON.parse(out) as { rows: number; sha256: string }[]);
+    const fail = (e: Error): void => {
+      this.failure ??= e;
+      for (const done of this.pending.values()) done({ error: e.message });
+      this.pending.clear();
+    };
+    this.proc.on("error", fail);
+    this.proc.on("close", (code) => fail(new Error(`restore child exited ${code}: ${this.err}`)));
+  }
+
+  /** Continues each task in the child; resolves with its digests (in task order) once all are done. */
+  async restore(tasks: readonly RestoreTask[]): Promise<{ rows: number; sha256: string }[]> {
+    const results = await Promise.all(
+      tasks.map((t) => {
+        if (this.failure) return Promise.resolve<RestoreResult>({ error: this.failure.message });
+        const id = this.nextId++;
+        const p = new Promise<RestoreResult>((done) => this.pending.set(id, done));
+        this.proc.stdin.write(`${JSON.stringify({ id, task: t })}\n`);
+        return p;
+      }),
+    );
+    return results.map((r) => {
+      if ("error" in r) throw new Error(`restore in the child process failed: ${r.error}`);
+      return r;
     });
-    p.stdin.end(JSON.stringify(tasks));
-  });
+  }
+
+  /** Ends the child's input (it exits once its tasks are done). */
+  close(): void {
+    this.proc.stdin.end();
+  }
 }

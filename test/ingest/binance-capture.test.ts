@@ -105,7 +105,7 @@ class Side {
     if (!this.qty.has(p)) {
       const k = this.desc ? -Number(p) : Number(p);
       const i = this.lowerBound(k);
-      assert.ok(this.keys[i] !== k, `prices ${p} and ${this.prices[i]} share a double`);
+      if (this.keys[i] === k) assert.fail(`prices ${p} and ${this.prices[i]} share a double`);
       const better = this.desc ? 1 : -1;
       if (i > 0) assert.equal(cmpDec(this.prices[i - 1]!, p), better);
       if (i < this.prices.length) assert.equal(cmpDec(p, this.prices[i]!), better);
@@ -304,9 +304,13 @@ describe("binance-capture ingest on real captures", () => {
   });
 
   it("pass 1 (text scan, no JSON.parse) observes what a JSON-parsing reference sees, on all captures", async () => {
+    /** Significant decimals of a decimal string: digits after the point, trailing zeros not counted. */
     const sig = (x: string): number => {
-      const frac = x.split(".")[1] ?? "";
-      return frac.replace(/0+$/, "").length;
+      const dot = x.indexOf(".");
+      if (dot < 0) return 0;
+      let end = x.length;
+      while (end > dot + 1 && x.charCodeAt(end - 1) === 48) end--; // '0'
+      return end - dot - 1;
     };
     for (const f of Object.values(FILES)) {
       const scanner = new DecimalScanner();

@@ -1,8 +1,8 @@
 /**
  * `ingest` output (issue 10, item 6, ingest part): per-file progress on a TTY without `--json`, none
  * when piped, and `--quiet` (neither reports nor progress; the summary stays). The CLI runs under a
- * pseudo-terminal (util-linux `script`) on a slice of the real 2023-04-04 USDⓈ-M capture; the status
- * line itself is checked on a fake terminal stream.
+ * pseudo-terminal (util-linux `script`) on a slice of the real 2023-04-04 USDⓈ-M capture, and in this
+ * process with a stderr that is not a TTY; the status line itself is checked on a fake terminal stream.
  */
 import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
@@ -12,7 +12,7 @@ import { gunzipSync } from "node:zlib";
 import { StatusLine } from "../../src/cli/status-line.js";
 import { query } from "../../src/query/query.js";
 import { HFT, tempDir } from "../helpers/data.js";
-import { runCli } from "../helpers/run-cli.js";
+import { runCli, runCliProcess } from "../helpers/run-cli.js";
 
 const ERASE = "\r\u001b[2K";
 
@@ -66,8 +66,8 @@ describe("ingest progress and --quiet (CLI)", () => {
     const lakeTty = join(dir, "lake-tty");
     const lakePipe = join(dir, "lake-pipe");
     const [tty, pipe] = await Promise.all([
-      runCli(["ingest", "binance-capture", file, "--lake", lakeTty], { tty: true }),
-      runCli(["ingest", "binance-capture", file, "--lake", lakePipe]),
+      runCliProcess(["ingest", "binance-capture", file, "--lake", lakeTty], { tty: true }),
+      runCli(["ingest", "binance-capture", file, "--lake", lakePipe]), // in process: stderr not a TTY
     ]);
     assert.equal(tty.status, 0, tty.stdout);
     for (const stage of [
@@ -100,7 +100,9 @@ describe("ingest progress and --quiet (CLI)", () => {
 
   it("--quiet on a TTY: no status line, no per-file report; the summary and exit 0", async () => {
     const lake = join(dir, "lake-quiet");
-    const res = await runCli(["ingest", "binance-capture", file, "--lake", lake, "--quiet"], { tty: true });
+    const res = await runCliProcess(["ingest", "binance-capture", file, "--lake", lake, "--quiet"], {
+      tty: true,
+    });
     assert.equal(res.status, 0, res.stdout);
     assert.ok(!res.stdout.includes(ERASE), res.stdout);
     assert.ok(!res.stdout.includes("lines read"), res.stdout);

@@ -152,7 +152,11 @@ export interface RunResult {
   readonly summary: ReplaySummary;
 }
 
-/** Runs a replay (warm-up 0), concatenates its batches and applies the pipeline sink's units rule. */
+/**
+ * Runs a replay (warm-up 0), concatenates its batches and applies the pipeline sink's units rule. Chunks
+ * load on the calling thread (as the pipeline does for a span under 2 h): a prefetch worker costs more
+ * than it saves here; prefetched rows = synchronous rows for every operator: test/engine/contract.test.ts.
+ */
 export async function runReplay(
   lake: string,
   spine: SpineSpecInput,
@@ -169,6 +173,7 @@ export async function runReplay(
     spine: parseSpineSpec(spine),
     operators,
     warmupUs: 0,
+    prefetch: false,
   });
   const batches: FeatureBatch[] = [];
   for await (const b of replay.batches()) batches.push(b);

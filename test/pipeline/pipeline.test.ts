@@ -8,7 +8,6 @@
  * rank IC of a feature against a label against jstat's Spearman coefficient.
  */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -19,13 +18,13 @@ import type { RankIcResult } from "../../src/pipeline/evaluation.js";
 import { runPipeline } from "../../src/pipeline/run.js";
 import { tempDir } from "../helpers/data.js";
 import { captureLake, rawEvents, W2024 } from "../helpers/lake.js";
+import { runCli } from "../helpers/run-cli.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: request fixtures are edited as free-form JSON
 type Req = Record<string, any>;
 
 const EXAMPLE = new URL("../../examples/requests/btc_mft_volbar.json", import.meta.url);
 const example = (): Req => JSON.parse(readFileSync(EXAMPLE, "utf8"));
-const CLI = new URL("../../src/cli/main.ts", import.meta.url).pathname;
 
 /** Volume bars by the guide's rule from raw trades: [first index, closing index] per bar, and unassigned trades. */
 function refVolumeBars(
@@ -230,9 +229,9 @@ describe("pipeline v2 end to end on the 2024 capture", () => {
     }
   });
 
-  it("CLI: validate and run exit 0 / 2 / 1, summary on stderr, JSON on stdout", () => {
-    const run = (...args: string[]) =>
-      spawnSync(process.execPath, ["--import", "tsx", CLI, "pipeline", ...args], { encoding: "utf8" });
+  it("CLI: validate and run exit 0 / 2 / 1, summary on stderr, JSON on stdout", async () => {
+    // in process (test/helpers/run-cli.ts); test/cli runs the binary's exit codes in a child process
+    const run = (...args: string[]) => runCli(["pipeline", ...args]);
     const good = join(out.dir, "good.json");
     const r = example();
     r.spine.config.volume_threshold = 5;
@@ -245,23 +244,23 @@ describe("pipeline v2 end to end on the 2024 capture", () => {
     const notJson = join(out.dir, "not.json");
     writeFileSync(notJson, "{ nope");
 
-    assert.equal(run("validate", good).status, 0);
-    const v = run("validate", bad, "--json");
+    assert.equal((await run("validate", good)).status, 0);
+    const v = await run("validate", bad, "--json");
     assert.equal(v.status, 2);
     assert.equal(JSON.parse(v.stdout).problems[0].path, "$.operators[0].agg");
     assert.match(v.stderr, /\$\.operators\[0\]\.agg: unknown aggregation trade_vwapp/);
-    assert.equal(run("validate", notJson).status, 2);
-    assert.equal(run("validate", join(out.dir, "missing.json")).status, 1);
+    assert.equal((await run("validate", notJson)).status, 2);
+    assert.equal((await run("validate", join(out.dir, "missing.json"))).status, 1);
 
-    const ok = run("run", good, "--lake", lake, "--out-root", out.dir, "--json");
+    const ok = await run("run", good, "--lake", lake, "--out-root", out.dir, "--json");
     assert.equal(ok.status, 0, ok.stderr);
     assert.equal(JSON.parse(ok.stdout).decision.status, "accept");
     assert.match(ok.stderr, /ACCEPT/);
-    const rej = run("run", bad, "--lake", lake, "--out-root", out.dir);
+    const rej = await run("run", bad, "--lake", lake, "--out-root", out.dir);
     assert.equal(rej.status, 2);
     assert.match(rej.stderr, /REJECT/);
     // a --lake that does not exist is an error (exit 1) naming the flag, not a run on no data
-    const noLake = run("run", good, "--lake", join(out.dir, "no-lake"), "--out-root", out.dir);
+    const noLake = await run("run", good, "--lake", join(out.dir, "no-lake"), "--out-root", out.dir);
     assert.equal(noLake.status, 1);
     assert.match(noLake.stderr, /--lake \S*no-lake: no such directory/);
   });
