@@ -35,8 +35,11 @@ import { LiveRunner, OPEN_END_US } from "../live/runner.js";
 import { planPipeline } from "../pipeline/plan.js";
 import { builtinRegistry } from "../pipeline/registry.js";
 import { validateRequest } from "../pipeline/request.js";
+import { openOnlineStore } from "../store/open.js";
+import { StoreRowWriter } from "../store/row-writer.js";
 import { parseCount, parseTimeArg, requireInstrument, requireLake, type TimeArg } from "./args.js";
 import { featureConfigFromCli } from "./features.js";
+import type { CliIo } from "./main.js";
 import { readRequestFile } from "./pipeline.js";
 import { StatusLine } from "./status-line.js";
 
@@ -64,6 +67,56 @@ export interface LiveRunOptions {
   readonly out?: string;
   readonly flushEveryMs?: number;
   readonly json?: boolean;
+  /** Online store: Redis URL (else the embedded store in `store`). */
+  readonly redis?: string;
+  /** Directory of the embedded online store (default ./store). */
+  readonly store?: string;
+  /** Write every row into this online feature set (registered from the run's columns). */
+  readonly featureSet?: string;
+}
+
+/**
+ * The online-store writer of `live run --feature-set NAME [--redis URL | --store DIR]`: opens the store
+ * (a Redis that is down is a StoreError naming the URL, before the run starts), registers the feature set
+ * from the run's columns (an existing identical set is reused; another schema under the same version is a
+ * ConfigError) and writes every row for (exchange, symbol) through a `StoreRowWriter` (buffered, retried,
+ * overflow counted). Closing it flushes, reports the writer's counters on stderr and closes the store.
+ */
+export function storeWriters(
+  o: LiveRunOptions,
+  stderr: LiveRunIo["stderr"],
+): LiveRunIo["writers"] | undefined {
+  const name = o.featureSet;
+  if (name === undefined) {
+    if (o.redis !== undefined || o.store !== undefined)
+      throw new ConfigError("--redis / --store need --feature-set NAME (the online feature set to write)");
+    return undefined;
+  }
+  return async (columns, entity) => {
+    const store = await openOnlineStore(
+      o.redis !== undefined ? { redis: o.redis } : { dir: o.store ?? "./store" },
+    );
+    try {
+      const set = await store.registerFeatureSet({ name, columns, source: { writer: "pointline live run" } });
+      const writer = StoreRowWriter.create({ store, set, entity, columns });
+      return [
+        {
+          write: (row) => writer.write(row),
+          flush: () => writer.flush(),
+          close: async () => {
+            const st = await writer.close();
+            await store.close();
+            stderr.write(
+              `online store ${store.location}: feature set ${set.name} v${set.version}, ${st.stored.toLocaleString("en-US")} rows stored, ${st.dropped} dropped, ${st.rejected} rejected, ${st.failedAttempts} failed writes\n`,
+            );
+          },
+        },
+      ];
+    } catch (e) {
+      await store.close();
+      throw e;
+    }
+  };
 }
 
 /** What a `live run` did. */
@@ -95,7 +148,10 @@ export interface LiveRunIo {
    * cut back on a restart: rows after the last checkpoint reach them again (at least once; see
    * live/checkpoint.ts).
    */
-  readonly writers?: (columns: readonly FrameColumn[]) => Promise<readonly RowWriter[]>;
+  readonly writers?: (
+    columns: readonly FrameColumn[],
+    entity: { readonly exchange: string; readonly symbol: string },
+  ) => Promise<readonly RowWriter[]>;
 }
 
 /** Events the runner has processed, all streams. */
@@ -221,7 +277,7 @@ export async function runLive(o: LiveRunOptions, io: LiveRunIo): Promise<LiveRun
   if (cp) runner.restore(cp.driver);
   const writer: CheckpointWriter | null =
     out !== null ? await openFileWriter(out, runner.columns, cp?.output ?? undefined) : null;
-  const extra = io.writers ? await io.writers(runner.columns) : [];
+  const extra = io.writers ? await io.writers(runner.columns, { exchange, symbol }) : [];
   const rows0 = runner.counters.rows;
   const events0 = eventsOf(runner);
   let lastBarUs = Number.NaN;
@@ -384,7 +440,7 @@ export function formatLiveSummary(s: LiveRunSummary): string {
 }
 
 /** Adds the `live` command group to the CLI. */
-export function registerLiveCommands(program: Command): void {
+export function registerLiveCommands(program: Command, io: CliIo): void {
   const live = program.command("live").description("live runs: the batch operators on arriving events");
   live
     .command("run")
@@ -441,9 +497,16 @@ export function registerLiveCommands(program: Command): void {
       new Option("--flush-every-ms <ms>", "flush the output every ms (default 1000)").argParser(parseCount),
     )
     .option("--json", "print the run summary as JSON on stdout")
+    .option(
+      "--feature-set <name>",
+      "also write every row into this online feature set (entity = exchange, symbol)",
+    )
+    .option("--redis <url>", "online store: Redis at this URL (default: the embedded store in --store)")
+    .option("--store <dir>", "online store: the embedded store's directory (default ./store)")
     .action(async (o: LiveRunOptions) => {
-      const s = await runLive(o, { stderr: process.stderr });
-      process.stderr.write(formatLiveSummary(s));
-      if (o.json) process.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
+      const writers = storeWriters(o, io.stderr);
+      const s = await runLive(o, { stderr: io.stderr, ...(writers ? { writers } : {}) });
+      io.stderr.write(formatLiveSummary(s));
+      if (o.json) io.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
     });
 }

@@ -562,9 +562,9 @@ export function buildCli(io: CliIo = PROCESS_IO): Command {
     });
 
   registerPipelineCommands(program, io);
-  registerStoreCommands(program);
-  registerLiveCommands(program);
-  registerTraderCommands(program);
+  registerStoreCommands(program, io);
+  registerLiveCommands(program, io);
+  registerTraderCommands(program, io);
   return program;
 }
 

@@ -29,6 +29,7 @@ import { describePart, OfflineStore, parseSetRef } from "../store/offline.js";
 import { openOnlineStore } from "../store/open.js";
 import type { Entity, FeatureSetMeta, OnlineStore } from "../store/types.js";
 import { parseCount, parseTimeArg, requireLake, type TimeArg } from "./args.js";
+import type { CliIo } from "./main.js";
 
 interface StoreFlags {
   readonly redis?: string;
@@ -75,14 +76,14 @@ function rowsFrame(set: FeatureSetMeta, rows: readonly Float64Array[]): pl.DataF
   return typedColumnsToFrame(set.columns, cols);
 }
 
-function printRows(set: FeatureSetMeta, rows: readonly Float64Array[], format: string): void {
+function printRows(io: CliIo, set: FeatureSetMeta, rows: readonly Float64Array[], format: string): void {
   if (format === "json") {
     const out = rows.map((r) =>
       Object.fromEntries(set.columns.map((c, k) => [c.name, Number.isNaN(r[k]!) ? null : r[k]!])),
     );
-    process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+    io.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
   } else if (format === "csv") {
-    process.stdout.write(rowsFrame(set, rows).writeCSV().toString());
+    io.stdout.write(rowsFrame(set, rows).writeCSV().toString());
   } else if (rows.length === 1) {
     // one row: vertical, with units
     const r = rows[0]!;
@@ -94,9 +95,9 @@ function printRows(set: FeatureSetMeta, rows: readonly Float64Array[], format: s
         : c.name.endsWith("_us") && c.dtype === "Int64" && v > 1e15
           ? `${v} (${usToIso(v)})`
           : String(v);
-      process.stdout.write(`${c.name.padEnd(w)}  ${text}${c.unit ? `  [${c.unit}]` : ""}\n`);
+      io.stdout.write(`${c.name.padEnd(w)}  ${text}${c.unit ? `  [${c.unit}]` : ""}\n`);
     }
-  } else process.stdout.write(`${rowsFrame(set, rows).toString()}\n`);
+  } else io.stdout.write(`${rowsFrame(set, rows).toString()}\n`);
 }
 
 function readEntities(path: string): pl.DataFrame {
@@ -112,7 +113,7 @@ function readEntities(path: string): pl.DataFrame {
 }
 
 /** Adds the `store` command group to the CLI. */
-export function registerStoreCommands(program: Command): void {
+export function registerStoreCommands(program: Command, io: CliIo): void {
   const store = program
     .command("store")
     .description("feature store: online (Redis or embedded) and offline (lake) feature sets");
@@ -125,20 +126,20 @@ export function registerStoreCommands(program: Command): void {
       const online = await withStore(o, (s) => s.listFeatureSets());
       const offline = o.lake !== undefined ? new OfflineStore(requireLake(o.lake)).list() : [];
       if (o.json) {
-        process.stdout.write(`${JSON.stringify({ online, offline }, null, 2)}\n`);
+        io.stdout.write(`${JSON.stringify({ online, offline }, null, 2)}\n`);
         return;
       }
       const where = o.redis ?? o.store;
-      process.stdout.write(
+      io.stdout.write(
         `online (${o.redis !== undefined ? "redis" : "embedded"} ${where}): ${online.length} set(s)\n`,
       );
       for (const m of online)
-        process.stdout.write(
+        io.stdout.write(
           `  ${m.name}@${m.version}: ${m.columns.length} columns, ttl ${m.ttlSeconds} s${m.description ? `, ${m.description}` : ""}\n`,
         );
       if (o.lake !== undefined) {
-        process.stdout.write(`offline (${o.lake}): ${offline.length} part(s)\n`);
-        for (const m of offline) process.stdout.write(`  ${describePart(m)}\n`);
+        io.stdout.write(`offline (${o.lake}): ${offline.length} part(s)\n`);
+        for (const m of offline) io.stdout.write(`  ${describePart(m)}\n`);
       }
     });
 
@@ -184,7 +185,7 @@ export function registerStoreCommands(program: Command): void {
           if (o.start !== undefined && o.end !== undefined) {
             rows = await s.getRange(set, e, o.start.us, o.end.us);
             if (rows.length > o.limit) {
-              process.stderr.write(`${rows.length} rows in range; printing the first ${o.limit} (--limit)\n`);
+              io.stderr.write(`${rows.length} rows in range; printing the first ${o.limit} (--limit)\n`);
               rows = rows.slice(0, o.limit);
             }
           } else {
@@ -192,10 +193,10 @@ export function registerStoreCommands(program: Command): void {
             rows = r === null ? [] : [r];
           }
           if (rows.length === 0)
-            process.stderr.write(
+            io.stderr.write(
               `no row of ${set.name}@${set.version} for ${e.exchange}/${e.symbol}${o.at ? ` as of ${o.at.text}` : ""}\n`,
             );
-          printRows(set, rows, o.format);
+          printRows(io, set, rows, o.format);
         });
       },
     );
@@ -235,10 +236,10 @@ export function registerStoreCommands(program: Command): void {
           }),
         );
         if (o.json) {
-          process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+          io.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
           return;
         }
-        process.stdout.write(
+        io.stdout.write(
           `${r.set.name}@${r.set.version} ${r.entity.exchange}/${r.entity.symbol}${r.registered ? " (registered)" : ""}: ${r.rowsRead} rows read = ${r.rowsWritten} written + ${r.rowsSkipped} skipped (already materialized) in ${r.seconds.toFixed(2)} s${r.last ? `; last available_at ${usToIso(r.last.availableAtUs)}` : ""}\n`,
         );
       },
@@ -283,9 +284,9 @@ export function registerStoreCommands(program: Command): void {
           }),
         );
         const bad = d.rowsDiffering + d.rowsOnlyBatch + d.rowsOnlyOnline > 0;
-        if (o.json) process.stdout.write(`${JSON.stringify(d, null, 2)}\n`);
+        if (o.json) io.stdout.write(`${JSON.stringify(d, null, 2)}\n`);
         else {
-          process.stdout.write(
+          io.stdout.write(
             [
               `store diff ${o.set} ${entity.exchange}/${entity.symbol} vs ${file}, available_at_us in [${usToIso(d.startUs)}, ${usToIso(d.endUs)})`,
               `rows compared:     ${d.rowsCompared}`,
@@ -301,7 +302,7 @@ export function registerStoreCommands(program: Command): void {
             ].join("\n") + "\n",
           );
         }
-        if (bad) process.exitCode = 2;
+        if (bad) io.setExitCode(2);
       },
     );
 
@@ -329,7 +330,7 @@ export function registerStoreCommands(program: Command): void {
           frame: file,
           entity,
         });
-        process.stdout.write(o.json ? `${JSON.stringify(m, null, 2)}\n` : `${describePart(m)}\n`);
+        io.stdout.write(o.json ? `${JSON.stringify(m, null, 2)}\n` : `${describePart(m)}\n`);
       },
     );
 
@@ -374,14 +375,14 @@ export function registerStoreCommands(program: Command): void {
           },
         );
         if (o.out === undefined) {
-          process.stdout.write(`${df.toString()}\n`);
+          io.stdout.write(`${df.toString()}\n`);
           return;
         }
         const ext = extname(o.out).toLowerCase();
         if (ext === ".parquet") df.writeParquet(o.out, { compression: "zstd" });
         else if (ext === ".csv") df.writeCSV(o.out);
         else throw new ConfigError(`--out ${o.out}: extension must be .csv or .parquet`);
-        process.stderr.write(`${df.height} rows × ${df.width} columns → ${o.out}\n`);
+        io.stderr.write(`${df.height} rows × ${df.width} columns → ${o.out}\n`);
       },
     );
 }

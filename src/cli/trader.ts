@@ -23,6 +23,7 @@ import { buildTraderFeatureFrame, type TraderFrameSource } from "../trader/frame
 import { buildReplay1m } from "../trader/replay.js";
 import { generateSplitManifest, parseSplitManifest, splitManifestJson } from "../trader/splits.js";
 import { parseCount, parseJsonText, parseTimeArg, requireLake } from "./args.js";
+import type { CliIo } from "./main.js";
 
 const list = (s: string): string[] =>
   s
@@ -63,7 +64,7 @@ function lakeSource(o: LakeOpts): Extract<TraderFrameSource, { kind: "lake" }> {
 }
 
 /** Registers the `trader` command group on `program`. */
-export function registerTraderCommands(program: Command): void {
+export function registerTraderCommands(program: Command, io: CliIo): void {
   const trader = program
     .command("trader")
     .description("trader 1-minute replay, feature frame and splits (issue #12)");
@@ -84,10 +85,10 @@ export function registerTraderCommands(program: Command): void {
       mkdirSync(dirname(path), { recursive: true });
       r.frame.writeParquet(path);
       for (const s of r.summary)
-        process.stdout.write(
+        io.stdout.write(
           `${s.symbol}: ${s.rows} rows of ${s.minutes} minutes (${s.fromTrades} from trades, ${s.fromVendorBars} from vendor 1m bars, ${s.withoutPrice} without a price); L1: ${s.l1Table ?? "none"}\n`,
         );
-      process.stdout.write(`replay: ${path}\n`);
+      io.stdout.write(`replay: ${path}\n`);
     });
 
   trader
@@ -147,13 +148,13 @@ export function registerTraderCommands(program: Command): void {
             : { replayFile: String(source.replay) }),
         });
         if (o.json) {
-          process.stdout.write(`${JSON.stringify(a.manifestJson, null, 2)}\n`);
+          io.stdout.write(`${JSON.stringify(a.manifestJson, null, 2)}\n`);
           return;
         }
         const flags = Object.entries(tf.flagCounts)
           .map(([f, n]) => `${f} ${n}`)
           .join(", ");
-        process.stdout.write(
+        io.stdout.write(
           [
             `trader frame: ${tf.frame.height} rows × ${tf.features.length} features (${tf.filter.droppedRows} rows of ${tf.filter.incompleteDays} incomplete symbol-days dropped)`,
             `flags: ${flags}`,
@@ -210,7 +211,7 @@ export function registerTraderCommands(program: Command): void {
         mkdirSync(dirname(resolve(o.out)), { recursive: true });
         writeFileSync(o.out, `${JSON.stringify(splitManifestJson(m), null, 2)}\n`);
         const fmt = (x?: readonly [number, number]) => (x ? `${usToIso(x[0])} → ${usToIso(x[1])}` : "—");
-        process.stdout.write(
+        io.stdout.write(
           `fit ${fmt(m.splits.fit)}\ntune ${fmt(m.splits.tune)}\nvalidation_locked ${fmt(m.splits.validation_locked)}\n${m.walkForward.length} folds; manifest: ${resolve(o.out)}\n`,
         );
       },

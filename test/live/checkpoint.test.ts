@@ -18,7 +18,7 @@ import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import pl from "nodejs-polars";
 import { parseTimeArg } from "../../src/cli/args.js";
-import { type LiveRunOptions, runLive } from "../../src/cli/live.js";
+import { type LiveRunOptions, runLive, storeWriters } from "../../src/cli/live.js";
 import { ConfigError } from "../../src/core/errors.js";
 import { writeFeatureFrame } from "../../src/features/output.js";
 import { checkpointPath } from "../../src/live/checkpoint.js";
@@ -29,6 +29,7 @@ import { validateRequest } from "../../src/pipeline/request.js";
 import { tempDir } from "../helpers/data.js";
 import { captureLake, W2024 } from "../helpers/lake.js";
 import { assertBitwise, frameColumns } from "../helpers/live.js";
+import { runCli } from "../helpers/run-cli.js";
 
 const ROOT = resolve(fileURLToPath(import.meta.url), "..", "..", "..");
 const EX = "binance-futures";
@@ -93,6 +94,49 @@ describe("live run: output = batch, checkpoints survive SIGKILL", () => {
     end: parseTimeArg(W2024.end),
     spine: SPINE,
     families: "default",
+  });
+
+  it("--feature-set writes every row into the online store; store diff against the batch frame finds 0 differences", async () => {
+    const st = join(tmp.dir, "store");
+    const lines: string[] = [];
+    const stderr = {
+      isTTY: false,
+      write: (t: string) => {
+        lines.push(t);
+        return true;
+      },
+    };
+    const opts: LiveRunOptions = { ...base(), featureSet: "btc_vol5", store: st };
+    const writers = storeWriters(opts, stderr);
+    assert.ok(writers);
+    const s = await runLive(opts, { stderr, writers });
+    assert.equal(s.rowsEmitted, 404);
+    assert.match(lines.join(""), /feature set btc_vol5 v1, 404 rows stored, 0 dropped, 0 rejected/);
+    // the CLI's consistency check (an independent path: the batch Parquet vs what the live run stored)
+    const d = await runCli([
+      "store",
+      "diff",
+      join(tmp.dir, "batch.parquet"),
+      "--set",
+      "btc_vol5",
+      "--store",
+      st,
+      "--exchange",
+      EX,
+      "--symbol",
+      SYM,
+      "--json",
+    ]);
+    assert.equal(d.status, 0, d.stderr + d.stdout);
+    const r = JSON.parse(d.stdout) as {
+      rowsCompared: number;
+      rowsDiffering: number;
+      valuesDiffering: number;
+    };
+    assert.equal(r.rowsCompared, 404);
+    assert.equal(r.rowsDiffering, 0);
+    assert.equal(r.valuesDiffering, 0);
+    assert.throws(() => storeWriters({ ...base(), store: st }, stderr), /need --feature-set/);
   });
 
   it("an uninterrupted run writes the batch CSV byte for byte, and the batch frame as Parquet", async () => {
