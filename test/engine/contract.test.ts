@@ -71,9 +71,10 @@ describe("operator contract over every registered operator", () => {
 
   // The derivatives preset is built for bar spines (1 m / 5 m bars) and declares warm-ups of up to 7 days
   // (cumulative_funding_7d): on a 1 s clock that is 604,800 warm-up rows per run, so its clock case runs
-  // on a 1 min clock (the same contract checks; the spine step is a parameter of the operators).
+  // on a 5 s clock (the same contract checks, > 100 rows in the window; the spine step is a parameter of
+  // the operators).
   const PRESET_SPINES: readonly [string, SpineSpecInput][] = [
-    ["1 min clock", { type: "clock", stepMs: 60_000 }],
+    ["5 s clock", { type: "clock", stepMs: 5_000 }],
     ["5 BTC volume bars", { type: "volume", volumeThreshold: 5 }],
   ];
   for (const [label, spine] of PRESET_SPINES) {
