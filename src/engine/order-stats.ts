@@ -15,7 +15,8 @@
  * Exactness: ranks are counts divided by w (one rounding); the median of an even window is
  * (a + b) / 2 of the two middle values (one rounding), as Polars.
  */
-import { type JsonValue, numbersToJson, stateNumber, stateNumbers, stateObject } from "./operator.js";
+import { type JsonValue, stateNumber, stateNumbers, stateObject } from "./operator.js";
+import { RollingValueWindow } from "./rolling-window.js";
 
 const NIL = 0;
 
@@ -176,45 +177,25 @@ export class OrderStatTree {
 }
 
 /** Rolling rank and median over the last `windowRows` pushes (see the module doc). */
-export class RollingOrderStats {
-  private readonly ring: Float64Array;
+export class RollingOrderStats extends RollingValueWindow {
   private readonly tree: OrderStatTree;
-  private pos = 0;
-  private pushed = 0;
-  private nanInWindow = 0;
 
   /** @throws RangeError if windowRows < 1. */
-  constructor(readonly windowRows: number) {
-    if (!Number.isInteger(windowRows) || windowRows < 1)
-      throw new RangeError(`windowRows must be ≥ 1, got ${windowRows}`);
-    this.ring = new Float64Array(windowRows);
+  constructor(windowRows: number) {
+    super(windowRows, "RollingOrderStats");
     this.tree = new OrderStatTree(windowRows);
   }
 
-  /** Pushes the next row's value (NaN = null). O(log w) expected. */
-  push(x: number): void {
-    const w = this.windowRows;
-    if (this.pushed >= w) {
-      const old = this.ring[this.pos]!;
-      if (Number.isNaN(old)) this.nanInWindow--;
-      else this.tree.remove(old);
-    }
-    this.ring[this.pos] = x;
-    if (Number.isNaN(x)) this.nanInWindow++;
-    else this.tree.insert(x);
-    this.pos = this.pos + 1 === w ? 0 : this.pos + 1;
-    this.pushed++;
+  protected override insertValue(x: number): void {
+    this.tree.insert(x);
   }
 
-  /** True when the window holds w values and none is NaN. */
-  get full(): boolean {
-    return this.pushed >= this.windowRows && this.nanInWindow === 0;
+  protected override removeValue(x: number): void {
+    this.tree.remove(x);
   }
 
-  /** The latest value pushed (NaN before the first). */
-  latest(): number {
-    if (this.pushed === 0) return Number.NaN;
-    return this.ring[this.pos === 0 ? this.windowRows - 1 : this.pos - 1]!;
+  protected override clearValues(): void {
+    this.tree.clear();
   }
 
   /** Share of the window's values ≤ the latest value, in (0, 1]; NaN unless `full`. */
@@ -229,30 +210,6 @@ export class RollingOrderStats {
     const n = this.windowRows;
     const h = n >> 1;
     return n % 2 === 1 ? this.tree.kth(h) : (this.tree.kth(h - 1) + this.tree.kth(h)) / 2;
-  }
-
-  snapshot(): JsonValue {
-    const n = Math.min(this.pushed, this.windowRows);
-    const vals: number[] = [];
-    for (let k = n - 1; k >= 0; k--) {
-      let p = this.pos - 1 - k;
-      if (p < 0) p += this.windowRows;
-      vals.push(this.ring[p]!);
-    }
-    return { w: this.windowRows, pushed: this.pushed, vals: numbersToJson(vals) };
-  }
-
-  /** @throws RangeError on another window size; TypeError on a malformed state. */
-  restore(state: JsonValue): void {
-    const s = stateObject(state, "RollingOrderStats");
-    if (stateNumber(s, "w") !== this.windowRows)
-      throw new RangeError("RollingOrderStats: window size differs from snapshot");
-    this.pushed = 0;
-    this.pos = 0;
-    this.nanInWindow = 0;
-    this.tree.clear();
-    for (const v of stateNumbers(s, "vals")) this.push(v);
-    this.pushed = stateNumber(s, "pushed");
   }
 }
 

@@ -16,7 +16,9 @@
  * such a row agree bitwise from there on (at most 2w − 1 rows after their first common row). Without a key
  * the rebuild schedule counts pushes, which depends on the start.
  */
+
 import { type JsonValue, numbersToJson, stateNumber, stateNumbers, stateObject } from "./operator.js";
+import { RollingValueWindow } from "./rolling-window.js";
 
 /** Rolling sum / mean / sample std over the last `windowRows` pushes (see the module doc). */
 export class RollingStats {
@@ -180,45 +182,21 @@ export class RollingStats {
  * while any value in the window is NaN. Binary search (O(log w)) plus an O(w) memmove of at most w doubles
  * per push (w ≤ a few hundred rows here).
  */
-export class RollingMedian {
-  private readonly ring: Float64Array;
+export class RollingMedian extends RollingValueWindow {
   private readonly sorted: Float64Array;
   private nSorted = 0;
-  private pos = 0;
-  private pushed = 0;
-  private nanInWindow = 0;
 
-  constructor(readonly windowRows: number) {
-    if (!Number.isInteger(windowRows) || windowRows < 1)
-      throw new RangeError(`windowRows must be ≥ 1, got ${windowRows}`);
-    this.ring = new Float64Array(windowRows);
+  /** @throws RangeError if windowRows < 1. */
+  constructor(windowRows: number) {
+    super(windowRows, "RollingMedian");
     this.sorted = new Float64Array(windowRows);
   }
 
-  push(x: number): void {
-    const w = this.windowRows;
-    if (this.pushed >= w) {
-      const old = this.ring[this.pos]!;
-      if (Number.isNaN(old)) this.nanInWindow--;
-      else this.remove(old);
-    }
-    this.ring[this.pos] = x;
-    if (Number.isNaN(x)) this.nanInWindow++;
-    else this.insert(x);
-    this.pos = this.pos + 1 === w ? 0 : this.pos + 1;
-    this.pushed++;
-  }
-
   median(): number {
-    if (this.pushed < this.windowRows || this.nanInWindow > 0) return Number.NaN;
+    if (!this.full) return Number.NaN;
     const n = this.nSorted;
     const h = n >> 1;
     return n % 2 === 1 ? this.sorted[h]! : (this.sorted[h - 1]! + this.sorted[h]!) / 2;
-  }
-
-  /** True when the window holds w values and none is NaN. */
-  get full(): boolean {
-    return this.pushed >= this.windowRows && this.nanInWindow === 0;
   }
 
   /** Largest value of the window (NaN unless `full`). O(1). */
@@ -256,39 +234,20 @@ export class RollingMedian {
     return lo;
   }
 
-  private insert(x: number): void {
+  protected override insertValue(x: number): void {
     const at = this.lowerBound(x);
     this.sorted.copyWithin(at + 1, at, this.nSorted);
     this.sorted[at] = x;
     this.nSorted++;
   }
 
-  private remove(x: number): void {
+  protected override removeValue(x: number): void {
     const at = this.lowerBound(x);
     this.sorted.copyWithin(at, at + 1, this.nSorted);
     this.nSorted--;
   }
 
-  snapshot(): JsonValue {
-    const n = Math.min(this.pushed, this.windowRows);
-    const vals: number[] = [];
-    for (let k = n - 1; k >= 0; k--) {
-      let p = this.pos - 1 - k;
-      if (p < 0) p += this.windowRows;
-      vals.push(this.ring[p]!);
-    }
-    return { w: this.windowRows, pushed: this.pushed, vals: numbersToJson(vals) };
-  }
-
-  restore(state: JsonValue): void {
-    const s = stateObject(state, "RollingMedian");
-    if (stateNumber(s, "w") !== this.windowRows)
-      throw new RangeError("RollingMedian: window size differs from snapshot");
-    this.pushed = 0;
-    this.pos = 0;
+  protected override clearValues(): void {
     this.nSorted = 0;
-    this.nanInWindow = 0;
-    for (const v of stateNumbers(s, "vals")) this.push(v);
-    this.pushed = stateNumber(s, "pushed");
   }
 }
