@@ -219,16 +219,18 @@ export class RedisOnlineStore implements OnlineStore {
     });
     // a key written twice in one call: the last row wins (the script relies on distinct keys per call)
     const n = rows.length;
-    const seen = new Map<string, number>();
-    for (let i = 0; i < n; i++) {
-      const key = rowKey(l, rows[i]!);
-      seen.set(`${key.availableAtUs}/${key.tsEventUs}/${key.barIndex}`, i);
+    if (n > 1) {
+      const seen = new Map<string, number>();
+      for (let i = 0; i < n; i++) {
+        const key = rowKey(l, rows[i]!);
+        seen.set(`${key.availableAtUs}/${key.tsEventUs}/${key.barIndex}`, i);
+      }
+      if (seen.size < n) {
+        const keep = new Set(seen.values());
+        rows = rows.filter((_, i) => keep.has(i));
+      }
     }
-    if (seen.size < n) {
-      const keep = new Set(seen.values());
-      rows = rows.filter((_, i) => keep.has(i));
-    }
-    const pipe = this.client.pipeline();
+    const calls: (string | Buffer | number)[][] = [];
     for (let from = 0; from < rows.length; from += ROWS_PER_CALL) {
       const to = Math.min(rows.length, from + ROWS_PER_CALL);
       const args: (string | Buffer | number)[] = [k.rows, k.latest, k.mat, set.ttlSeconds, "", "", "", 0];
@@ -247,8 +249,19 @@ export class RedisOnlineStore implements OnlineStore {
       args[4] = String(newest!.availableAtUs);
       args[5] = String(newest!.tsEventUs);
       args[6] = String(newest!.barIndex);
-      pipe.plWriteRows(...args);
+      calls.push(args);
     }
+    if (calls.length === 1) {
+      // one script call (the live writer's usual case, a bar at a time): no pipeline round
+      try {
+        await this.client.plWriteRows(...calls[0]!);
+      } catch (e) {
+        return this.fail(`write ${rows.length} rows`, e);
+      }
+      return input.length;
+    }
+    const pipe = this.client.pipeline();
+    for (const args of calls) pipe.plWriteRows(...args);
     let res: [Error | null, unknown][] | null;
     try {
       res = await pipe.exec();
