@@ -39,12 +39,13 @@
  * @throws IngestError (file, line 1, field `format`) from `fromName` for a kline name with an
  *   unsupported interval (e.g. `2mo`).
  */
+
 import { basename, sep } from "node:path";
 import { IngestError } from "../../core/errors.js";
 import { FixedDecoder } from "../../core/fixed.js";
 import { US_PER_DAY, US_PER_HOUR, US_PER_MINUTE, US_PER_MS } from "../../core/time.js";
-import type { NumColumn } from "../../lake/buffer.js";
 import type { AdapterOptions, FileFormat } from "../adapter.js";
+import { BarColumns, ohlcInconsistency, ohlcReason } from "../bars.js";
 import { readLines } from "../lines.js";
 import type { DecimalScanner, FileIngest, SymbolSink } from "../session.js";
 import { type BarInterval, DECIMAL_RE, parseBarInterval, stripBom } from "../vendor/shared.js";
@@ -203,20 +204,6 @@ async function scanKlines(path: string, file: KlineFile, scanner: DecimalScanner
 }
 
 /** Column handles of an `ohlcv_bars` buffer (their `.data` arrays may be replaced as they grow). */
-interface BarColumns {
-  barStart: NumColumn;
-  interval: NumColumn;
-  open: NumColumn;
-  high: NumColumn;
-  low: NumColumn;
-  close: NumColumn;
-  volume: NumColumn;
-  quoteVolume: NumColumn;
-  tradeCount: NumColumn;
-  takerBuy: NumColumn;
-  takerBuyQuote: NumColumn;
-}
-
 async function ingestKlines(path: string, file: KlineFile, fi: FileIngest): Promise<void> {
   const table = "ohlcv_bars";
   const starts = new Int32Array(KLINE_FIELDS);
@@ -347,24 +334,9 @@ async function ingestKlines(path: string, file: KlineFile, fi: FileIngest): Prom
     }
 
     // Bar consistency.
-    if (h < o || h < c || h < l) {
-      return fi.reject(
-        table,
-        line,
-        "high",
-        `high ${f(F_HIGH)} is below max(open ${f(F_OPEN)}, close ${f(F_CLOSE)}, low ${f(F_LOW)})`,
-        text,
-      );
-    }
-    if (l > o || l > c) {
-      return fi.reject(
-        table,
-        line,
-        "low",
-        `low ${f(F_LOW)} is above min(open ${f(F_OPEN)}, close ${f(F_CLOSE)})`,
-        text,
-      );
-    }
+    const bad = ohlcInconsistency(o, h, l, c);
+    if (bad !== null)
+      return fi.reject(table, line, bad, ohlcReason(bad, f(F_OPEN), f(F_HIGH), f(F_LOW), f(F_CLOSE)), text);
     if (takerBuy > vol) {
       return fi.reject(
         table,
@@ -387,33 +359,8 @@ async function ingestKlines(path: string, file: KlineFile, fi: FileIngest): Prom
     // PIT: the bar is knowable at its end, not its start (see the module doc).
     if (!fi.checkTime(table, barEnd, line, text)) return;
     const i = sink.row(table, barEnd, barEnd, line);
-    if (cols === null) {
-      const b = sink.buffer(table);
-      cols = {
-        barStart: b.num("bar_start_us"),
-        interval: b.num("interval_us"),
-        open: b.num("open_px_int"),
-        high: b.num("high_px_int"),
-        low: b.num("low_px_int"),
-        close: b.num("close_px_int"),
-        volume: b.num("volume_qty_int"),
-        quoteVolume: b.num("quote_volume"),
-        tradeCount: b.num("trade_count"),
-        takerBuy: b.num("taker_buy_qty_int"),
-        takerBuyQuote: b.num("taker_buy_quote_volume"),
-      };
-    }
-    cols.barStart.data[i] = open.us;
-    cols.interval.data[i] = intervalUs;
-    cols.open.data[i] = o;
-    cols.high.data[i] = h;
-    cols.low.data[i] = l;
-    cols.close.data[i] = c;
-    cols.volume.data[i] = vol;
-    cols.quoteVolume.data[i] = quoteVolume;
-    cols.tradeCount.data[i] = trades;
-    cols.takerBuy.data[i] = takerBuy;
-    cols.takerBuyQuote.data[i] = takerBuyQuote;
+    if (cols === null) cols = new BarColumns(sink.buffer(table));
+    cols.set(i, open.us, intervalUs, o, h, l, c, vol, quoteVolume, trades, takerBuy, takerBuyQuote);
     fi.flush();
   });
   fi.report.lines_read = res.lines;

@@ -34,12 +34,13 @@
  * @throws IngestError (field `json`) for a file that does not parse or is not an array; (line 1, field
  *   `format`) from `fromName` for an unusable timeframe.
  */
+
 import { basename } from "node:path";
 import { IngestError } from "../../core/errors.js";
 import { FixedDecoder } from "../../core/fixed.js";
 import { US_PER_MS } from "../../core/time.js";
-import type { NumColumn } from "../../lake/buffer.js";
 import type { AdapterOptions, FileFormat } from "../adapter.js";
+import { BarColumns, ohlcInconsistency, ohlcReason } from "../bars.js";
 import type { DecimalScanner, FileIngest, SymbolSink } from "../session.js";
 import { parseBarInterval } from "../vendor/shared.js";
 import { readJsonArray } from "./funding.js";
@@ -89,7 +90,7 @@ async function ingestCandles(path: string, file: FreqtradeCandleFile, fi: FileIn
   const table = file.price === "mark" ? "derivative_ticker" : "ohlcv_bars";
   const dec = new FixedDecoder();
   let sink: SymbolSink | null = null;
-  let cols: Record<string, NumColumn> | null = null;
+  let cols: BarColumns | null = null;
   const one = (rec: unknown, line: number) => {
     const raw = JSON.stringify(rec) ?? String(rec);
     if (!Array.isArray(rec) || rec.length !== 6) {
@@ -125,10 +126,9 @@ async function ingestCandles(path: string, file: FreqtradeCandleFile, fi: FileIn
       texts.push(t);
     }
     const [o, h, l, c] = texts.map(Number) as [number, number, number, number];
-    if (h < o || h < c || h < l)
-      return fi.reject(table, line, "high", `high ${h} is below max(open ${o}, close ${c}, low ${l})`, raw);
-    if (l > o || l > c)
-      return fi.reject(table, line, "low", `low ${l} is above min(open ${o}, close ${c})`, raw);
+    const bad = ohlcInconsistency(o, h, l, c);
+    if (bad !== null)
+      return fi.reject(table, line, bad, ohlcReason(bad, `${o}`, `${h}`, `${l}`, `${c}`), raw);
     const end = open + file.intervalUs;
     if (sink === null) sink = fi.sink(file.exchange, file.symbol);
     if (file.price === "mark") {
@@ -162,36 +162,8 @@ async function ingestCandles(path: string, file: FreqtradeCandleFile, fi: FileIn
     if (Number.isNaN(v)) return;
     if (!fi.checkTime(table, end, line, raw)) return;
     const i = sink.row(table, end, end, line);
-    if (cols === null) {
-      const b = sink.buffer(table);
-      cols = Object.fromEntries(
-        [
-          "bar_start_us",
-          "interval_us",
-          "open_px_int",
-          "high_px_int",
-          "low_px_int",
-          "close_px_int",
-          "volume_qty_int",
-          "quote_volume",
-          "trade_count",
-          "taker_buy_qty_int",
-          "taker_buy_quote_volume",
-        ].map((k) => [k, b.num(k)]),
-      );
-    }
-    const cs = cols;
-    cs["bar_start_us"]!.data[i] = open;
-    cs["interval_us"]!.data[i] = file.intervalUs;
-    cs["open_px_int"]!.data[i] = ints[0]!;
-    cs["high_px_int"]!.data[i] = ints[1]!;
-    cs["low_px_int"]!.data[i] = ints[2]!;
-    cs["close_px_int"]!.data[i] = ints[3]!;
-    cs["volume_qty_int"]!.data[i] = v;
-    cs["quote_volume"]!.data[i] = Number.NaN;
-    cs["trade_count"]!.data[i] = Number.NaN;
-    cs["taker_buy_qty_int"]!.data[i] = Number.NaN;
-    cs["taker_buy_quote_volume"]!.data[i] = Number.NaN;
+    if (cols === null) cols = new BarColumns(sink.buffer(table));
+    cols.set(i, open, file.intervalUs, ints[0]!, ints[1]!, ints[2]!, ints[3]!, v);
     fi.flush();
   };
   for (let idx = 0; idx < records.length; idx++) one(records[idx], idx + 1);

@@ -21,11 +21,12 @@
  *
  * @throws IngestError (file, line 1, field `exchange` / `symbol`) when the exchange or symbol is not given.
  */
+
 import { IngestError } from "../../core/errors.js";
 import { FixedDecoder } from "../../core/fixed.js";
 import { parseEpochToUs, toUs, US_PER_MINUTE } from "../../core/time.js";
-import type { NumColumn } from "../../lake/buffer.js";
 import type { AdapterOptions, FileFormat } from "../adapter.js";
+import { BarColumns, ohlcInconsistency, ohlcReason } from "../bars.js";
 import { readLines } from "../lines.js";
 import type { DecimalScanner, FileIngest, SymbolSink } from "../session.js";
 import { stripBom } from "../vendor/shared.js";
@@ -77,25 +78,11 @@ async function scan(path: string, file: Ohlcv1mFile, scanner: DecimalScanner): P
   });
 }
 
-interface Columns {
-  barStart: NumColumn;
-  interval: NumColumn;
-  open: NumColumn;
-  high: NumColumn;
-  low: NumColumn;
-  close: NumColumn;
-  volume: NumColumn;
-  quoteVolume: NumColumn;
-  tradeCount: NumColumn;
-  takerBuy: NumColumn;
-  takerBuyQuote: NumColumn;
-}
-
 async function ingest(path: string, file: Ohlcv1mFile, fi: FileIngest): Promise<void> {
   const table = "ohlcv_bars";
   const dec = new FixedDecoder();
   let sink: SymbolSink | null = null;
-  let cols: Columns | null = null;
+  let cols: BarColumns | null = null;
   const res = await readLines(path, (raw, line) => {
     const text = stripBom(raw);
     if (text.trim() === "") return fi.noRow("blank");
@@ -144,46 +131,13 @@ async function ingest(path: string, file: Ohlcv1mFile, fi: FileIngest): Promise<
     if (Number.isNaN(c)) return;
     const v = fixed(5, qty);
     if (Number.isNaN(v)) return;
-    if (h < o || h < c || h < l)
-      return fi.reject(
-        table,
-        line,
-        "high",
-        `high ${f[2]} is below max(open ${f[1]}, close ${f[4]}, low ${f[3]})`,
-        text,
-      );
-    if (l > o || l > c)
-      return fi.reject(table, line, "low", `low ${f[3]} is above min(open ${f[1]}, close ${f[4]})`, text);
+    const bad = ohlcInconsistency(o, h, l, c);
+    if (bad !== null) return fi.reject(table, line, bad, ohlcReason(bad, f[1]!, f[2]!, f[3]!, f[4]!), text);
     const barEnd = open + US_PER_MINUTE;
     if (!fi.checkTime(table, barEnd, line, text)) return;
     const i = sink.row(table, barEnd, barEnd, line);
-    if (cols === null) {
-      const b = sink.buffer(table);
-      cols = {
-        barStart: b.num("bar_start_us"),
-        interval: b.num("interval_us"),
-        open: b.num("open_px_int"),
-        high: b.num("high_px_int"),
-        low: b.num("low_px_int"),
-        close: b.num("close_px_int"),
-        volume: b.num("volume_qty_int"),
-        quoteVolume: b.num("quote_volume"),
-        tradeCount: b.num("trade_count"),
-        takerBuy: b.num("taker_buy_qty_int"),
-        takerBuyQuote: b.num("taker_buy_quote_volume"),
-      };
-    }
-    cols.barStart.data[i] = open;
-    cols.interval.data[i] = US_PER_MINUTE;
-    cols.open.data[i] = o;
-    cols.high.data[i] = h;
-    cols.low.data[i] = l;
-    cols.close.data[i] = c;
-    cols.volume.data[i] = v;
-    cols.quoteVolume.data[i] = Number.NaN;
-    cols.tradeCount.data[i] = Number.NaN;
-    cols.takerBuy.data[i] = Number.NaN;
-    cols.takerBuyQuote.data[i] = Number.NaN;
+    if (cols === null) cols = new BarColumns(sink.buffer(table));
+    cols.set(i, open, US_PER_MINUTE, o, h, l, c, v);
     fi.flush();
   });
   fi.report.lines_read = res.lines;

@@ -34,6 +34,7 @@
  * @throws IngestError (line 1, field `zip`) for a file that is not a readable zip; (field `format`) from
  *   `fromName` when `opts.symbol` is given or the resolution is not minute/second.
  */
+
 import { readFileSync } from "node:fs";
 import { basename, dirname } from "node:path";
 import { unzipSync } from "fflate";
@@ -41,6 +42,7 @@ import { IngestError } from "../../core/errors.js";
 import { FixedDecoder } from "../../core/fixed.js";
 import { US_PER_MS } from "../../core/time.js";
 import type { AdapterOptions, FileFormat } from "../adapter.js";
+import { BarColumns, ohlcInconsistency, ohlcReason } from "../bars.js";
 import type { DecimalScanner, FileIngest } from "../session.js";
 import { DECIMAL_RE } from "../vendor/shared.js";
 
@@ -211,32 +213,14 @@ async function ingestLean(path: string, file: LeanFuturesFile, fi: FileIngest): 
       }
       if (!ok) continue;
       const [o, h, l, c, v] = ints as [number, number, number, number, number];
-      if (h < o || h < c || h < l) {
-        fi.reject(
-          table,
-          z.line,
-          "high",
-          `high ${f[2]} is below max(open ${f[1]}, close ${f[4]}, low ${f[3]})`,
-          z.text,
-        );
-        continue;
-      }
-      if (l > o || l > c) {
-        fi.reject(table, z.line, "low", `low ${f[3]} is above min(open ${f[1]}, close ${f[4]})`, z.text);
+      const bad = ohlcInconsistency(o, h, l, c);
+      if (bad !== null) {
+        fi.reject(table, z.line, bad, ohlcReason(bad, f[1]!, f[2]!, f[3]!, f[4]!), z.text);
         continue;
       }
       if (!fi.checkTime(table, ts, z.line, z.text)) continue;
       const i = sink.row(table, ts, ts, z.line);
-      const b = sink.buffer(table);
-      b.num("bar_start_us").data[i] = ts - file.intervalUs;
-      b.num("interval_us").data[i] = file.intervalUs;
-      b.num("open_px_int").data[i] = o;
-      b.num("high_px_int").data[i] = h;
-      b.num("low_px_int").data[i] = l;
-      b.num("close_px_int").data[i] = c;
-      b.num("volume_qty_int").data[i] = v;
-      for (const k of ["quote_volume", "trade_count", "taker_buy_qty_int", "taker_buy_quote_volume"])
-        b.num(k).data[i] = Number.NaN;
+      new BarColumns(sink.buffer(table)).set(i, ts - file.intervalUs, file.intervalUs, o, h, l, c, v);
     } else {
       const s = f[1]!;
       if (!DECIMAL_RE.test(s) || !Number.isSafeInteger(Number(s)) || Number(s) < 0) {
