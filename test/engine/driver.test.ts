@@ -36,9 +36,14 @@ interface CheckpointedRun {
   readonly snapshots: DriverSnapshot[];
 }
 
+/**
+ * Runs `request` to its end, snapshotting at `checkpointAtEvents`; with `stopAtLastCheckpoint` the run is
+ * abandoned once the last snapshot is taken (for tests that only need the snapshot).
+ */
 async function run(
   request: FeatureFrameRequest,
   checkpointAtEvents: readonly number[] = [],
+  stopAtLastCheckpoint = false,
 ): Promise<CheckpointedRun> {
   const snapshots: DriverSnapshot[] = [];
   const plan = await planFeatureFrame(request);
@@ -49,7 +54,10 @@ async function run(
     onCheckpoint: (s) => snapshots.push(JSON.parse(JSON.stringify(s)) as DriverSnapshot),
   });
   const batches: FeatureBatch[] = [];
-  for await (const b of replay.batches()) batches.push(b);
+  for await (const b of replay.batches()) {
+    batches.push(b);
+    if (stopAtLastCheckpoint && snapshots.length === checkpointAtEvents.length) break;
+  }
   const cols = concatBatches(batches);
   const events = Object.values(replay.summary.events).reduce((a, b) => a + (b ?? 0), 0);
   return { cols, rows: replay.summary.rows, events, snapshots };
@@ -102,6 +110,19 @@ describe("Driver snapshot/restore in a fresh process", () => {
     config: { ...FAMILIES_2023, spine },
   });
 
+  /** Test 1's uninterrupted and checkpointed runs per spine label (reused by the tampering test). */
+  const runs = new Map<
+    string,
+    { plain: CheckpointedRun; probed: CheckpointedRun; request: FeatureFrameRequest }
+  >();
+
+  /** The runs of a spine label when the first test did not run (e.g. a name filter). */
+  const runsOf = async (label: string) => {
+    const request = req2023(SPINES.find(([l]) => l === label)![1]);
+    const plain = await run(request);
+    return { plain, probed: await run(request, evenCheckpoints(plain.events, 1)), request };
+  };
+
   it("continues bitwise identically for every spine type, at random events on both sides of midnight", async () => {
     const tasks: {
       label: string;
@@ -120,6 +141,7 @@ describe("Driver snapshot/restore in a fresh process", () => {
       assert.ok(plain.rows > 20, `${label}: enough rows (${plain.rows})`);
       const at = evenCheckpoints(plain.events, seed++);
       const probed = await run(request, at);
+      runs.set(label, { plain, probed, request });
       // checkpoints are read-only: the checkpointed run equals the plain one
       assert.equal(rowsDigest(probed.cols, 0, probed.rows), rowsDigest(plain.cols, 0, plain.rows), label);
       assert.deepEqual(
@@ -183,10 +205,11 @@ describe("Driver snapshot/restore in a fresh process", () => {
   });
 
   it("a snapshot whose merge position is moved back re-feeds events and changes the output", async () => {
-    const request = req2023({ type: "volume", volumeThreshold: 5 });
-    const plain = await run(request);
-    const probed = await run(request, [Math.floor(plain.events / 2)]);
-    const s = probed.snapshots[0]!;
+    // the runs of the first test (its checkpointed run equals the plain one, asserted there)
+    const label = "volume 5 BTC, split trades";
+    const { plain, probed, request } = runs.get(label) ?? (await runsOf(label));
+    assert.ok(probed.snapshots.length >= 6, `${label}: snapshots of the first test`);
+    const s = probed.snapshots[Math.floor(probed.snapshots.length / 2)]!;
     const from = (s.counters as { rows: number }).rows;
     const honest = await buildFeatureFrameRowsDigest(request, s);
     assert.equal(honest.sha256, rowsDigest(plain.cols, from, plain.rows));
@@ -201,7 +224,8 @@ describe("Driver snapshot/restore in a fresh process", () => {
 
   it("refuses a snapshot of another run shape", async () => {
     const request = req2023({ type: "tick", tickThreshold: 50 });
-    const probed = await run(request, [1000]);
+    const probed = await run(request, [1000], true);
+    assert.equal(probed.snapshots.length, 1);
     const s = probed.snapshots[0]!;
     const other = {
       ...request,
