@@ -40,7 +40,7 @@ import { registerLiveCommands } from "./live.js";
 import { registerPipelineCommands } from "./pipeline.js";
 import { buildSampleFrames, formatSampleFrames } from "./sample-frames.js";
 import { sampleGroups } from "./samples.js";
-import { registerScaleCommands } from "./scale.js";
+import { registerBackfillCommands, registerScaleCommands } from "./scale.js";
 import { StatusLine } from "./status-line.js";
 import { registerStoreCommands } from "./store.js";
 import { registerTraderCommands } from "./trader.js";
@@ -567,6 +567,7 @@ export function buildCli(io: CliIo = PROCESS_IO): Command {
   registerLiveCommands(program, io);
   registerTraderCommands(program, io);
   registerScaleCommands(program, io);
+  registerBackfillCommands(program, io);
   return program;
 }
 
