@@ -191,6 +191,10 @@ export function registerBackfillCommands(program: Command, io: CliIo): void {
       "--out-dir <dir>",
       "output directory (shared by every worker): plan.json, partitions, backfill.json",
     )
+    .option(
+      "--handoff",
+      "partition hand-off: each partition saves its Driver end state and the next day's partition starts from it when present (identical output, no warm-up replay)",
+    )
     .option("--json", "print the plan as JSON")
     .action(
       async (

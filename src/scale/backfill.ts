@@ -17,6 +17,7 @@ import pl from "nodejs-polars";
 import { canonicalJsonSha256 } from "../core/canonical-json.js";
 import { ConfigError } from "../core/errors.js";
 import { type TimeInput, toUs, US_PER_DAY, usToIso, utcDate } from "../core/time.js";
+import type { DriverSnapshot } from "../engine/driver.js";
 import { CanonicalHasher } from "../engine/hash.js";
 import { type FeatureRunConfig, type FeatureRunInput, parseFeatureRunConfig } from "../features/config.js";
 import { planFeatureFrame } from "../features/frame.js";
@@ -57,6 +58,8 @@ export interface BackfillPlan {
     readonly end: string;
   };
   readonly config: FeatureRunConfig;
+  /** Partition hand-off on (see `BackfillPlanRequest.handoff`). */
+  readonly handoff: boolean;
   readonly partitions: readonly BackfillPartition[];
 }
 
@@ -68,6 +71,11 @@ export interface BackfillPlanRequest {
   readonly end: TimeInput;
   readonly config?: FeatureRunInput;
   readonly outDir: string;
+  /**
+   * Partition hand-off: each partition saves its Driver end state, and the next day's partition of the
+   * same instrument starts from it when it exists (instead of replaying its warm-up). Default false.
+   */
+  readonly handoff?: boolean;
 }
 
 const PLAN_FILE = "plan.json";
@@ -129,6 +137,7 @@ export async function planBackfill(req: BackfillPlanRequest): Promise<BackfillPl
     out_dir: outDir,
     range: { start_us: startUs, end_us: endUs, start: usToIso(startUs), end: usToIso(endUs) },
     config,
+    handoff: req.handoff ?? false,
     partitions,
   };
   await writeFileAtomic(planPath(outDir), `${JSON.stringify(plan, null, 2)}\n`);
@@ -157,16 +166,30 @@ export interface PartitionJob {
   readonly lake: string;
   readonly config: FeatureRunConfig;
   readonly partition: BackfillPartition;
+  /** Hand-off plan: save the Driver end state beside the output (`<out>.state.json`). */
+  readonly save_state: boolean;
+  /** With hand-off: the previous partition of the instrument, when contiguous (its end = this start). */
+  readonly previous?: { readonly key: string; readonly out: string };
 }
 
 /** The jobs of a plan, in plan order. */
 export function partitionJobs(plan: BackfillPlan): PartitionJob[] {
-  return plan.partitions.map((partition) => ({
-    plan_id: plan.plan_id,
-    lake: plan.lake,
-    config: plan.config,
-    partition,
-  }));
+  return plan.partitions.map((partition, i) => {
+    const prev = i > 0 ? plan.partitions[i - 1]! : null;
+    const contiguous =
+      prev !== null &&
+      prev.exchange === partition.exchange &&
+      prev.symbol === partition.symbol &&
+      prev.end_us === partition.start_us;
+    return {
+      plan_id: plan.plan_id,
+      lake: plan.lake,
+      config: plan.config,
+      partition,
+      save_state: plan.handoff,
+      ...(plan.handoff && contiguous ? { previous: { key: prev.key, out: prev.out } } : {}),
+    };
+  });
 }
 
 /** The done marker of a partition (`<out>.done.json`). */
@@ -177,9 +200,28 @@ export interface PartitionDone {
   readonly content_sha256: string;
   /** sha256 of the data file's bytes. */
   readonly sha256: string;
+  /** The partition whose end state this run started from (hand-off), or null (warm-up replayed). */
+  readonly handoff_from: string | null;
 }
 
 const donePath = (p: BackfillPartition): string => `${p.out}.done.json`;
+const statePath = (out: string): string => `${out}.state.json`;
+
+/** A partition's saved Driver end state (`<out>.state.json`, hand-off plans only). */
+interface PartitionState {
+  readonly plan_id: string;
+  readonly key: string;
+  readonly snapshot: DriverSnapshot;
+}
+
+/** The previous partition's end state when it exists and belongs to this plan, else null. */
+async function handoffState(job: PartitionJob): Promise<PartitionState | null> {
+  if (!job.previous) return null;
+  const path = statePath(job.previous.out);
+  if (!existsSync(path)) return null;
+  const st = JSON.parse(await readFile(path, "utf8")) as PartitionState;
+  return st.plan_id === job.plan_id && st.key === job.previous.key ? st : null;
+}
 
 /**
  * Computes one partition and writes it: the frame (temp file + rename: a retry replaces it), its
@@ -188,6 +230,8 @@ const donePath = (p: BackfillPartition): string => `${p.out}.done.json`;
  */
 export async function runPartition(job: PartitionJob): Promise<PartitionDone> {
   const p = job.partition;
+  const from = await handoffState(job);
+  let end: DriverSnapshot | null = null;
   const m = await writeFeatureFrame(
     {
       lake: job.lake,
@@ -197,15 +241,28 @@ export async function runPartition(job: PartitionJob): Promise<PartitionDone> {
       end: p.end_us,
       config: job.config,
       prefetch: false,
+      ...(from ? { handoff: from.snapshot } : {}),
+      ...(job.save_state
+        ? {
+            onEndSnapshot: (s: DriverSnapshot) => {
+              end = s;
+            },
+          }
+        : {}),
     },
     p.out,
   );
+  if (end !== null) {
+    const st: PartitionState = { plan_id: job.plan_id, key: p.key, snapshot: end };
+    await writeFileAtomic(statePath(p.out), JSON.stringify(st));
+  }
   const done: PartitionDone = {
     key: p.key,
     plan_id: job.plan_id,
     rows: m.row_count,
     content_sha256: m.content_sha256,
     sha256: m.output.sha256,
+    handoff_from: from ? from.key : null,
   };
   await writeFileAtomic(donePath(p), `${JSON.stringify(done, null, 2)}\n`);
   return done;
