@@ -228,6 +228,30 @@ export {
   type TypedRows,
   toTypedRows,
 } from "./query/query.js";
+export {
+  buildCrossSection,
+  type CrossSectionInput,
+  type CrossSectionInstrument,
+  type CrossSectionOptions,
+  type CrossSectionRequest,
+  crossSection,
+  guideSpreads,
+  type SpreadSpec,
+} from "./scale/cross-section.js";
+export {
+  formatMultiSymbol,
+  type MultiSymbolManifest,
+  type MultiSymbolRequest,
+  multiStatusExitCode,
+  runMultiSymbol,
+} from "./scale/multi.js";
+export {
+  type InstrumentRef,
+  parseInstrumentList,
+  resolveSymbols,
+  type SymbolQuery,
+  type SymbolSelection,
+} from "./scale/symbols.js";
 export { BOOK_DEPTH, COMMON_COLUMNS, TABLES, type TableName, tableColumns } from "./schema/tables.js";
 export { asOfIndices } from "./store/asof.js";
 export {

@@ -438,9 +438,14 @@ export class Driver {
    * Restores a snapshot into this fresh Driver (same streams, operators in the same order, same range;
    * its operators `init`-ed, its spine's `replayStartUs` called). The next chunks may start anywhere at or
    * before the snapshot's position: events already consumed are skipped.
-   * @throws ConfigError if the snapshot belongs to another run shape or version.
+   *
+   * With `handoff`, the snapshot is the end state of the previous partition of the same request (taken
+   * after its last chunk, before `finish`; its range ends where this run's starts): this run continues
+   * from it instead of replaying its warm-up, and its counters (rows, events, spine stats) start at 0.
+   * @throws ConfigError if the snapshot belongs to another run shape or version, or (handoff) does not
+   *   end at this run's start.
    */
-  restore(snap: DriverSnapshot): void {
+  restore(snap: DriverSnapshot, opts: { readonly handoff?: boolean } = {}): void {
     if (this.eventsFed > 0 || this.watermarkUs !== Number.NEGATIVE_INFINITY)
       throw new ConfigError("Driver.restore on a Driver that has already run");
     if (snap.version !== SNAPSHOT_VERSION)
@@ -451,7 +456,12 @@ export class Driver {
     const ids = this.ops.map((o) => o.id);
     if (JSON.stringify(ids) !== JSON.stringify(snap.operators))
       throw new ConfigError(`snapshot operators ${snap.operators.join(",")} differ from ${ids.join(",")}`);
-    if (snap.startUs !== this.cfg.startUs || snap.endUs !== this.cfg.endUs)
+    if (opts.handoff) {
+      if (snap.endUs !== this.cfg.startUs)
+        throw new ConfigError(
+          `hand-off snapshot of [${snap.startUs}, ${snap.endUs}) does not end at this run's start ${this.cfg.startUs}`,
+        );
+    } else if (snap.startUs !== this.cfg.startUs || snap.endUs !== this.cfg.endUs)
       throw new ConfigError(
         `snapshot range [${snap.startUs}, ${snap.endUs}) differs from [${this.cfg.startUs}, ${this.cfg.endUs})`,
       );
@@ -466,6 +476,15 @@ export class Driver {
     });
     this.counters.spine = this.spine.stats;
     this.eventsFed = snap.events;
+    if (opts.handoff) {
+      this.counters.rows = 0;
+      for (const s of this.streams) this.counters.events[s.spec.role] = 0;
+      const st = this.spine.stats;
+      st.tradesInRange = 0;
+      st.unassignedTrades = 0;
+      st.unassignedQtyInt = 0;
+      this.eventsFed = 0;
+    }
     this.lastTs = snap.position.tsUs;
     this.resume = { tsUs: snap.position.tsUs, atTs: snap.position.atTs, left: [...snap.position.atTs] };
     const checkpoints = this.cfg.checkpointAtEvents ?? [];

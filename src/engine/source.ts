@@ -6,6 +6,7 @@
  */
 import { resolve } from "node:path";
 import pl from "nodejs-polars";
+import { PointlineError } from "../core/errors.js";
 import { sha256File } from "../lake/hash.js";
 import type { Lake } from "../lake/lake.js";
 import type { PartInfo } from "../lake/manifest.js";
@@ -110,7 +111,13 @@ export class SourceReader {
     const used = this.partsIn(fromUs, toUs);
     return this.assemble(
       used,
-      used.map((p) => this.scan(p, fromUs, toUs).collectSync()),
+      used.map((p) => {
+        try {
+          return this.scan(p, fromUs, toUs).collectSync();
+        } catch (e) {
+          throw this.partError(p, e);
+        }
+      }),
     );
   }
 
@@ -120,8 +127,22 @@ export class SourceReader {
    */
   async loadAsync(fromUs: number, toUs: number): Promise<TypedRows> {
     const used = this.partsIn(fromUs, toUs);
-    const frames = await Promise.all(used.map((p) => this.scan(p, fromUs, toUs).collect()));
+    const frames = await Promise.all(
+      used.map((p) =>
+        this.scan(p, fromUs, toUs)
+          .collect()
+          .catch((e: unknown) => {
+            throw this.partError(p, e);
+          }),
+      ),
+    );
     return this.assemble(used, frames);
+  }
+
+  /** A read error naming the lake part (a corrupt or truncated Parquet file) and the reader's error. */
+  private partError(p: PartInfo, e: unknown): PointlineError {
+    const msg = e instanceof Error ? e.message : String(e);
+    return new PointlineError(`cannot read lake part ${resolve(this.lake, p.path)}: ${msg}`);
   }
 
   private partsIn(fromUs: number, toUs: number): PartInfo[] {

@@ -48,6 +48,10 @@ export interface FeatureFrameRequest {
    * the rows after the snapshot point, bitwise equal to those of the uninterrupted run.
    */
   readonly restore?: DriverSnapshot;
+  /** Partition hand-off: the previous partition's end state (see engine/replay.ts `handoff`). */
+  readonly handoff?: DriverSnapshot;
+  /** Receives the Driver's end state (the next partition's `handoff`). */
+  readonly onEndSnapshot?: (snapshot: DriverSnapshot) => void;
 }
 
 /** Column description for manifests and docs. */
@@ -203,6 +207,8 @@ export function replayOf(plan: FeaturePlan, req: FeatureFrameRequest): Replay {
     ...(req.checkpointAtEvents ? { checkpointAtEvents: req.checkpointAtEvents } : {}),
     ...(req.onCheckpoint ? { onCheckpoint: req.onCheckpoint } : {}),
     ...(req.restore ? { restore: req.restore } : {}),
+    ...(req.handoff ? { handoff: req.handoff } : {}),
+    ...(req.onEndSnapshot ? { onEndSnapshot: req.onEndSnapshot } : {}),
   });
 }
 

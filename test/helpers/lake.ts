@@ -35,6 +35,11 @@ export const CAPTURES = {
   usdm2024: join(HFT, "usdm", "btcusdt_20240808.gz"),
   /** binance BTCUSDT spot, same window. */
   spot2024: join(HFT, "spot", "btcusdt_20240808.gz"),
+  /** The other BTC/ETH captures of the same window: ETHUSDT USDⓈ-M and spot, BTC/ETH COIN-M perpetuals. */
+  ethUsdm2024: join(HFT, "usdm", "ethusdt_20240808.gz"),
+  ethSpot2024: join(HFT, "spot", "ethusdt_20240808.gz"),
+  btcCoinm2024: join(HFT, "cm", "btcusd_perp_20240808.gz"),
+  ethCoinm2024: join(HFT, "cm", "ethusd_perp_20240808.gz"),
   /** binance-futures BTCUSDT 2023-04-04/05 around midnight, with @markPrice (derivative_ticker). */
   usdm2023a: join(HFT, "usdm", "btcusdt_20230404.dat.gz"),
   usdm2023b: join(HFT, "usdm", "btcusdt_20230405.dat.gz"),
