@@ -40,6 +40,7 @@ import { registerLiveCommands } from "./live.js";
 import { registerPipelineCommands } from "./pipeline.js";
 import { buildSampleFrames, formatSampleFrames } from "./sample-frames.js";
 import { sampleGroups } from "./samples.js";
+import { registerSelectCommands } from "./select.js";
 import { StatusLine } from "./status-line.js";
 import { registerStoreCommands } from "./store.js";
 import { registerTraderCommands } from "./trader.js";
@@ -565,6 +566,7 @@ export function buildCli(io: CliIo = PROCESS_IO): Command {
   registerStoreCommands(program, io);
   registerLiveCommands(program, io);
   registerTraderCommands(program, io);
+  registerSelectCommands(program, io);
   return program;
 }
 
