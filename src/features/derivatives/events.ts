@@ -14,7 +14,11 @@
  *   available_at]; null until the replay covers the hour): volume (qty increments), count, long (side 1,
  *   sell orders) and short (side 0) liquidated volume, net = short − long, average size, notional
  *   (Σ px·qty in quote currency), imbalance, and the guide's spike flag (1 h volume > 2 × its mean over the
- *   last 24 rows). Without liquidation data the sums are 0 (the lake's coverage tells absence).
+ *   last 24 rows). No events → 0; no source → null: the liquidation source counts from the UTC midnight of
+ *   the instrument's first `liquidations` row in the lake (`OperatorContext.dataFromUs`); a bar starting
+ *   before it (every bar when the lake holds no liquidations for the instrument) has null per-bar values,
+ *   and an hour window starting before it null 1 h values. Inside the source's span a bar without
+ *   liquidations has 0 sums and counts.
  * - Long/short: each ratio column is its own as-of series (the last non-null value: REST dumps fill one
  *   column per row); `ls_ratio` is the top-trader account ratio; changes vs the as-of value 1 h / 4 h
  *   earlier; percentile among the last 100 rows.
@@ -316,6 +320,8 @@ class LiquidationOperator implements Operator {
   private barQty = 0;
   private barN = 0;
   private firstRowUs = Number.NaN;
+  /** The liquidation source's start (see the module doc); −∞ without a lake context. */
+  private sourceFromUs = Number.NEGATIVE_INFINITY;
   private notionalScale = 1;
   private readonly win = new TimeWindow(US_PER_HOUR);
   private readonly spike = new RollingStats(24);
@@ -328,6 +334,7 @@ class LiquidationOperator implements Operator {
   }
   init(ctx: OperatorContext): void {
     this.notionalScale = ctx.primary.priceIncrement * ctx.primary.amountIncrement;
+    this.sourceFromUs = ctx.dataFromUs?.liquidations ?? Number.NEGATIVE_INFINITY;
   }
   onEvent(ev: EventCursor): void {
     if (ev.rows !== this.rows) {
@@ -346,8 +353,9 @@ class LiquidationOperator implements Operator {
     const t = row.availableAtUs;
     if (Number.isNaN(this.firstRowUs)) this.firstRowUs = row.tsEventUs;
     this.win.query(t);
-    const covered = t - US_PER_HOUR >= this.firstRowUs;
+    const covered = t - US_PER_HOUR >= this.firstRowUs && t - US_PER_HOUR >= this.sourceFromUs;
     const n = (v: number) => (covered ? v : Number.NaN);
+    const bar = row.tsEventUs >= this.sourceFromUs;
     const vol = this.win.a;
     const long = this.win.b;
     const short = vol - long;
@@ -355,8 +363,8 @@ class LiquidationOperator implements Operator {
     const w = (v: number) => {
       out[k++]![r] = v;
     };
-    w(this.barQty);
-    w(this.barN);
+    w(bar ? this.barQty : Number.NaN);
+    w(bar ? this.barN : Number.NaN);
     w(n(vol));
     w(n(this.win.count));
     w(n(long));
