@@ -52,6 +52,7 @@ import {
   type DerivSettings,
   GUIDE,
   horizonRows,
+  RowCursor,
   sign,
   US_PER_DAY,
   US_PER_HOUR,
@@ -156,6 +157,7 @@ class FundingOperator implements Operator {
   readonly inputs: readonly SourceRole[] = ["funding"];
   readonly reads = { funding: { funding_rate: "f64", funding_interval_us: "f64" } } as const;
   readonly outputs: readonly OutputMeta[];
+  private readonly o = new RowCursor();
   private rate = Number.NaN;
   private prevRate = Number.NaN;
   private lastTs = Number.NaN;
@@ -198,21 +200,20 @@ class FundingOperator implements Operator {
     this.w24h.query(t);
     const rate = this.rate;
     const sd = this.stats.std();
-    let k = 0;
-    const w = (v: number) => {
-      out[k++]![r] = v;
-    };
-    w(rate);
-    w(rate - this.prevRate);
-    w(rate - this.lag.at(t - US_PER_DAY));
-    w(t - 7 * US_PER_DAY >= this.firstRowUs ? this.w7d.a : Number.NaN);
-    w(sd > 0 ? (rate - this.stats.mean()) / sd : Number.NaN);
-    w(this.order.rankPct(rate));
-    w(Number.isNaN(rate) ? Number.NaN : rate > 0.0005 ? 1 : 0);
-    w(Number.isNaN(rate) ? Number.NaN : rate < -0.0002 ? 1 : 0);
-    w((this.lastTs + this.intervalUs - t) / 60_000_000);
-    w((rate * 365 * US_PER_DAY) / this.intervalUs);
-    w(t - US_PER_DAY >= this.firstRowUs && this.w24h.count > 0 ? this.w24h.a / this.w24h.count : Number.NaN);
+    const o = this.o.start(out, r);
+    o.w(rate);
+    o.w(rate - this.prevRate);
+    o.w(rate - this.lag.at(t - US_PER_DAY));
+    o.w(t - 7 * US_PER_DAY >= this.firstRowUs ? this.w7d.a : Number.NaN);
+    o.w(sd > 0 ? (rate - this.stats.mean()) / sd : Number.NaN);
+    o.w(this.order.rankPct(rate));
+    o.w(Number.isNaN(rate) ? Number.NaN : rate > 0.0005 ? 1 : 0);
+    o.w(Number.isNaN(rate) ? Number.NaN : rate < -0.0002 ? 1 : 0);
+    o.w((this.lastTs + this.intervalUs - t) / 60_000_000);
+    o.w((rate * 365 * US_PER_DAY) / this.intervalUs);
+    o.w(
+      t - US_PER_DAY >= this.firstRowUs && this.w24h.count > 0 ? this.w24h.a / this.w24h.count : Number.NaN,
+    );
   }
   snapshot(): JsonValue {
     return {
@@ -317,6 +318,7 @@ class LiquidationOperator implements Operator {
   readonly inputs: readonly SourceRole[] = ["liquidations"];
   readonly reads = { liquidations: { side: "i8", px_int: "f64", qty_int: "f64" } } as const;
   readonly outputs: readonly OutputMeta[];
+  private readonly o = new RowCursor();
   private barQty = 0;
   private barN = 0;
   private firstRowUs = Number.NaN;
@@ -354,29 +356,25 @@ class LiquidationOperator implements Operator {
     if (Number.isNaN(this.firstRowUs)) this.firstRowUs = row.tsEventUs;
     this.win.query(t);
     const covered = t - US_PER_HOUR >= this.firstRowUs && t - US_PER_HOUR >= this.sourceFromUs;
-    const n = (v: number) => (covered ? v : Number.NaN);
     const bar = row.tsEventUs >= this.sourceFromUs;
     const vol = this.win.a;
     const long = this.win.b;
     const short = vol - long;
-    let k = 0;
-    const w = (v: number) => {
-      out[k++]![r] = v;
-    };
-    w(bar ? this.barQty : Number.NaN);
-    w(bar ? this.barN : Number.NaN);
-    w(n(vol));
-    w(n(this.win.count));
-    w(n(long));
-    w(n(short));
-    w(n(short - long));
-    w(n(vol / Math.max(this.win.count, 1)));
-    w(n(this.win.c * this.notionalScale));
-    w(n(vol > 0 ? (short - long) / vol : Number.NaN));
-    const v1h = n(vol);
+    const o = this.o.start(out, r);
+    o.w(bar ? this.barQty : Number.NaN);
+    o.w(bar ? this.barN : Number.NaN);
+    o.w(covered ? vol : Number.NaN);
+    o.w(covered ? this.win.count : Number.NaN);
+    o.w(covered ? long : Number.NaN);
+    o.w(covered ? short : Number.NaN);
+    o.w(covered ? short - long : Number.NaN);
+    o.w(covered ? vol / Math.max(this.win.count, 1) : Number.NaN);
+    o.w(covered ? this.win.c * this.notionalScale : Number.NaN);
+    o.w(covered ? (vol > 0 ? (short - long) / vol : Number.NaN) : Number.NaN);
+    const v1h = covered ? vol : Number.NaN;
     this.spike.push(v1h, row.barIndex);
     const m = this.spike.mean();
-    w(Number.isNaN(m + v1h) ? Number.NaN : v1h > 2 * m ? 1 : 0);
+    o.w(Number.isNaN(m + v1h) ? Number.NaN : v1h > 2 * m ? 1 : 0);
     this.barQty = 0;
     this.barN = 0;
   }
@@ -583,6 +581,7 @@ class TimeOperator implements Operator {
   readonly inputs: readonly SourceRole[] = ["funding"];
   readonly reads = { funding: { funding_interval_us: "f64" } } as const;
   readonly outputs: readonly OutputMeta[];
+  private readonly o = new RowCursor();
   private lastTs = Number.NaN;
   private intervalUs = Number.NaN;
   private rows: TypedRows | null = null;
@@ -605,21 +604,19 @@ class TimeOperator implements Operator {
     const dow = (((day + 3) % 7) + 7) % 7; // 1970-01-01 was a Thursday (3 with Monday = 0)
     const since = (row.availableAtUs - this.lastTs) / US_PER_HOUR;
     const cycle = (2 * Math.PI * since) / (this.intervalUs / US_PER_HOUR);
-    const vals = [
-      hour,
-      dow,
-      Math.sin((2 * Math.PI * hour) / 24),
-      Math.cos((2 * Math.PI * hour) / 24),
-      Math.sin((2 * Math.PI * dow) / 7),
-      Math.cos((2 * Math.PI * dow) / 7),
-      hour < 8 ? 1 : 0,
-      hour >= 7 && hour < 16 ? 1 : 0,
-      hour >= 13 && hour < 22 ? 1 : 0,
-      since,
-      Math.sin(cycle),
-      Math.cos(cycle),
-    ];
-    for (let k = 0; k < vals.length; k++) out[k]![r] = vals[k]!;
+    const o = this.o.start(out, r);
+    o.w(hour);
+    o.w(dow);
+    o.w(Math.sin((2 * Math.PI * hour) / 24));
+    o.w(Math.cos((2 * Math.PI * hour) / 24));
+    o.w(Math.sin((2 * Math.PI * dow) / 7));
+    o.w(Math.cos((2 * Math.PI * dow) / 7));
+    o.w(hour < 8 ? 1 : 0);
+    o.w(hour >= 7 && hour < 16 ? 1 : 0);
+    o.w(hour >= 13 && hour < 22 ? 1 : 0);
+    o.w(since);
+    o.w(Math.sin(cycle));
+    o.w(Math.cos(cycle));
   }
   snapshot(): JsonValue {
     return { lastTs: numberToJson(this.lastTs), intervalUs: numberToJson(this.intervalUs) };
@@ -723,13 +720,13 @@ class InteractionOperator implements Operator {
   }
   onEvent(): void {}
   emit(_row: SpineRow, out: readonly Float64Array[], r: number, ins?: readonly Float64Array[]): void {
-    const x = (j: number) => ins![j]![r]!;
-    const vs = x(1) * this.amount;
-    out[0]![r] = vs !== 0 ? x(0) / vs : Number.NaN;
-    out[1]![r] = sign(x(2)) - sign(x(3));
-    out[2]![r] = x(4) * x(5);
-    out[3]![r] = x(6) * x(7);
-    if (this.seen > 0 || !Number.isNaN(x(8))) this.seen++;
+    const x = ins!;
+    const vs = x[1]![r]! * this.amount;
+    out[0]![r] = vs !== 0 ? x[0]![r]! / vs : Number.NaN;
+    out[1]![r] = sign(x[2]![r]!) - sign(x[3]![r]!);
+    out[2]![r] = x[4]![r]! * x[5]![r]!;
+    out[3]![r] = x[6]![r]! * x[7]![r]!;
+    if (this.seen > 0 || !Number.isNaN(x[8]![r]!)) this.seen++;
     out[4]![r] = this.seen === 0 || this.seen <= this.horizon ? 1 : 0;
   }
   snapshot(): JsonValue {
