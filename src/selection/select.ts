@@ -14,7 +14,8 @@
  * 4. On the kept features: random-forest MDI importance (forest.ts: `trees` trees, ⌈F/3⌉ features per node
  *    (Breiman's regression default), depth ≤ 8, ≥ 5 rows per leaf, bootstrap, seeded), permutation
  *    importance of that forest on validation (MSE increase, `repeats` seeded permutations), and an XGBoost
- *    model (xgboost.ts: exact tree method, depth 4, η 0.1, 200 rounds, nthread 1, seed) whose mean |SHAP|
+ *    model (xgboost.ts: exact tree method, depth 4, η 0.1, 200 rounds, nthread 1, seed, base score = the
+ *    training mean of the target) whose mean |SHAP|
  *    on validation (exact TreeSHAP) and gain importance are reported.
  * 5. Ranking: by the mean of the feature's ranks under MDI, permutation and mean |SHAP| (1 = most
  *    important); ties by catalogue order. Correlation-filtered and dropped features follow, unranked.
@@ -233,6 +234,8 @@ export function selectFeatures(frame: pl.DataFrame, o: SelectOptions): Selection
   const ytr = subset(yAll, tr);
   const yva = subset(yAll, va);
 
+  let meanY = 0;
+  for (const v of ytr) meanY += v / ytr.length;
   const maxFeatures = Math.max(1, Math.ceil(kept.length / 3));
   const forest = fitForest(Xtr, ytr, { trees, maxFeatures, maxDepth: 8, minSamplesLeaf: 5, seed });
   const mdi = forestImportance(forest);
@@ -244,7 +247,7 @@ export function selectFeatures(frame: pl.DataFrame, o: SelectOptions): Selection
     eta: 0.1,
     nthread: 1,
     seed,
-    base_score: 0.5,
+    base_score: meanY,
   };
   const model = trainXgboost(Xtr, ytr, xgbParams, rounds);
   let shap: Float64Array;
@@ -283,8 +286,6 @@ export function selectFeatures(frame: pl.DataFrame, o: SelectOptions): Selection
   const selected = scored.slice(0, top).map((r) => r.feature);
   const topNames = scored.slice(0, Math.min(20, scored.length)).map((r) => r.feature);
   const topIdx = topNames.map((c) => kept.indexOf(c));
-  let meanY = 0;
-  for (const v of ytr) meanY += v / ytr.length;
   return {
     target: o.target,
     ranking: [...scored, ...ranking],

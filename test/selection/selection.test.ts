@@ -67,6 +67,26 @@ const close = (a: ArrayLike<number>, b: ArrayLike<number>, tol: number, what: st
   }
 };
 
+describe("a hand-checked tree", () => {
+  it("y = 1,1,1,4,4,10 on x = 1..6 (x1 constant): splits at 5.5 then 3.5, MDI decrease 8.45 + 1.8 = 10.25", () => {
+    // root: variance 10.25; x ≤ 5.5 leaves [1,1,1,4,4] (variance 2.16) and [10]: decrease 10.25 − 5·2.16/6 = 8.45
+    // (x ≤ 4.5 gives 6.125, x ≤ 3.5 gives 6.25); then [1,1,1,4,4] splits at 3.5 into pure leaves: 5·2.16/6 = 1.8
+    const t = fitTree(
+      [Float64Array.of(1, 2, 3, 4, 5, 6), new Float64Array(6).fill(7)],
+      Float64Array.of(1, 1, 1, 4, 4, 10),
+      {
+        maxDepth: 2,
+      },
+    );
+    assert.deepEqual([...t.feature], [0, 0, -1, -1, -1]);
+    assert.deepEqual([t.threshold[0], t.threshold[1]], [5.5, 3.5]);
+    assert.deepEqual([...t.value].slice(2), [1, 4, 10]);
+    assert.ok(Math.abs(t.decrease[0]! - 10.25) < 1e-12, `${t.decrease[0]}`);
+    assert.equal(t.decrease[1], 0);
+    assert.deepEqual([...treeImportance(t)], [1, 0]);
+  });
+});
+
 describe("regression tree and forest vs scikit-learn", () => {
   const tree = fitTree(cols(train, 5), ytr, { maxDepth: 4, minSamplesLeaf: 5 });
 

@@ -265,17 +265,18 @@ export function liquidationOutputs(s: DerivSettings): OutputMeta[] {
       warmupRows: h1,
       inputs: L,
       window: "1 h wall clock",
-      warmup: "1 h of replay (null until covered)",
+      warmup:
+        "1 h of replay and of the liquidation source (null until covered; null without liquidation data)",
       dtype,
     });
   return [
-    col("liq_volume", "Σ liquidated qty in the bar", {
+    col("liq_volume", "Σ liquidated qty in the bar (0 without events; null without liquidation data)", {
       unit: "qty increments",
       warmupRows: 0,
       inputs: L,
       window: "current bar",
     }),
-    col("liq_count", "liquidations in the bar", {
+    col("liq_count", "liquidations in the bar (0 without events; null without liquidation data)", {
       unit: "count",
       warmupRows: 0,
       inputs: L,
@@ -307,7 +308,7 @@ export function liquidationOutputs(s: DerivSettings): OutputMeta[] {
       warmupRows: h1 + 23,
       inputs: L,
       window: "1 h + 24 rows",
-      warmup: "1 h of replay + 23 rows",
+      warmup: "1 h of replay + 23 rows (null without liquidation data)",
       dtype: "i64",
     }),
   ];
