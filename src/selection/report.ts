@@ -62,7 +62,7 @@ function importanceChart(r: SelectionResult, topN: number): ChartSpec {
       y: { field: "feature", type: "nominal", sort: scored.map((f) => f.feature), title: null },
       yOffset: { field: "measure", type: "nominal" },
       x: { field: "share", type: "quantitative", title: "importance / max over the shown features" },
-      color: { field: "measure", type: "nominal", title: "measure" },
+      color: { field: "measure", type: "nominal", title: "measure", legend: { labelLimit: 300 } },
     },
   };
   return {
