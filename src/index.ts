@@ -253,6 +253,45 @@ export {
   type SymbolSelection,
 } from "./scale/symbols.js";
 export { BOOK_DEPTH, COMMON_COLUMNS, TABLES, type TableName, tableColumns } from "./schema/tables.js";
+export {
+  type ForestOptions,
+  fitForest,
+  fitTree,
+  forestImportance,
+  predictForest,
+  predictTree,
+  type RandomForest,
+  type RegressionTree,
+  type TreeOptions,
+  treeImportance,
+} from "./selection/forest.js";
+export {
+  type CorrelationDrop,
+  correlationFilter,
+  type PermutationResult,
+  pearsonMatrix,
+  permutationImportance,
+} from "./selection/importance.js";
+export { rankingCsv, selectionHtml, writeSelectionArtifacts } from "./selection/report.js";
+export {
+  type RankedFeature,
+  type SelectionResult,
+  type SelectOptions,
+  selectFeatures,
+  targetHorizonMs,
+} from "./selection/select.js";
+export {
+  type ChronoSplit,
+  chronoManifest,
+  chronoSplit,
+  type Fold,
+  type LabelWindows,
+  purgedKFold,
+  purgedKFoldManifest,
+  rowIntervals,
+  walkForwardFolds,
+} from "./selection/splits.js";
+export { trainXgboost, type XgbModel, XgboostError } from "./selection/xgboost.js";
 export { asOfIndices } from "./store/asof.js";
 export {
   type StoreDiffOptions,
@@ -307,6 +346,7 @@ export { readReplayFile, replayFrameRows } from "./trader/replay-io.js";
 export {
   assignSplits,
   generateSplitManifest,
+  type PurgedFoldIntervals,
   parseSplitManifest,
   type SplitManifest,
   splitManifestJson,

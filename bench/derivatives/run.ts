@@ -6,9 +6,12 @@
  * preset's row-window features (returns, log returns, SMAs, sample/population stds, EMAs as ewm, Bollinger,
  * ROC, volume and open-interest rolling features, as-of open interest and funding): rows/s and peak RSS of
  * each, each in its own child process (same data, same run of this script).
+ *
+ * `BENCH_DERIV_DIR=<dir>` keeps the generated lake in <dir> (reused when present) for profiling:
+ * `node --cpu-prof --import tsx bench/derivatives/run.ts engine <dir>/lake`.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -177,24 +180,28 @@ async function main(): Promise<void> {
   const [mode, lake] = process.argv.slice(2);
   if (mode === "engine") return engine(lake!);
   if (mode === "polars") return polars(lake!);
-  const dir = mkdtempSync(join(tmpdir(), "pointline-bench-deriv-"));
+  const keep = process.env.BENCH_DERIV_DIR;
+  const dir = keep ?? mkdtempSync(join(tmpdir(), "pointline-bench-deriv-"));
   try {
-    const files = generate(dir);
     const lakeDir = join(dir, "lake");
     const t0 = performance.now();
     const cli = join(here, "..", "..", "..", "bin", "pointline.js");
-    execFileSync(
-      process.execPath,
-      [cli, "ingest", "binance-vision", files[0]!, files[1]!, files[2]!, "--lake", lakeDir, "--quiet"],
-      { stdio: "inherit" },
-    );
-    execFileSync(
-      process.execPath,
-      [cli, "ingest", "binance-capture", files[3]!, "--lake", lakeDir, "--quiet"],
-      { stdio: "inherit" },
-    );
+    const reuse = keep !== undefined && existsSync(lakeDir);
+    const files = reuse ? [] : generate(dir);
+    if (!reuse)
+      execFileSync(
+        process.execPath,
+        [cli, "ingest", "binance-vision", files[0]!, files[1]!, files[2]!, "--lake", lakeDir, "--quiet"],
+        { stdio: "inherit" },
+      );
+    if (!reuse)
+      execFileSync(
+        process.execPath,
+        [cli, "ingest", "binance-capture", files[3]!, "--lake", lakeDir, "--quiet"],
+        { stdio: "inherit" },
+      );
     process.stdout.write(
-      `generated and ingested 1 year of 5 m bars (${BARS} bars) + OI/LS, funding, liquidations in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`,
+      `${reuse ? "reused" : "generated and ingested"} 1 year of 5 m bars (${BARS} bars) + OI/LS, funding, liquidations in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`,
     );
     for (const m of ["engine", "polars"]) {
       const r = spawnSync(process.execPath, ["--import", "tsx", here, m, lakeDir], { encoding: "utf8" });
@@ -205,7 +212,7 @@ async function main(): Promise<void> {
       );
     }
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    if (keep === undefined) rmSync(dir, { recursive: true, force: true });
   }
 }
 

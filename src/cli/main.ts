@@ -41,6 +41,7 @@ import { registerPipelineCommands } from "./pipeline.js";
 import { buildSampleFrames, formatSampleFrames } from "./sample-frames.js";
 import { sampleGroups } from "./samples.js";
 import { registerBackfillCommands, registerScaleCommands } from "./scale.js";
+import { registerSelectCommands } from "./select.js";
 import { StatusLine } from "./status-line.js";
 import { registerStoreCommands } from "./store.js";
 import { registerTraderCommands } from "./trader.js";
@@ -568,6 +569,7 @@ export function buildCli(io: CliIo = PROCESS_IO): Command {
   registerTraderCommands(program, io);
   registerScaleCommands(program, io);
   registerBackfillCommands(program, io);
+  registerSelectCommands(program, io);
   return program;
 }
 

@@ -240,7 +240,7 @@ export function registerStoreCommands(program: Command, io: CliIo): void {
           return;
         }
         io.stdout.write(
-          `${r.set.name}@${r.set.version} ${r.entity.exchange}/${r.entity.symbol}${r.registered ? " (registered)" : ""}: ${r.rowsRead} rows read = ${r.rowsWritten} written + ${r.rowsSkipped} skipped (already materialized) in ${r.seconds.toFixed(2)} s${r.last ? `; last available_at ${usToIso(r.last.availableAtUs)}` : ""}\n`,
+          `${r.set.name}@${r.set.version} ${r.entity.exchange}/${r.entity.symbol}${r.registered ? " (registered)" : ""}: ${r.rowsRead} rows read = ${r.rowsWritten} written + ${r.rowsSkipped} skipped (already materialized) in ${r.seconds.toFixed(2)} s${r.last ? `; last available_at ${usToIso(r.last.availableAtUs)}` : ""}${r.droppedLabels.length > 0 ? `; ${r.droppedLabels.length} label columns not materialized (${r.droppedLabels.join(", ")})` : ""}\n`,
         );
       },
     );

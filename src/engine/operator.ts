@@ -144,6 +144,12 @@ export interface OperatorContext {
   readonly primary: InstrumentInfo;
   /** The `spot_*` instrument, when the run has one. */
   readonly crossVenue?: InstrumentInfo;
+  /**
+   * Per input role of the run: the UTC midnight of the instrument's first row of the role's table in the
+   * lake (+Infinity when the lake holds none) — lets an operator tell "no events" (0) from "no source"
+   * (null) before that time. Independent of the run's range (partition-safe). Absent without a lake.
+   */
+  readonly dataFromUs?: Readonly<Partial<Record<SourceRole, number>>>;
 }
 
 /** A streaming feature operator (see the module doc for the contract and the null convention). */

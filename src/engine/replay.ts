@@ -15,11 +15,17 @@
  * the uninterrupted run yields after the snapshot point (`summary.rows` counts from the run's start).
  */
 import { ConfigError } from "../core/errors.js";
-import { US_PER_HOUR } from "../core/time.js";
+import { US_PER_HOUR, utcDayStart } from "../core/time.js";
 import { Lake, type LakeRef } from "../lake/lake.js";
 import { CollectSink, Driver, type DriverSnapshot, type FeatureBatch, outputNames } from "./driver.js";
 import { LakeSource, type LakeStream } from "./lake-source.js";
-import type { InstrumentInfo, Operator, OperatorContext, SourceRole } from "./operator.js";
+import {
+  type InstrumentInfo,
+  type Operator,
+  type OperatorContext,
+  ROLE_TABLE,
+  type SourceRole,
+} from "./operator.js";
 import type { InputPartition } from "./source.js";
 import { createSpine, type Spine, type SpineStats } from "./spine.js";
 import type { SpineSpec } from "./spine-spec.js";
@@ -117,9 +123,30 @@ export function setupRun(cfg: RunShape, lake: Lake): RunSetup {
     const r = lake.instrument(exchange, symbol, cfg.startUs);
     return { exchange, symbol, priceIncrement: r.priceIncrement, amountIncrement: r.amountIncrement };
   };
+  // streams: every role an operator reads, plus trades for event spines
+  const roles = new Set<SourceRole>();
+  for (const op of cfg.operators) for (const r of op.inputs) roles.add(r);
+  if (cfg.spine.type === "bars") roles.add("bars");
+  else if (cfg.spine.type !== "clock") roles.add("trades");
+  const streams: LakeStream[] = [];
+  const dataFromUs: Partial<Record<SourceRole, number>> = {};
+  for (const role of roles) {
+    const inst = role.startsWith("spot_") ? cfg.crossVenue : { exchange: cfg.exchange, symbol: cfg.symbol };
+    if (!inst) throw new ConfigError(`operators read ${role} but no crossVenue instrument was given`);
+    streams.push({ role, exchange: inst.exchange, symbol: inst.symbol });
+    const first = lake.parts(
+      ROLE_TABLE[role],
+      inst.exchange,
+      inst.symbol,
+      Number.NEGATIVE_INFINITY,
+      Number.POSITIVE_INFINITY,
+    )[0];
+    dataFromUs[role] = first ? utcDayStart(first.first_ts_local_us) : Number.POSITIVE_INFINITY;
+  }
   const ctx: OperatorContext = {
     primary: info(cfg.exchange, cfg.symbol),
     ...(cfg.crossVenue ? { crossVenue: info(cfg.crossVenue.exchange, cfg.crossVenue.symbol) } : {}),
+    dataFromUs,
   };
   for (const op of cfg.operators) op.init?.(ctx);
   const spine = createSpine(cfg.spine, {
@@ -128,17 +155,6 @@ export function setupRun(cfg: RunShape, lake: Lake): RunSetup {
     amountIncrement: ctx.primary.amountIncrement,
   });
   const replayStartUs = spine.replayStartUs(cfg.startUs, cfg.warmupUs);
-  // streams: every role an operator reads, plus trades for event spines
-  const roles = new Set<SourceRole>();
-  for (const op of cfg.operators) for (const r of op.inputs) roles.add(r);
-  if (cfg.spine.type === "bars") roles.add("bars");
-  else if (cfg.spine.type !== "clock") roles.add("trades");
-  const streams: LakeStream[] = [];
-  for (const role of roles) {
-    const inst = role.startsWith("spot_") ? cfg.crossVenue : { exchange: cfg.exchange, symbol: cfg.symbol };
-    if (!inst) throw new ConfigError(`operators read ${role} but no crossVenue instrument was given`);
-    streams.push({ role, exchange: inst.exchange, symbol: inst.symbol });
-  }
   return { ctx, spine, replayStartUs, streams };
 }
 

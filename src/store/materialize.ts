@@ -8,7 +8,10 @@
  * Schema: from the manifest beside the file when there is one — `<file>.manifest.json` (feature frame:
  * columns with units, instrument) or `manifest.json` in the file's directory (pipeline run: its schema;
  * label columns are dropped: they look forward and are no online values) — else from the Parquet dtypes
- * (Int64 / Float64 only, units unknown: ""). Accounting: rows read = written + skipped.
+ * (Int64 / Float64 only, units unknown: ""). Label columns never go online: those the pipeline run's schema
+ * marks as labels, and the derivatives targets (`target_*`, appended by `pointline labels` and
+ * `features derivatives-samples`, features/derivatives/targets.ts) — they are dropped and listed in
+ * `StoreFrame.droppedLabels` and the report. Accounting: rows read = written + skipped.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
@@ -34,7 +37,12 @@ export interface StoreFrame {
   readonly entity: Entity | null;
   /** Where the frame came from (manifest hashes), for a feature set's `source`. */
   readonly source: Record<string, string | number | null>;
+  /** Label columns of the file left out (forward-looking: no online values). */
+  readonly droppedLabels?: readonly string[];
 }
+
+/** The derivatives targets' prefix (features/derivatives/targets.ts): label columns, never materialized. */
+export const LABEL_PREFIX = "target_";
 
 const MAX_EXACT = 2 ** 53;
 
@@ -144,7 +152,8 @@ export function readStoreFrame(path: string): StoreFrame {
     throw new ConfigError(`${path}: not a readable Parquet file: ${e instanceof Error ? e.message : e}`);
   }
   const side = sideManifest(file);
-  if (side && side.drop.size > 0) df = df.drop([...side.drop]);
+  const drop = df.columns.filter((c) => side?.drop.has(c) || c.startsWith(LABEL_PREFIX));
+  if (drop.length > 0) df = df.drop(drop);
   const { columns, values } = frameToStoreColumns(df, path, side?.units);
   return {
     columns,
@@ -152,6 +161,7 @@ export function readStoreFrame(path: string): StoreFrame {
     height: df.height,
     entity: side?.entity ?? null,
     source: { frame: file, ...(side?.source ?? {}) },
+    droppedLabels: drop,
   };
 }
 
@@ -165,6 +175,8 @@ export interface MaterializeReport {
   readonly rowsWritten: number;
   /** Rows at or before the previous watermark (already materialized). */
   readonly rowsSkipped: number;
+  /** Label columns of the frame that were not materialized. */
+  readonly droppedLabels: readonly string[];
   /** The watermark before and after. */
   readonly previous: RowKey | null;
   readonly last: RowKey | null;
@@ -256,6 +268,7 @@ export async function materialize(o: MaterializeOptions): Promise<MaterializeRep
     rowsRead: frame.height,
     rowsWritten: written,
     rowsSkipped: skipped,
+    droppedLabels: frame.droppedLabels ?? [],
     previous,
     last,
     seconds: (performance.now() - t0) / 1000,

@@ -7,8 +7,13 @@
  * { "version": 1,
  *   "splits": { "fit": ["2022-01-01T00:00:00Z", "2022-01-20T00:00:00Z"], "tune": [...], "validation_locked": [...] },
  *   "purge_minutes": 60, "embargo_minutes": 60,
- *   "walk_forward": [{ "fold": 0, "train": [s, e], "test": [s, e] }, …] }
+ *   "walk_forward": [{ "fold": 0, "train": [s, e], "test": [s, e] }, …],
+ *   "purged_kfold": [{ "fold": 0, "test": [s, e], "train": [[s, e], …] }, …] }
  * ```
+ *
+ * `purged_kfold` (optional, written by the derivatives frame's `pointline splits --scheme purged-kfold`,
+ * selection/splits.ts): per fold its test interval and its training intervals after purging and embargo
+ * (López de Prado, AFML §7.4); `assignSplits` does not read it.
  *
  * Assignment of a row with minute open t (`assignSplits`):
  * - `split_id` = the split whose [start, end) holds t; but `PURGED` when t lies in the last
@@ -49,6 +54,9 @@ const manifestSchema = z
     walk_forward: z
       .array(z.object({ fold: z.number().int().min(0), train: interval, test: interval }).strict())
       .default([]),
+    purged_kfold: z
+      .array(z.object({ fold: z.number().int().min(0), test: interval, train: z.array(interval) }).strict())
+      .default([]),
   })
   .strict();
 
@@ -63,6 +71,15 @@ export interface SplitManifest {
     readonly train: readonly [number, number];
     readonly test: readonly [number, number];
   }[];
+  /** Purged k-fold folds (optional; see the module doc). */
+  readonly purgedKFold?: readonly PurgedFoldIntervals[];
+}
+
+/** One purged k-fold fold of a manifest: its test interval and training intervals, µs, [start, end). */
+export interface PurgedFoldIntervals {
+  readonly fold: number;
+  readonly test: readonly [number, number];
+  readonly train: readonly (readonly [number, number])[];
 }
 
 function iv(where: string, v: readonly [string | number, string | number]): [number, number] {
@@ -106,12 +123,18 @@ export function parseSplitManifest(input: unknown, source = "split manifest"): S
     train: iv(`${source} walk_forward[${k}].train`, f.train),
     test: iv(`${source} walk_forward[${k}].test`, f.test),
   }));
+  const purgedKFold = m.purged_kfold.map((f, k) => ({
+    fold: f.fold,
+    test: iv(`${source} purged_kfold[${k}].test`, f.test),
+    train: f.train.map((x, j) => iv(`${source} purged_kfold[${k}].train[${j}]`, x)),
+  }));
   return {
     version: 1,
     splits,
     purgeMinutes: m.purge_minutes,
     embargoMinutes: m.embargo_minutes,
     walkForward,
+    ...(purgedKFold.length > 0 ? { purgedKFold } : {}),
   };
 }
 
@@ -124,6 +147,15 @@ export function splitManifestJson(m: SplitManifest): Record<string, unknown> {
     purge_minutes: m.purgeMinutes,
     embargo_minutes: m.embargoMinutes,
     walk_forward: m.walkForward.map((f) => ({ fold: f.fold, train: isoIv(f.train), test: isoIv(f.test) })),
+    ...(m.purgedKFold && m.purgedKFold.length > 0
+      ? {
+          purged_kfold: m.purgedKFold.map((f) => ({
+            fold: f.fold,
+            test: isoIv(f.test),
+            train: f.train.map(isoIv),
+          })),
+        }
+      : {}),
   };
 }
 

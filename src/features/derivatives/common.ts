@@ -80,3 +80,24 @@ export function rel(a: number, b: number): number {
 export function sign(x: number): number {
   return x > 0 ? 1 : x < 0 ? -1 : Number.isNaN(x) ? Number.NaN : 0;
 }
+
+/**
+ * Writes one row's outputs in column order without a per-row closure or array (the operators' `emit` hot
+ * path): `const o = this.o.start(out, r); o.w(v); …` writes `out[0][r] = v`, then `out[1][r]`, ….
+ */
+export class RowCursor {
+  private out: readonly Float64Array[] = [];
+  private r = 0;
+  private k = 0;
+  /** Starts row `r` at output 0. */
+  start(out: readonly Float64Array[], r: number): this {
+    this.out = out;
+    this.r = r;
+    this.k = 0;
+    return this;
+  }
+  /** Writes `v` to the next output. */
+  w(v: number): void {
+    this.out[this.k++]![this.r] = v;
+  }
+}

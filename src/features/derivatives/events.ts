@@ -14,7 +14,11 @@
  *   available_at]; null until the replay covers the hour): volume (qty increments), count, long (side 1,
  *   sell orders) and short (side 0) liquidated volume, net = short − long, average size, notional
  *   (Σ px·qty in quote currency), imbalance, and the guide's spike flag (1 h volume > 2 × its mean over the
- *   last 24 rows). Without liquidation data the sums are 0 (the lake's coverage tells absence).
+ *   last 24 rows). No events → 0; no source → null: the liquidation source counts from the UTC midnight of
+ *   the instrument's first `liquidations` row in the lake (`OperatorContext.dataFromUs`); a bar starting
+ *   before it (every bar when the lake holds no liquidations for the instrument) has null per-bar values,
+ *   and an hour window starting before it null 1 h values. Inside the source's span a bar without
+ *   liquidations has 0 sums and counts.
  * - Long/short: each ratio column is its own as-of series (the last non-null value: REST dumps fill one
  *   column per row); `ls_ratio` is the top-trader account ratio; changes vs the as-of value 1 h / 4 h
  *   earlier; percentile among the last 100 rows.
@@ -48,6 +52,7 @@ import {
   type DerivSettings,
   GUIDE,
   horizonRows,
+  RowCursor,
   sign,
   US_PER_DAY,
   US_PER_HOUR,
@@ -152,6 +157,7 @@ class FundingOperator implements Operator {
   readonly inputs: readonly SourceRole[] = ["funding"];
   readonly reads = { funding: { funding_rate: "f64", funding_interval_us: "f64" } } as const;
   readonly outputs: readonly OutputMeta[];
+  private readonly o = new RowCursor();
   private rate = Number.NaN;
   private prevRate = Number.NaN;
   private lastTs = Number.NaN;
@@ -194,21 +200,20 @@ class FundingOperator implements Operator {
     this.w24h.query(t);
     const rate = this.rate;
     const sd = this.stats.std();
-    let k = 0;
-    const w = (v: number) => {
-      out[k++]![r] = v;
-    };
-    w(rate);
-    w(rate - this.prevRate);
-    w(rate - this.lag.at(t - US_PER_DAY));
-    w(t - 7 * US_PER_DAY >= this.firstRowUs ? this.w7d.a : Number.NaN);
-    w(sd > 0 ? (rate - this.stats.mean()) / sd : Number.NaN);
-    w(this.order.rankPct(rate));
-    w(Number.isNaN(rate) ? Number.NaN : rate > 0.0005 ? 1 : 0);
-    w(Number.isNaN(rate) ? Number.NaN : rate < -0.0002 ? 1 : 0);
-    w((this.lastTs + this.intervalUs - t) / 60_000_000);
-    w((rate * 365 * US_PER_DAY) / this.intervalUs);
-    w(t - US_PER_DAY >= this.firstRowUs && this.w24h.count > 0 ? this.w24h.a / this.w24h.count : Number.NaN);
+    const o = this.o.start(out, r);
+    o.w(rate);
+    o.w(rate - this.prevRate);
+    o.w(rate - this.lag.at(t - US_PER_DAY));
+    o.w(t - 7 * US_PER_DAY >= this.firstRowUs ? this.w7d.a : Number.NaN);
+    o.w(sd > 0 ? (rate - this.stats.mean()) / sd : Number.NaN);
+    o.w(this.order.rankPct(rate));
+    o.w(Number.isNaN(rate) ? Number.NaN : rate > 0.0005 ? 1 : 0);
+    o.w(Number.isNaN(rate) ? Number.NaN : rate < -0.0002 ? 1 : 0);
+    o.w((this.lastTs + this.intervalUs - t) / 60_000_000);
+    o.w((rate * 365 * US_PER_DAY) / this.intervalUs);
+    o.w(
+      t - US_PER_DAY >= this.firstRowUs && this.w24h.count > 0 ? this.w24h.a / this.w24h.count : Number.NaN,
+    );
   }
   snapshot(): JsonValue {
     return {
@@ -260,17 +265,18 @@ export function liquidationOutputs(s: DerivSettings): OutputMeta[] {
       warmupRows: h1,
       inputs: L,
       window: "1 h wall clock",
-      warmup: "1 h of replay (null until covered)",
+      warmup:
+        "1 h of replay and of the liquidation source (null until covered; null without liquidation data)",
       dtype,
     });
   return [
-    col("liq_volume", "Σ liquidated qty in the bar", {
+    col("liq_volume", "Σ liquidated qty in the bar (0 without events; null without liquidation data)", {
       unit: "qty increments",
       warmupRows: 0,
       inputs: L,
       window: "current bar",
     }),
-    col("liq_count", "liquidations in the bar", {
+    col("liq_count", "liquidations in the bar (0 without events; null without liquidation data)", {
       unit: "count",
       warmupRows: 0,
       inputs: L,
@@ -302,7 +308,7 @@ export function liquidationOutputs(s: DerivSettings): OutputMeta[] {
       warmupRows: h1 + 23,
       inputs: L,
       window: "1 h + 24 rows",
-      warmup: "1 h of replay + 23 rows",
+      warmup: "1 h of replay + 23 rows (null without liquidation data)",
       dtype: "i64",
     }),
   ];
@@ -313,9 +319,12 @@ class LiquidationOperator implements Operator {
   readonly inputs: readonly SourceRole[] = ["liquidations"];
   readonly reads = { liquidations: { side: "i8", px_int: "f64", qty_int: "f64" } } as const;
   readonly outputs: readonly OutputMeta[];
+  private readonly o = new RowCursor();
   private barQty = 0;
   private barN = 0;
   private firstRowUs = Number.NaN;
+  /** The liquidation source's start (see the module doc); −∞ without a lake context. */
+  private sourceFromUs = Number.NEGATIVE_INFINITY;
   private notionalScale = 1;
   private readonly win = new TimeWindow(US_PER_HOUR);
   private readonly spike = new RollingStats(24);
@@ -328,6 +337,7 @@ class LiquidationOperator implements Operator {
   }
   init(ctx: OperatorContext): void {
     this.notionalScale = ctx.primary.priceIncrement * ctx.primary.amountIncrement;
+    this.sourceFromUs = ctx.dataFromUs?.liquidations ?? Number.NEGATIVE_INFINITY;
   }
   onEvent(ev: EventCursor): void {
     if (ev.rows !== this.rows) {
@@ -346,29 +356,26 @@ class LiquidationOperator implements Operator {
     const t = row.availableAtUs;
     if (Number.isNaN(this.firstRowUs)) this.firstRowUs = row.tsEventUs;
     this.win.query(t);
-    const covered = t - US_PER_HOUR >= this.firstRowUs;
-    const n = (v: number) => (covered ? v : Number.NaN);
+    const covered = t - US_PER_HOUR >= this.firstRowUs && t - US_PER_HOUR >= this.sourceFromUs;
+    const bar = row.tsEventUs >= this.sourceFromUs;
     const vol = this.win.a;
     const long = this.win.b;
     const short = vol - long;
-    let k = 0;
-    const w = (v: number) => {
-      out[k++]![r] = v;
-    };
-    w(this.barQty);
-    w(this.barN);
-    w(n(vol));
-    w(n(this.win.count));
-    w(n(long));
-    w(n(short));
-    w(n(short - long));
-    w(n(vol / Math.max(this.win.count, 1)));
-    w(n(this.win.c * this.notionalScale));
-    w(n(vol > 0 ? (short - long) / vol : Number.NaN));
-    const v1h = n(vol);
+    const o = this.o.start(out, r);
+    o.w(bar ? this.barQty : Number.NaN);
+    o.w(bar ? this.barN : Number.NaN);
+    o.w(covered ? vol : Number.NaN);
+    o.w(covered ? this.win.count : Number.NaN);
+    o.w(covered ? long : Number.NaN);
+    o.w(covered ? short : Number.NaN);
+    o.w(covered ? short - long : Number.NaN);
+    o.w(covered ? vol / Math.max(this.win.count, 1) : Number.NaN);
+    o.w(covered ? this.win.c * this.notionalScale : Number.NaN);
+    o.w(covered ? (vol > 0 ? (short - long) / vol : Number.NaN) : Number.NaN);
+    const v1h = covered ? vol : Number.NaN;
     this.spike.push(v1h, row.barIndex);
     const m = this.spike.mean();
-    w(Number.isNaN(m + v1h) ? Number.NaN : v1h > 2 * m ? 1 : 0);
+    o.w(Number.isNaN(m + v1h) ? Number.NaN : v1h > 2 * m ? 1 : 0);
     this.barQty = 0;
     this.barN = 0;
   }
@@ -575,6 +582,7 @@ class TimeOperator implements Operator {
   readonly inputs: readonly SourceRole[] = ["funding"];
   readonly reads = { funding: { funding_interval_us: "f64" } } as const;
   readonly outputs: readonly OutputMeta[];
+  private readonly o = new RowCursor();
   private lastTs = Number.NaN;
   private intervalUs = Number.NaN;
   private rows: TypedRows | null = null;
@@ -597,21 +605,19 @@ class TimeOperator implements Operator {
     const dow = (((day + 3) % 7) + 7) % 7; // 1970-01-01 was a Thursday (3 with Monday = 0)
     const since = (row.availableAtUs - this.lastTs) / US_PER_HOUR;
     const cycle = (2 * Math.PI * since) / (this.intervalUs / US_PER_HOUR);
-    const vals = [
-      hour,
-      dow,
-      Math.sin((2 * Math.PI * hour) / 24),
-      Math.cos((2 * Math.PI * hour) / 24),
-      Math.sin((2 * Math.PI * dow) / 7),
-      Math.cos((2 * Math.PI * dow) / 7),
-      hour < 8 ? 1 : 0,
-      hour >= 7 && hour < 16 ? 1 : 0,
-      hour >= 13 && hour < 22 ? 1 : 0,
-      since,
-      Math.sin(cycle),
-      Math.cos(cycle),
-    ];
-    for (let k = 0; k < vals.length; k++) out[k]![r] = vals[k]!;
+    const o = this.o.start(out, r);
+    o.w(hour);
+    o.w(dow);
+    o.w(Math.sin((2 * Math.PI * hour) / 24));
+    o.w(Math.cos((2 * Math.PI * hour) / 24));
+    o.w(Math.sin((2 * Math.PI * dow) / 7));
+    o.w(Math.cos((2 * Math.PI * dow) / 7));
+    o.w(hour < 8 ? 1 : 0);
+    o.w(hour >= 7 && hour < 16 ? 1 : 0);
+    o.w(hour >= 13 && hour < 22 ? 1 : 0);
+    o.w(since);
+    o.w(Math.sin(cycle));
+    o.w(Math.cos(cycle));
   }
   snapshot(): JsonValue {
     return { lastTs: numberToJson(this.lastTs), intervalUs: numberToJson(this.intervalUs) };
@@ -715,13 +721,13 @@ class InteractionOperator implements Operator {
   }
   onEvent(): void {}
   emit(_row: SpineRow, out: readonly Float64Array[], r: number, ins?: readonly Float64Array[]): void {
-    const x = (j: number) => ins![j]![r]!;
-    const vs = x(1) * this.amount;
-    out[0]![r] = vs !== 0 ? x(0) / vs : Number.NaN;
-    out[1]![r] = sign(x(2)) - sign(x(3));
-    out[2]![r] = x(4) * x(5);
-    out[3]![r] = x(6) * x(7);
-    if (this.seen > 0 || !Number.isNaN(x(8))) this.seen++;
+    const x = ins!;
+    const vs = x[1]![r]! * this.amount;
+    out[0]![r] = vs !== 0 ? x[0]![r]! / vs : Number.NaN;
+    out[1]![r] = sign(x[2]![r]!) - sign(x[3]![r]!);
+    out[2]![r] = x[4]![r]! * x[5]![r]!;
+    out[3]![r] = x[6]![r]! * x[7]![r]!;
+    if (this.seen > 0 || !Number.isNaN(x[8]![r]!)) this.seen++;
     out[4]![r] = this.seen === 0 || this.seen <= this.horizon ? 1 : 0;
   }
   snapshot(): JsonValue {

@@ -28,6 +28,7 @@ import {
   type DerivSettings,
   GUIDE,
   horizonRows,
+  RowCursor,
   rel,
   sign,
   US_PER_DAY,
@@ -241,6 +242,7 @@ class OpenInterestOperator implements Operator {
   readonly reads = { open_interest: { open_interest: "f64", open_interest_value: "f64" } } as const;
   readonly rowInputs = ["close"] as const;
   readonly outputs: readonly OutputMeta[];
+  private readonly o = new RowCursor();
   private oi = Number.NaN;
   private oiValue = Number.NaN;
   private prevV1h = Number.NaN;
@@ -291,56 +293,53 @@ class OpenInterestOperator implements Operator {
     this.macd.push(oi, key);
     this.lr.push(oi, key);
     this.order.push(oi);
-    let k = 0;
-    const w = (v: number) => {
-      out[k++]![r] = v;
-    };
-    w(oi);
-    w(this.oiValue);
-    w(oi - prev);
-    w(prev !== 0 ? (100 * (oi - prev)) / prev : Number.NaN);
-    w(prev !== 0 ? Math.log1p((oi - prev) / prev) : Number.NaN);
-    w(rel(oi, lag5));
-    w(rel(oi, lag20));
+    const o = this.o.start(out, r);
+    o.w(oi);
+    o.w(this.oiValue);
+    o.w(oi - prev);
+    o.w(prev !== 0 ? (100 * (oi - prev)) / prev : Number.NaN);
+    o.w(prev !== 0 ? Math.log1p((oi - prev) / prev) : Number.NaN);
+    o.w(rel(oi, lag5));
+    o.w(rel(oi, lag20));
     const v1h = rel(oi, this.oiLag.at(0, t));
-    w(v1h);
-    w(rel(oi, this.oiLag.at(1, t)));
-    w(rel(oi, this.oiLag.at(2, t)));
-    w(v1h - this.prevV1h);
+    o.w(v1h);
+    o.w(rel(oi, this.oiLag.at(1, t)));
+    o.w(rel(oi, this.oiLag.at(2, t)));
+    o.w(v1h - this.prevV1h);
     this.prevV1h = v1h;
     const m20 = this.s20.mean();
     const sd20 = this.s20.std();
     const m50 = this.s50.mean();
     const sd50 = this.s50.std();
-    w(m20);
-    w(m50);
-    w(this.macd.fast.value());
-    w(this.macd.slow.value());
-    w(this.macd.macd);
-    w(this.macd.sig);
-    w(this.macd.histogram);
-    w(this.lr.slope());
-    w(this.lr.r2());
-    w(sd20);
-    w(sd50);
+    o.w(m20);
+    o.w(m50);
+    o.w(this.macd.fast.value());
+    o.w(this.macd.slow.value());
+    o.w(this.macd.macd);
+    o.w(this.macd.sig);
+    o.w(this.macd.histogram);
+    o.w(this.lr.slope());
+    o.w(this.lr.r2());
+    o.w(sd20);
+    o.w(sd50);
     const up = m20 + 2 * sd20;
     const lo = m20 - 2 * sd20;
-    w(up);
-    w(lo);
-    w(up > lo ? (oi - lo) / (up - lo) : Number.NaN);
-    w(m20 !== 0 ? sd20 / m20 : Number.NaN);
-    w(divergence(sign(oi - lag20), sign(close - px20)));
-    w(divergence(sign(oi - lag50), sign(close - px50)));
-    w(divergence(sign(oi - this.oiLag.at(1, t)), sign(close - this.pxLag.at(0, t))));
-    w(divergence(sign(oi - this.oiLag.at(2, t)), sign(close - this.pxLag.at(1, t))));
-    w(sd50 > 0 ? (oi - m50) / sd50 : Number.NaN);
-    w(this.order.rankPct(oi));
+    o.w(up);
+    o.w(lo);
+    o.w(up > lo ? (oi - lo) / (up - lo) : Number.NaN);
+    o.w(m20 !== 0 ? sd20 / m20 : Number.NaN);
+    o.w(divergence(sign(oi - lag20), sign(close - px20)));
+    o.w(divergence(sign(oi - lag50), sign(close - px50)));
+    o.w(divergence(sign(oi - this.oiLag.at(1, t)), sign(close - this.pxLag.at(0, t))));
+    o.w(divergence(sign(oi - this.oiLag.at(2, t)), sign(close - this.pxLag.at(1, t))));
+    o.w(sd50 > 0 ? (oi - m50) / sd50 : Number.NaN);
+    o.w(this.order.rankPct(oi));
     const hi = this.order.max();
     const lw = this.order.min();
-    w(hi);
-    w(lw);
-    w(rel(oi, hi));
-    w(rel(oi, lw));
+    o.w(hi);
+    o.w(lw);
+    o.w(rel(oi, hi));
+    o.w(rel(oi, lw));
   }
 
   snapshot(): JsonValue {

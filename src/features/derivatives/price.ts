@@ -23,6 +23,7 @@ import {
   DERIV_SETTINGS_PARAMS,
   type DerivSettings,
   GUIDE,
+  RowCursor,
   rel,
   sign,
   US_PER_DAY,
@@ -271,6 +272,7 @@ class PriceOperator implements Operator {
   readonly reads = {};
   readonly rowInputs = ["high", "low", "close"] as const;
   readonly outputs: readonly OutputMeta[];
+  private readonly o = new RowCursor();
   private readonly factor: number;
   private readonly closes = new Ring(101);
   private readonly lr1 = new RollingStats(20);
@@ -302,71 +304,72 @@ class PriceOperator implements Operator {
     const low = ins![1]![r]!;
     const close = ins![2]![r]!;
     const key = row.barIndex;
-    let k = 0;
-    const w = (v: number) => {
-      out[k++]![r] = v;
-    };
+    const o = this.o.start(out, r);
     const c1 = this.closes.lag(0);
-    for (const n of RETURNS) w(rel(close, this.closes.lag(n - 1)));
+    for (let j = 0; j < RETURNS.length; j++) o.w(rel(close, this.closes.lag(RETURNS[j]! - 1)));
     const lr = c1 !== 0 ? Math.log1p((close - c1) / c1) : Number.NaN;
-    w(lr);
+    o.w(lr);
     const c5 = this.closes.lag(4);
-    w(c5 !== 0 ? Math.log1p((close - c5) / c5) : Number.NaN);
+    o.w(c5 !== 0 ? Math.log1p((close - c5) / c5) : Number.NaN);
     this.closes.push(close);
     this.lr1.push(lr, key);
-    w(this.lr1.popStd() * this.factor);
-    for (const s of [this.sma20, this.sma50, this.sma200]) s.push(close, key);
-    for (const e of [this.ema12, this.ema20, this.ema26]) e.push(close, key);
+    o.w(this.lr1.popStd() * this.factor);
+    this.sma20.push(close, key);
+    this.sma50.push(close, key);
+    this.sma200.push(close, key);
+    this.ema12.push(close, key);
+    this.ema20.push(close, key);
+    this.ema26.push(close, key);
     const m20 = this.sma20.mean();
     const m50 = this.sma50.mean();
-    w(m20);
-    w(m50);
-    w(this.sma200.mean());
-    w(this.ema12.value());
-    w(this.ema20.value());
-    w(this.ema26.value());
-    w(rel(close, m20));
-    w(rel(close, m50));
-    w(sign(m20 - m50));
+    o.w(m20);
+    o.w(m50);
+    o.w(this.sma200.mean());
+    o.w(this.ema12.value());
+    o.w(this.ema20.value());
+    o.w(this.ema26.value());
+    o.w(rel(close, m20));
+    o.w(rel(close, m50));
+    o.w(sign(m20 - m50));
     this.rsi14.push(close, key);
     this.rsi50.push(close, key);
-    w(this.rsi14.value());
-    w(this.rsi50.value());
+    o.w(this.rsi14.value());
+    o.w(this.rsi50.value());
     this.macd.push(close, key);
-    w(this.macd.macd);
-    w(this.macd.sig);
-    w(this.macd.histogram);
+    o.w(this.macd.macd);
+    o.w(this.macd.sig);
+    o.w(this.macd.histogram);
     this.stoch.push(high, low, close, key);
-    w(this.stoch.k);
-    w(this.stoch.d);
-    w(100 * rel(close, this.closes.lag(10)));
-    w(100 * rel(close, this.closes.lag(30)));
+    o.w(this.stoch.k);
+    o.w(this.stoch.d);
+    o.w(100 * rel(close, this.closes.lag(10)));
+    o.w(100 * rel(close, this.closes.lag(30)));
     this.atr14.push(high, low, close, key);
     this.atr50.push(high, low, close, key);
     const atr = this.atr14.value();
-    w(atr);
-    w(this.atr50.value());
-    w(close !== 0 ? atr / close : Number.NaN);
+    o.w(atr);
+    o.w(this.atr50.value());
+    o.w(close !== 0 ? atr / close : Number.NaN);
     const sd = this.sma20.popStd();
     const up = m20 + 2 * sd;
     const lo = m20 - 2 * sd;
-    w(up);
-    w(m20);
-    w(lo);
-    w(m20 !== 0 ? (up - lo) / m20 : Number.NaN);
-    w(up > lo ? (close - lo) / (up - lo) : Number.NaN);
+    o.w(up);
+    o.w(m20);
+    o.w(lo);
+    o.w(m20 !== 0 ? (up - lo) / m20 : Number.NaN);
+    o.w(up > lo ? (close - lo) / (up - lo) : Number.NaN);
     const e20 = this.ema20.value();
-    w(e20 + 2 * atr);
-    w(e20 - 2 * atr);
-    w(e20 !== 0 ? (4 * atr) / e20 : Number.NaN);
+    o.w(e20 + 2 * atr);
+    o.w(e20 - 2 * atr);
+    o.w(e20 !== 0 ? (4 * atr) / e20 : Number.NaN);
     // market structure against the previous 49 bars, then this bar joins the windows
-    w(marketStructure(high, low, this.highs, this.lows));
+    o.w(marketStructure(high, low, this.highs, this.lows));
     this.highs.push(high);
     this.lows.push(low);
     this.adx.push(high, low, close, key);
-    w(this.adx.value());
-    w(this.adx.plusDi);
-    w(this.adx.minusDi);
+    o.w(this.adx.value());
+    o.w(this.adx.plusDi);
+    o.w(this.adx.minusDi);
   }
 
   snapshot(): JsonValue {

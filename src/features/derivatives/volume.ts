@@ -10,7 +10,14 @@ import { stateObject } from "../../engine/operator.js";
 import type { OutputMeta } from "../../engine/registry.js";
 import { RollingStats } from "../../engine/rolling.js";
 import { familyOperator } from "../family.js";
-import { catalogBuilder, DERIV_SETTINGS_PARAMS, type DerivSettings, GUIDE, rel } from "./common.js";
+import {
+  catalogBuilder,
+  DERIV_SETTINGS_PARAMS,
+  type DerivSettings,
+  GUIDE,
+  RowCursor,
+  rel,
+} from "./common.js";
 import { DayAnchored } from "./indicators/cumulative.js";
 import { Ema } from "./indicators/ema.js";
 import { Cmf, Mfi } from "./indicators/flow.js";
@@ -153,6 +160,7 @@ class VolumeOperator implements Operator {
   readonly reads = {};
   readonly rowInputs = ["high", "low", "close", "volume", "taker_buy_volume"] as const;
   readonly outputs: readonly OutputMeta[];
+  private readonly o = new RowCursor();
   private readonly vols = new Ring(11);
   private readonly v20 = new RollingStats(20);
   private readonly e20 = new Ema(20);
@@ -166,51 +174,47 @@ class VolumeOperator implements Operator {
   }
   onEvent(): void {}
   emit(row: SpineRow, out: readonly Float64Array[], r: number, ins?: readonly Float64Array[]): void {
-    const [h, l, c, v, b] = [0, 1, 2, 3, 4].map((j) => ins![j]![r]!) as [
-      number,
-      number,
-      number,
-      number,
-      number,
-    ];
+    const x = ins!;
+    const h = x[0]![r]!;
+    const l = x[1]![r]!;
+    const c = x[2]![r]!;
+    const v = x[3]![r]!;
+    const b = x[4]![r]!;
     const key = row.barIndex;
-    let k = 0;
-    const w = (x: number) => {
-      out[k++]![r] = x;
-    };
-    w(rel(v, this.vols.lag(0)));
+    const o = this.o.start(out, r);
+    o.w(rel(v, this.vols.lag(0)));
     const v10 = this.vols.lag(9);
     this.vols.push(v);
     this.v20.push(v, key);
     this.e20.push(v, key);
     const m = this.v20.mean();
     const sd = this.v20.std();
-    w(m);
-    w(m !== 0 ? v / m : Number.NaN);
-    w(100 * rel(v, v10));
-    w(sd);
-    w(sd > 0 ? (v - m) / sd : Number.NaN);
-    w(this.e20.value());
-    w(v > 0 ? b / v : Number.NaN);
+    o.w(m);
+    o.w(m !== 0 ? v / m : Number.NaN);
+    o.w(100 * rel(v, v10));
+    o.w(sd);
+    o.w(sd > 0 ? (v - m) / sd : Number.NaN);
+    o.w(this.e20.value());
+    o.w(v > 0 ? b / v : Number.NaN);
     const sell = v - b;
-    w(sell);
+    o.w(sell);
     const delta = b - sell;
-    w(delta);
+    o.w(delta);
     this.day.push(row.tsEventUs, h, l, c, v, delta);
-    w(this.day.cvd);
+    o.w(this.day.cvd);
     this.corr.push(c, v, key);
-    w(this.corr.value());
-    w(this.day.obv);
+    o.w(this.corr.value());
+    o.w(this.day.obv);
     this.obv20.push(this.day.obv, key);
-    w(this.obv20.mean());
-    w(this.day.ad);
+    o.w(this.obv20.mean());
+    o.w(this.day.ad);
     this.cmf.push(h, l, c, v, key);
-    w(this.cmf.value());
+    o.w(this.cmf.value());
     this.mfi.push(h, l, c, v, key);
-    w(this.mfi.value());
+    o.w(this.mfi.value());
     const vwap = this.day.vwap;
-    w(vwap);
-    w(rel(c, vwap));
+    o.w(vwap);
+    o.w(rel(c, vwap));
   }
   snapshot(): JsonValue {
     return {
