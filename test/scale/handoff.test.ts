@@ -21,24 +21,14 @@ import {
   runPartition,
 } from "../../src/scale/backfill.js";
 import { tempDir } from "../helpers/data.js";
-import { GEN_START_US, generateLake, US_PER_DAY_GEN } from "../helpers/gen-lake.js";
+import { GEN_START_US, generateLake, TRADES_ONLY_FAMILIES, US_PER_DAY_GEN } from "../helpers/gen-lake.js";
 
-const OFF = {
-  includeMicrostructure: false,
-  includeFunding: false,
-  includeBookShape: false,
-  includeExecutionCost: false,
-  includeSpreadDynamics: false,
-  includeLiquidityShock: false,
-  includeBasisMomentum: false,
-  includeRegime: false,
-};
 const CASES = {
-  clock: { ...OFF, spine: { type: "clock" as const, stepMs: 120_000 } },
+  clock: { ...TRADES_ONLY_FAMILIES, spine: { type: "clock" as const, stepMs: 120_000 } },
   // event bars are day-anchored, but rolling windows over rows need the previous day replayed (a
   // partition-safe request: what partition_safety_check asks of it)
   volume: {
-    ...OFF,
+    ...TRADES_ONLY_FAMILIES,
     includeBarAggregations: true,
     warmupMs: 86_400_000,
     spine: { type: "volume" as const, volumeThreshold: 3 },
