@@ -16,6 +16,7 @@ import {
   readBackfillPlan,
   runBackfillLocal,
 } from "../scale/backfill.js";
+import { parseCrossSectionFile, writeCrossSection } from "../scale/cross-section.js";
 import { formatMultiSymbol, multiStatusExitCode, runMultiSymbol } from "../scale/multi.js";
 import {
   checkRedis,
@@ -30,7 +31,7 @@ import {
   type SymbolSelection,
   symbolQuerySchema,
 } from "../scale/symbols.js";
-import { checkTimeRange, parseCount, parseTimeArg, requireLake, type TimeArg } from "./args.js";
+import { checkTimeRange, parseCount, parseTimeArg, readJsonFile, requireLake, type TimeArg } from "./args.js";
 import { featureConfigFromCli } from "./features.js";
 import type { CliIo } from "./main.js";
 
@@ -126,6 +127,30 @@ async function parseManyFlags(o: ManyFlags) {
 export function registerScaleCommands(program: Command, io: CliIo): void {
   const features = program.commands.find((c) => c.name() === "features");
   if (!features) throw new Error("registerScaleCommands: the features command must be registered first");
+  features
+    .command("cross-section")
+    .description(
+      "cross-sectional features: each instrument's frame as of a clock grid, rank, z-score and spreads across instruments",
+    )
+    .argument(
+      "<request>",
+      "cross-section request JSON (start, end, gridMs, config, instruments, features, spreads)",
+    )
+    .option("--lake <dir>", "lake root directory", "./lake")
+    .requiredOption("--out <file>", "output .parquet (a .manifest.json is written beside it)")
+    .option("--json", "print the manifest as JSON")
+    .action(async (file: string, o: { lake: string; out: string; json?: boolean }) => {
+      const lake = requireLake(o.lake);
+      const req = parseCrossSectionFile(await readJsonFile(file, "request"), lake, file);
+      const m = await writeCrossSection(req, o.out);
+      if (o.json) io.stdout.write(`${JSON.stringify(m, null, 2)}\n`);
+      else
+        io.stdout.write(
+          `wrote ${m.path} (${m.rows.toLocaleString("en-US")} grid rows × ${m.columns} columns, content ${m.content_sha256.slice(0, 16)}…)\n${m.instruments
+            .map((i) => `  ${i.key}: ${i.exchange}:${i.symbol} ${i.rows.toLocaleString("en-US")} rows`)
+            .join("\n")}\n`,
+        );
+    });
   addManyOptions(
     features
       .command("build-many")
