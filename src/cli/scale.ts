@@ -264,7 +264,7 @@ export function registerBackfillCommands(program: Command, io: CliIo): void {
           await checkRedis(o.redis);
           const e = await enqueueBackfill(plan, { redisUrl: o.redis, queue: o.queue, attempts: o.attempts });
           io.stderr.write(
-            `${bar ? "\n" : ""}enqueued ${e.added} jobs on ${o.queue} (${e.existing} already there, ${e.retried} failed ones retried)\n`,
+            `${bar ? "\n" : ""}enqueued ${e.added} jobs on ${o.queue} (${e.existing} already there, ${e.retried} of them retried: failed, or output gone)\n`,
           );
           if (!o.wait) {
             bar?.stop();

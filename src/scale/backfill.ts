@@ -199,6 +199,11 @@ export interface PartitionDone {
 }
 
 const donePath = (p: BackfillPartition): string => `${p.out}.done.json`;
+
+/** Whether a partition's output and done marker are on disk (not checked against each other: see `mergeBackfill`). */
+export function partitionDone(p: BackfillPartition): boolean {
+  return existsSync(donePath(p)) && existsSync(p.out);
+}
 const statePath = (out: string): string => `${out}.state.json`;
 
 /** A partition's saved Driver end state (`<out>.state.json`, hand-off plans only). */

@@ -7,13 +7,13 @@
  */
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
-import { cpSync } from "node:fs";
+import { cpSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Queue, QueueEvents } from "bullmq";
 import { canonicalFrameHash } from "../../src/engine/hash.js";
 import { buildFeatureFrame } from "../../src/features/frame.js";
-import type { BackfillMerged } from "../../src/scale/backfill.js";
+import type { BackfillMerged, BackfillPlan } from "../../src/scale/backfill.js";
 import { bullConnection } from "../../src/scale/queue.js";
 import { tempDir } from "../helpers/data.js";
 import {
@@ -157,6 +157,13 @@ describe("BullMQ backfill", () => {
     assert.ok(job!.attemptsStarted >= 2 || job!.stalledCounter >= 1, `attempts ${job!.attemptsStarted}`);
     assert.notEqual(job!.processedBy, `pointline-worker-${k.pid}`);
     assert.equal(workers.filter((w) => w.signalCode === "SIGKILL").length, 1);
+    // a completed partition whose output was deleted is redone when the plan is run again
+    const gone = JSON.parse(readFileSync(planFile, "utf8")) as BackfillPlan;
+    rmSync(gone.partitions[4]!.out);
+    const again = await runBackfill(planFile, "--json");
+    assert.equal(again.status, 0, again.stderr);
+    assert.match(again.stderr, /enqueued 0 jobs .*\(6 already there, 1 of them retried/);
+    assert.equal((JSON.parse(again.stdout) as BackfillMerged).content_sha256, ref.content_sha256);
     await events.close();
     await queue.close();
     for (const c of connections) c.disconnect();
