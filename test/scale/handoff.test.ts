@@ -39,7 +39,7 @@ describe("partition hand-off", () => {
   const tmp = tempDir("pointline-handoff-");
   let lake = "";
   before(async () => {
-    lake = await generateLake(tmp.dir, { symbols: ["S01USDT", "S02USDT"], days: 3, tradesPerDay: 1000 });
+    lake = await generateLake(tmp.dir, { symbols: ["S01USDT", "S02USDT"], days: 2, tradesPerDay: 1000 });
   });
   after(() => tmp.cleanup());
 
@@ -48,7 +48,7 @@ describe("partition hand-off", () => {
       lake,
       selection: { query: { exchange: "binance-futures" } },
       start: GEN_START_US,
-      end: GEN_START_US + 3 * US_PER_DAY_GEN,
+      end: GEN_START_US + 2 * US_PER_DAY_GEN,
       config,
       outDir: join(tmp.dir, name),
       handoff,
@@ -109,8 +109,8 @@ describe("partition hand-off", () => {
     await assert.rejects(
       buildFeatureFrame({
         ...req,
-        start: GEN_START_US + 2 * US_PER_DAY_GEN,
-        end: GEN_START_US + 3 * US_PER_DAY_GEN,
+        start: GEN_START_US + US_PER_DAY_GEN + 3_600_000_000,
+        end: GEN_START_US + 2 * US_PER_DAY_GEN,
         handoff: snap,
       }),
       (e: unknown) => e instanceof ConfigError && /does not end at this run's start/.test(e.message),
