@@ -23,7 +23,12 @@ import { join, resolve } from "node:path";
 import { mergeBackfill, planBackfill, runBackfillLocal } from "../../src/scale/backfill.js";
 import { runMultiSymbol } from "../../src/scale/multi.js";
 import { enqueueBackfill, waitForBackfill } from "../../src/scale/queue.js";
-import { GEN_START_US, generateLake, US_PER_DAY_GEN } from "../../test/helpers/gen-lake.js";
+import {
+  GEN_START_US,
+  generateLake,
+  TRADES_ONLY_FAMILIES,
+  US_PER_DAY_GEN,
+} from "../../test/helpers/gen-lake.js";
 import { startRedis } from "../../test/helpers/redis.js";
 
 const REPO = resolve(import.meta.dirname, "..", "..");
@@ -35,14 +40,7 @@ const TRADES_PER_DAY = arg("--trades-per-day", 100_000);
 const SYMBOLS = Array.from({ length: 8 }, (_, k) => `S${String(k + 1).padStart(2, "0")}USDT`);
 const CONFIG = {
   spine: { type: "clock" as const, stepMs: 60_000 },
-  includeMicrostructure: false,
-  includeFunding: false,
-  includeBookShape: false,
-  includeExecutionCost: false,
-  includeSpreadDynamics: false,
-  includeLiquidityShock: false,
-  includeBasisMomentum: false,
-  includeRegime: false,
+  ...TRADES_ONLY_FAMILIES,
 };
 const START = GEN_START_US;
 const END = GEN_START_US + 2 * US_PER_DAY_GEN;

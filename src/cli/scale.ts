@@ -16,6 +16,7 @@ import {
   readBackfillPlan,
   runBackfillLocal,
 } from "../scale/backfill.js";
+import { parseCrossSectionFile, writeCrossSection } from "../scale/cross-section.js";
 import { formatMultiSymbol, multiStatusExitCode, runMultiSymbol } from "../scale/multi.js";
 import {
   checkRedis,
@@ -30,7 +31,7 @@ import {
   type SymbolSelection,
   symbolQuerySchema,
 } from "../scale/symbols.js";
-import { checkTimeRange, parseCount, parseTimeArg, requireLake, type TimeArg } from "./args.js";
+import { checkTimeRange, parseCount, parseTimeArg, readJsonFile, requireLake, type TimeArg } from "./args.js";
 import { featureConfigFromCli } from "./features.js";
 import type { CliIo } from "./main.js";
 
@@ -80,18 +81,21 @@ export function addSelectionOptions(cmd: Command): Command {
     .addOption(new Option("--asset-type <type>", "registry query: asset type").choices(ASSET_TYPES));
 }
 
-/** Registers `features build-many` under the `features` command. */
-export function registerScaleCommands(program: Command, io: CliIo): void {
-  const features = program.commands.find((c) => c.name() === "features");
-  if (!features) throw new Error("registerScaleCommands: the features command must be registered first");
-  addSelectionOptions(
-    features
-      .command("build-many")
-      .description(
-        "build one feature frame per symbol on a worker-thread pool, plus a combined frame (exit 3 if some symbols failed)",
-      )
-      .option("--lake <dir>", "lake root directory", "./lake"),
-  )
+/** Flags shared by `features build-many` and `backfill plan`: lake, selection, range, feature config. */
+interface ManyFlags extends SelectionFlags {
+  readonly lake: string;
+  readonly start: TimeArg;
+  readonly end: TimeArg;
+  readonly spine?: string;
+  readonly families?: string;
+  readonly config?: string;
+  readonly outDir: string;
+  readonly json?: boolean;
+}
+
+/** Adds the `ManyFlags` options (`outDir` described by `outDirText`). */
+function addManyOptions(cmd: Command, outDirText: string): Command {
+  return addSelectionOptions(cmd.option("--lake <dir>", "lake root directory", "./lake"))
     .addOption(timeOption("--start <time>", "inclusive start of the output range (ISO or µs)"))
     .addOption(timeOption("--end <time>", "exclusive end of the output range (ISO or µs)"))
     .option(
@@ -103,67 +107,88 @@ export function registerScaleCommands(program: Command, io: CliIo): void {
       `comma-separated family ids (${FAMILIES.map((f) => f.id).join(",")}), "default" or "all"`,
     )
     .option("--config <file>", "JSON FeatureRunConfig, as for features build")
-    .requiredOption(
-      "--out-dir <dir>",
-      "output directory: <exchange>/<symbol>.parquet, combined.parquet, run.json",
+    .requiredOption("--out-dir <dir>", outDirText);
+}
+
+/** The validated lake, selection, range and config of `ManyFlags`. @throws ConfigError naming the flag. */
+async function parseManyFlags(o: ManyFlags) {
+  const lake = requireLake(o.lake);
+  checkTimeRange(o.start, o.end);
+  const selection = selectionFromFlags(o);
+  const config = await featureConfigFromCli({
+    ...(o.spine !== undefined ? { spine: o.spine } : {}),
+    ...(o.families !== undefined ? { families: o.families } : {}),
+    ...(o.config !== undefined ? { config: o.config } : {}),
+  });
+  return { lake, selection, start: o.start.us, end: o.end.us, config, outDir: o.outDir };
+}
+
+/** Registers `features build-many` under the `features` command. */
+export function registerScaleCommands(program: Command, io: CliIo): void {
+  const features = program.commands.find((c) => c.name() === "features");
+  if (!features) throw new Error("registerScaleCommands: the features command must be registered first");
+  features
+    .command("cross-section")
+    .description(
+      "cross-sectional features: each instrument's frame as of a clock grid, rank, z-score and spreads across instruments",
     )
+    .argument(
+      "<request>",
+      "cross-section request JSON (start, end, gridMs, config, instruments, features, spreads)",
+    )
+    .option("--lake <dir>", "lake root directory", "./lake")
+    .requiredOption("--out <file>", "output .parquet (a .manifest.json is written beside it)")
+    .option("--json", "print the manifest as JSON")
+    .action(async (file: string, o: { lake: string; out: string; json?: boolean }) => {
+      const lake = requireLake(o.lake);
+      const req = parseCrossSectionFile(await readJsonFile(file, "request"), lake, file);
+      const m = await writeCrossSection(req, o.out);
+      if (o.json) io.stdout.write(`${JSON.stringify(m, null, 2)}\n`);
+      else
+        io.stdout.write(
+          `wrote ${m.path} (${m.rows.toLocaleString("en-US")} grid rows × ${m.columns} columns, content ${m.content_sha256.slice(0, 16)}…)\n${m.instruments
+            .map((i) => `  ${i.key}: ${i.exchange}:${i.symbol} ${i.rows.toLocaleString("en-US")} rows`)
+            .join("\n")}\n`,
+        );
+    });
+  addManyOptions(
+    features
+      .command("build-many")
+      .description(
+        "build one feature frame per symbol on a worker-thread pool, plus a combined frame (exit 3 if some symbols failed)",
+      ),
+    "output directory: <exchange>/<symbol>.parquet, combined.parquet, run.json",
+  )
     .addOption(
       new Option("--workers <n>", "worker threads (0: one symbol after another on the main thread)")
         .argParser((v) => (v === "0" ? 0 : parseCount(v)))
         .default(2),
     )
     .option("--json", "print the run manifest as JSON on stdout")
-    .action(
-      async (
-        o: SelectionFlags & {
-          lake: string;
-          start: TimeArg;
-          end: TimeArg;
-          spine?: string;
-          families?: string;
-          config?: string;
-          outDir: string;
-          workers: number;
-          json?: boolean;
+    .action(async (o: ManyFlags & { workers: number }) => {
+      const req = await parseManyFlags(o);
+      const bar = io.stderr.isTTY
+        ? new SingleBar({ format: "symbols [{bar}] {value}/{total} | {last}", stream: io.stderr })
+        : null;
+      let started = false;
+      const m = await runMultiSymbol({
+        ...req,
+        workers: o.workers,
+        onSymbolDone: (r, done, total) => {
+          if (!bar) return;
+          if (!started) {
+            bar.start(total, 0, { last: "" });
+            started = true;
+          }
+          bar.update(done, { last: `${r.exchange}:${r.symbol} ${r.ok ? "ok" : "FAILED"}` });
         },
-      ) => {
-        const lake = requireLake(o.lake);
-        checkTimeRange(o.start, o.end);
-        const selection = selectionFromFlags(o);
-        const config = await featureConfigFromCli({
-          ...(o.spine !== undefined ? { spine: o.spine } : {}),
-          ...(o.families !== undefined ? { families: o.families } : {}),
-          ...(o.config !== undefined ? { config: o.config } : {}),
-        });
-        const bar = io.stderr.isTTY
-          ? new SingleBar({ format: "symbols [{bar}] {value}/{total} | {last}", stream: io.stderr })
-          : null;
-        let started = false;
-        const m = await runMultiSymbol({
-          lake,
-          selection,
-          start: o.start.us,
-          end: o.end.us,
-          config,
-          outDir: o.outDir,
-          workers: o.workers,
-          onSymbolDone: (r, done, total) => {
-            if (!bar) return;
-            if (!started) {
-              bar.start(total, 0, { last: "" });
-              started = true;
-            }
-            bar.update(done, { last: `${r.exchange}:${r.symbol} ${r.ok ? "ok" : "FAILED"}` });
-          },
-        });
-        bar?.stop();
-        if (o.json) io.stdout.write(`${JSON.stringify(m, null, 2)}\n`);
-        else io.stdout.write(`${formatMultiSymbol(m)}\n`);
-        for (const r of m.symbols)
-          if (!r.ok) io.stderr.write(`FAILED ${r.exchange}:${r.symbol}: ${r.error}\n`);
-        io.setExitCode(multiStatusExitCode(m.status));
-      },
-    );
+      });
+      bar?.stop();
+      if (o.json) io.stdout.write(`${JSON.stringify(m, null, 2)}\n`);
+      else io.stdout.write(`${formatMultiSymbol(m)}\n`);
+      for (const r of m.symbols) if (!r.ok) io.stderr.write(`FAILED ${r.exchange}:${r.symbol}: ${r.error}\n`);
+      io.setExitCode(multiStatusExitCode(m.status));
+    });
 }
 
 const intOption = (flags: string, description: string): Option =>
@@ -174,67 +199,30 @@ export function registerBackfillCommands(program: Command, io: CliIo): void {
   const backfill = program
     .command("backfill")
     .description("distributed backfills on BullMQ: plan (symbols × UTC days), run (enqueue + follow), merge");
-  addSelectionOptions(
+  addManyOptions(
     backfill
       .command("plan")
       .description(
         "split symbols × UTC days into partition jobs (each with its warm-up); writes DIR/plan.json",
-      )
-      .option("--lake <dir>", "lake root directory (shared by every worker)", "./lake"),
+      ),
+    "output directory (shared by every worker, as the lake): plan.json, partitions, backfill.json",
   )
-    .addOption(timeOption("--start <time>", "inclusive start of the output range (ISO or µs)"))
-    .addOption(timeOption("--end <time>", "exclusive end of the output range (ISO or µs)"))
-    .option("--spine <spec>", "spine shorthand, as for features build")
-    .option("--families <ids>", "family ids, as for features build")
-    .option("--config <file>", "JSON FeatureRunConfig, as for features build")
-    .requiredOption(
-      "--out-dir <dir>",
-      "output directory (shared by every worker): plan.json, partitions, backfill.json",
-    )
     .option(
       "--handoff",
       "partition hand-off: each partition saves its Driver end state and the next day's partition starts from it when present (identical output, no warm-up replay)",
     )
     .option("--json", "print the plan as JSON")
-    .action(
-      async (
-        o: SelectionFlags & {
-          lake: string;
-          start: TimeArg;
-          end: TimeArg;
-          spine?: string;
-          families?: string;
-          config?: string;
-          outDir: string;
-          json?: boolean;
-        },
-      ) => {
-        const lake = requireLake(o.lake);
-        checkTimeRange(o.start, o.end);
-        const selection = selectionFromFlags(o);
-        const config = await featureConfigFromCli({
-          ...(o.spine !== undefined ? { spine: o.spine } : {}),
-          ...(o.families !== undefined ? { families: o.families } : {}),
-          ...(o.config !== undefined ? { config: o.config } : {}),
-        });
-        const plan = await planBackfill({
-          lake,
-          selection,
-          start: o.start.us,
-          end: o.end.us,
-          config,
-          outDir: o.outDir,
-        });
-        if (o.json) io.stdout.write(`${JSON.stringify(plan, null, 2)}\n`);
-        else {
-          const symbols = new Set(plan.partitions.map((p) => `${p.exchange}:${p.symbol}`));
-          const days = new Set(plan.partitions.map((p) => p.date));
-          io.stdout.write(
-            `plan ${plan.plan_id.slice(0, 16)}: ${plan.partitions.length} partition jobs (${symbols.size} symbols × ${days.size} UTC days), warm-up ${(plan.partitions[0]?.warmup_us ?? 0) / 1e6} s per job\n  ${planPath(plan.out_dir)}\n`,
-          );
-        }
-      },
-    );
+    .action(async (o: ManyFlags & { handoff?: boolean }) => {
+      const plan = await planBackfill({ ...(await parseManyFlags(o)), handoff: o.handoff === true });
+      if (o.json) io.stdout.write(`${JSON.stringify(plan, null, 2)}\n`);
+      else {
+        const symbols = new Set(plan.partitions.map((p) => `${p.exchange}:${p.symbol}`));
+        const days = new Set(plan.partitions.map((p) => p.date));
+        io.stdout.write(
+          `plan ${plan.plan_id.slice(0, 16)}: ${plan.partitions.length} partition jobs (${symbols.size} symbols × ${days.size} UTC days), warm-up ${(plan.partitions[0]?.warmup_us ?? 0) / 1e6} s per job\n  ${planPath(plan.out_dir)}\n`,
+        );
+      }
+    });
 
   backfill
     .command("run")
@@ -276,7 +264,7 @@ export function registerBackfillCommands(program: Command, io: CliIo): void {
           await checkRedis(o.redis);
           const e = await enqueueBackfill(plan, { redisUrl: o.redis, queue: o.queue, attempts: o.attempts });
           io.stderr.write(
-            `${bar ? "\n" : ""}enqueued ${e.added} jobs on ${o.queue} (${e.existing} already there, ${e.retried} failed ones retried)\n`,
+            `${bar ? "\n" : ""}enqueued ${e.added} jobs on ${o.queue} (${e.existing} already there, ${e.retried} of them retried: failed, or output gone)\n`,
           );
           if (!o.wait) {
             bar?.stop();

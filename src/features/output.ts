@@ -28,6 +28,14 @@ import {
   replayOf,
 } from "./frame.js";
 
+/** An output range in manifests: ISO-8601 and µs, [start, end). */
+export interface ManifestRange {
+  readonly start: string;
+  readonly end: string;
+  readonly start_us: number;
+  readonly end_us: number;
+}
+
 /** The manifest written beside a feature frame (`<out>.manifest.json`; see the module doc). */
 export interface FeatureManifest {
   readonly kind: "pointline.feature_frame";
@@ -42,12 +50,7 @@ export interface FeatureManifest {
   readonly row_count: number;
   readonly columns: readonly FrameColumn[];
   readonly instrument: { readonly exchange: string; readonly symbol: string };
-  readonly range: {
-    readonly start: string;
-    readonly end: string;
-    readonly start_us: number;
-    readonly end_us: number;
-  };
+  readonly range: ManifestRange;
   readonly config: unknown;
   readonly config_hash: string;
   readonly families: readonly string[];

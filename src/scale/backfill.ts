@@ -16,15 +16,15 @@ import { join, resolve } from "node:path";
 import pl from "nodejs-polars";
 import { canonicalJsonSha256 } from "../core/canonical-json.js";
 import { ConfigError } from "../core/errors.js";
-import { type TimeInput, toUs, US_PER_DAY, usToIso, utcDate } from "../core/time.js";
+import { toUs, US_PER_DAY, usToIso, utcDate } from "../core/time.js";
 import type { DriverSnapshot } from "../engine/driver.js";
 import { CanonicalHasher } from "../engine/hash.js";
-import { type FeatureRunConfig, type FeatureRunInput, parseFeatureRunConfig } from "../features/config.js";
+import { type FeatureRunConfig, parseFeatureRunConfig } from "../features/config.js";
 import { planFeatureFrame } from "../features/frame.js";
 import { writeFeatureFrame } from "../features/output.js";
 import { sha256File } from "../lake/hash.js";
 import { writeFileAtomic } from "../lake/layout.js";
-import { resolveSymbols, type SymbolSelection } from "./symbols.js";
+import { type ManySymbolsRequest, resolveSymbols } from "./symbols.js";
 
 /** One partition job: one instrument over one UTC day (clipped to the range). */
 export interface BackfillPartition {
@@ -64,13 +64,7 @@ export interface BackfillPlan {
 }
 
 /** Request of `planBackfill`. */
-export interface BackfillPlanRequest {
-  readonly lake: string;
-  readonly selection: SymbolSelection;
-  readonly start: TimeInput;
-  readonly end: TimeInput;
-  readonly config?: FeatureRunInput;
-  readonly outDir: string;
+export interface BackfillPlanRequest extends ManySymbolsRequest {
   /**
    * Partition hand-off: each partition saves its Driver end state, and the next day's partition of the
    * same instrument starts from it when it exists (instead of replaying its warm-up). Default false.
@@ -205,6 +199,11 @@ export interface PartitionDone {
 }
 
 const donePath = (p: BackfillPartition): string => `${p.out}.done.json`;
+
+/** Whether a partition's output and done marker are on disk (not checked against each other: see `mergeBackfill`). */
+export function partitionDone(p: BackfillPartition): boolean {
+  return existsSync(donePath(p)) && existsSync(p.out);
+}
 const statePath = (out: string): string => `${out}.state.json`;
 
 /** A partition's saved Driver end state (`<out>.state.json`, hand-off plans only). */

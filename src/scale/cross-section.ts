@@ -21,9 +21,13 @@
  * spread `a_b_<name>_spread` = f[a] − f[b] (the guide's `btc_eth_flow_spread` = flow_imbalance −
  * flow_imbalance_eth, `btc_eth_momentum_spread` = ret_5bar − ret_5bar_eth).
  */
+import { mkdir, rename, writeFile } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
 import pl from "nodejs-polars";
-import { ConfigError } from "../core/errors.js";
+import { z } from "zod";
+import { ConfigError, issuesText } from "../core/errors.js";
 import { type TimeInput, toUs, US_PER_MS } from "../core/time.js";
+import { canonicalFrameHash } from "../engine/hash.js";
 import type { FeatureRunInput } from "../features/config.js";
 import { buildFeatureFrame, typedColumnsToFrame } from "../features/frame.js";
 import type { LakeRef } from "../lake/lake.js";
@@ -258,4 +262,127 @@ export async function buildCrossSection(
     inputs.push({ key: x.key, frame });
   }
   return { frame: crossSection(inputs, req), inputs };
+}
+
+const configInput = z.record(z.string(), z.unknown());
+
+/**
+ * A cross-section request file (`features cross-section REQUEST.json`): everything of
+ * `CrossSectionRequest` but the lake; `spreads: "guide"` gives `guideSpreads` of the first two
+ * instruments.
+ */
+export const crossSectionFileSchema = z
+  .object({
+    start: z.union([z.string(), z.number()]),
+    end: z.union([z.string(), z.number()]),
+    gridMs: z.number().int().positive(),
+    config: configInput.optional(),
+    instruments: z
+      .array(
+        z
+          .object({
+            key: z.string().regex(KEY, "lowercase letters, digits, _"),
+            exchange: z.string().min(1),
+            symbol: z.string().min(1),
+            config: configInput.optional(),
+          })
+          .strict(),
+      )
+      .min(2),
+    features: z.array(z.string().min(1)).min(1),
+    spreads: z
+      .union([
+        z.literal("guide"),
+        z.array(
+          z.object({ name: z.string().min(1), feature: z.string(), a: z.string(), b: z.string() }).strict(),
+        ),
+      ])
+      .optional(),
+    maxStalenessMs: z.number().positive().optional(),
+  })
+  .strict();
+
+/** A validated cross-section request for `lake`. @throws ConfigError listing every problem with its path. */
+export function parseCrossSectionFile(v: unknown, lake: LakeRef, source: string): CrossSectionRequest {
+  const r = crossSectionFileSchema.safeParse(v);
+  if (!r.success)
+    throw new ConfigError(`${source}: invalid cross-section request: ${issuesText(r.error.issues)}`);
+  const d = r.data;
+  const spreads =
+    d.spreads === "guide" ? guideSpreads(d.instruments[0]!.key, d.instruments[1]!.key) : (d.spreads ?? []);
+  return {
+    lake,
+    start: d.start,
+    end: d.end,
+    gridMs: d.gridMs,
+    features: d.features,
+    spreads,
+    instruments: d.instruments.map((x) => ({
+      key: x.key,
+      exchange: x.exchange,
+      symbol: x.symbol,
+      ...(x.config ? { config: x.config as FeatureRunInput } : {}),
+    })),
+    ...(d.config ? { config: d.config as FeatureRunInput } : {}),
+    ...(d.maxStalenessMs !== undefined ? { maxStalenessMs: d.maxStalenessMs } : {}),
+  };
+}
+
+/** The manifest written beside a cross-sectional frame (`<out>.manifest.json`). */
+export interface CrossSectionManifest {
+  readonly kind: "pointline.cross_section";
+  readonly version: 1;
+  readonly path: string;
+  readonly rows: number;
+  readonly columns: number;
+  /** Canonical content hash of the frame (engine/hash.ts). */
+  readonly content_sha256: string;
+  readonly grid_ms: number;
+  readonly range: { readonly start_us: number; readonly end_us: number };
+  readonly features: readonly string[];
+  readonly spreads: readonly SpreadSpec[];
+  /** Per instrument: its frame's rows and content hash. */
+  readonly instruments: readonly {
+    readonly key: string;
+    readonly exchange: string;
+    readonly symbol: string;
+    readonly rows: number;
+    readonly content_sha256: string;
+  }[];
+}
+
+/** Builds the cross-section and writes it to `out` (.parquet, temp file + rename) with its manifest. */
+export async function writeCrossSection(
+  req: CrossSectionRequest,
+  out: string,
+): Promise<CrossSectionManifest> {
+  if (!out.toLowerCase().endsWith(".parquet"))
+    throw new ConfigError(`--out ${out}: extension must be .parquet`);
+  const { frame, inputs } = await buildCrossSection(req);
+  const path = resolve(out);
+  await mkdir(dirname(path), { recursive: true });
+  const tmp = `${path}.tmp-${process.pid}`;
+  frame.writeParquet(tmp, { compression: "zstd" });
+  await rename(tmp, path);
+  const m: CrossSectionManifest = {
+    kind: "pointline.cross_section",
+    version: 1,
+    path,
+    rows: frame.height,
+    columns: frame.width,
+    content_sha256: canonicalFrameHash(frame),
+    grid_ms: req.gridMs,
+    range: { start_us: toUs(req.start), end_us: toUs(req.end) },
+    features: req.features,
+    spreads: req.spreads ?? [],
+    instruments: inputs.map((x, i) => ({
+      key: x.key,
+      exchange: req.instruments[i]!.exchange,
+      symbol: req.instruments[i]!.symbol,
+      rows: x.frame.height,
+      content_sha256: canonicalFrameHash(x.frame),
+    })),
+  };
+  await writeFile(`${path}.manifest.json`, `${JSON.stringify(m, null, 2)}\n`);
+  return m;
 }

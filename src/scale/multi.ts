@@ -15,22 +15,15 @@ import { join, resolve } from "node:path";
 import pl from "nodejs-polars";
 import { Piscina } from "piscina";
 import { ConfigError } from "../core/errors.js";
-import { type TimeInput, toUs, usToIso } from "../core/time.js";
+import { toUs, usToIso } from "../core/time.js";
 import { CanonicalHasher } from "../engine/hash.js";
-import { type FeatureRunInput, parseFeatureRunConfig } from "../features/config.js";
-import { type InstrumentRef, resolveSymbols, type SymbolSelection } from "./symbols.js";
+import { parseFeatureRunConfig } from "../features/config.js";
+import type { ManifestRange } from "../features/output.js";
+import { type InstrumentRef, type ManySymbolsRequest, resolveSymbols } from "./symbols.js";
 import { runSymbolTask, type SymbolTask, type SymbolTaskResult } from "./task.js";
 
 /** A multi-symbol request. */
-export interface MultiSymbolRequest {
-  /** Lake root (a path: workers open it themselves). */
-  readonly lake: string;
-  readonly selection: SymbolSelection;
-  readonly start: TimeInput;
-  readonly end: TimeInput;
-  readonly config?: FeatureRunInput;
-  /** Output directory (created). */
-  readonly outDir: string;
+export interface MultiSymbolRequest extends ManySymbolsRequest {
   /** Worker threads (default: 2); 0 runs the symbols one after another on the calling thread. */
   readonly workers?: number;
   /** Replay chunk length, ms. */
@@ -44,12 +37,7 @@ export interface MultiSymbolManifest {
   readonly kind: "pointline.multi_symbol_run";
   readonly version: 1;
   readonly status: "ok" | "partial" | "failed";
-  readonly range: {
-    readonly start: string;
-    readonly end: string;
-    readonly start_us: number;
-    readonly end_us: number;
-  };
+  readonly range: ManifestRange;
   readonly config: unknown;
   readonly workers: number;
   readonly symbols: readonly SymbolTaskResult[];

@@ -18,6 +18,7 @@ import {
   type BackfillPlan,
   type PartitionDone,
   type PartitionJob,
+  partitionDone,
   partitionJobs,
   runPartition,
 } from "./backfill.js";
@@ -73,7 +74,8 @@ export interface EnqueueOptions extends QueueConfig {
 }
 
 /**
- * Adds the plan's jobs (idempotent: job id = partition key) and retries those of them that had failed.
+ * Adds the plan's jobs (idempotent: job id = partition key) and retries those of them that had failed
+ * or completed without a done marker left on disk (output deleted since).
  * @returns how many jobs were new, already there, and retried.
  */
 export async function enqueueBackfill(
@@ -91,8 +93,10 @@ export async function enqueueBackfill(
       const prev = await queue.getJob(data.partition.key);
       if (prev) {
         existing++;
-        if ((await prev.getState()) === "failed") {
-          await prev.retry("failed", { resetAttemptsMade: true, resetAttemptsStarted: true });
+        const state = await prev.getState();
+        // a failed job is retried; so is a completed one whose partition has gone (deleted output)
+        if (state === "failed" || (state === "completed" && !partitionDone(data.partition))) {
+          await prev.retry(state, { resetAttemptsMade: true, resetAttemptsStarted: true });
           retried++;
         }
         continue;

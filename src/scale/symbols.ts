@@ -4,6 +4,8 @@
  */
 import { z } from "zod";
 import { ConfigError } from "../core/errors.js";
+import type { TimeInput } from "../core/time.js";
+import type { FeatureRunInput } from "../features/config.js";
 import type { SymbolEntry } from "../lake/registry.js";
 import { listSymbols } from "../lake/symbols.js";
 
@@ -93,4 +95,17 @@ export async function resolveSymbols(
   if (out.length === 0)
     throw new ConfigError(`symbol query ${JSON.stringify(q)} matches no registry entry valid in the range`);
   return out;
+}
+
+/** What a many-symbol run reads and writes: lake, selection, output range, feature config, output dir. */
+export interface ManySymbolsRequest {
+  /** Lake root (a path: workers, threads or processes, open it themselves). */
+  readonly lake: string;
+  readonly selection: SymbolSelection;
+  /** Output range [start, end) (ISO string, Date or µs). */
+  readonly start: TimeInput;
+  readonly end: TimeInput;
+  readonly config?: FeatureRunInput;
+  /** Output directory (created). */
+  readonly outDir: string;
 }

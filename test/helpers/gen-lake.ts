@@ -4,7 +4,7 @@
  * ingested through the real adapter (`ingestFiles("tardis", …)`), so the lake is what a user's ingest
  * would produce. Deterministic in (symbols, days, tradesPerDay, seed).
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ingestFiles } from "../../src/ingest/ingest.js";
 
@@ -74,4 +74,31 @@ export async function generateLake(dir: string, o: GenLakeOptions): Promise<stri
   const lake = join(dir, "lake");
   await ingestFiles("tardis", files, { lake });
   return lake;
+}
+
+/**
+ * FeatureRunConfig flags for a trades-only lake: the families that read books, quotes or the ticker off
+ * (`of`, `flow`, `tb` stay on; add a spine).
+ */
+export const TRADES_ONLY_FAMILIES = {
+  includeMicrostructure: false,
+  includeFunding: false,
+  includeBookShape: false,
+  includeExecutionCost: false,
+  includeSpreadDynamics: false,
+  includeLiquidityShock: false,
+  includeBasisMomentum: false,
+  includeRegime: false,
+} as const;
+
+/**
+ * Overwrites the first trades Parquet part of (symbol, date) in a generated lake with `junk` (a corrupt
+ * input for failure tests); returns the part's file name.
+ */
+export function corruptTradesPart(lake: string, symbol: string, date: string, junk = "not parquet"): string {
+  const dir = join(lake, "trades", "exchange=binance-futures", `symbol=${symbol}`, `date=${date}`);
+  const part = readdirSync(dir).find((f) => f.endsWith(".parquet"));
+  if (part === undefined) throw new Error(`no trades part in ${dir}`);
+  writeFileSync(join(dir, part), junk);
+  return part;
 }

@@ -7,16 +7,22 @@
  */
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
-import { cpSync, readdirSync, writeFileSync } from "node:fs";
+import { cpSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Queue, QueueEvents } from "bullmq";
 import { canonicalFrameHash } from "../../src/engine/hash.js";
 import { buildFeatureFrame } from "../../src/features/frame.js";
-import type { BackfillMerged } from "../../src/scale/backfill.js";
+import type { BackfillMerged, BackfillPlan } from "../../src/scale/backfill.js";
 import { bullConnection } from "../../src/scale/queue.js";
 import { tempDir } from "../helpers/data.js";
-import { GEN_START_US, generateLake, US_PER_DAY_GEN } from "../helpers/gen-lake.js";
+import {
+  corruptTradesPart,
+  GEN_START_US,
+  generateLake,
+  TRADES_ONLY_FAMILIES,
+  US_PER_DAY_GEN,
+} from "../helpers/gen-lake.js";
 import { startRedis, type TestRedis } from "../helpers/redis.js";
 import { REPO_ROOT, runCli } from "../helpers/run-cli.js";
 
@@ -73,6 +79,9 @@ describe("BullMQ backfill", () => {
     return join(outDir, "plan.json");
   };
 
+  const runBackfill = (planFile: string, ...flags: string[]) =>
+    runCli(["backfill", "run", "--plan", planFile, "--redis", redis.url, "--queue", QUEUE, ...flags]);
+
   before(async () => {
     redis = await startRedis();
     lake = await generateLake(tmp.dir, { symbols: SYMBOLS, days: 2, tradesPerDay: 2000 });
@@ -110,14 +119,7 @@ describe("BullMQ backfill", () => {
         end: Number(END),
         config: {
           spine: { type: "clock", stepMs: 60_000 },
-          includeMicrostructure: false,
-          includeFunding: false,
-          includeBookShape: false,
-          includeExecutionCost: false,
-          includeSpreadDynamics: false,
-          includeLiquidityShock: false,
-          includeBasisMomentum: false,
-          includeRegime: false,
+          ...TRADES_ONLY_FAMILIES,
         },
       });
       assert.equal(ref.instruments[k]!.content_sha256, canonicalFrameHash(df), symbol);
@@ -141,17 +143,7 @@ describe("BullMQ backfill", () => {
         killed = { key: jobId, pid };
       });
     });
-    const run = await runCli([
-      "backfill",
-      "run",
-      "--plan",
-      planFile,
-      "--redis",
-      redis.url,
-      "--queue",
-      QUEUE,
-      "--json",
-    ]);
+    const run = await runBackfill(planFile, "--json");
     assert.equal(run.status, 0, run.stderr + run.stdout);
     const merged = JSON.parse(run.stdout) as BackfillMerged & { failed_jobs: unknown[] };
     assert.deepEqual(merged.failed_jobs, []);
@@ -165,6 +157,13 @@ describe("BullMQ backfill", () => {
     assert.ok(job!.attemptsStarted >= 2 || job!.stalledCounter >= 1, `attempts ${job!.attemptsStarted}`);
     assert.notEqual(job!.processedBy, `pointline-worker-${k.pid}`);
     assert.equal(workers.filter((w) => w.signalCode === "SIGKILL").length, 1);
+    // a completed partition whose output was deleted is redone when the plan is run again
+    const gone = JSON.parse(readFileSync(planFile, "utf8")) as BackfillPlan;
+    rmSync(gone.partitions[4]!.out);
+    const again = await runBackfill(planFile, "--json");
+    assert.equal(again.status, 0, again.stderr);
+    assert.match(again.stderr, /enqueued 0 jobs .*\(6 already there, 1 of them retried/);
+    assert.equal((JSON.parse(again.stdout) as BackfillMerged).content_sha256, ref.content_sha256);
     await events.close();
     await queue.close();
     for (const c of connections) c.disconnect();
@@ -173,22 +172,9 @@ describe("BullMQ backfill", () => {
   it("a corrupt partition input fails with the file named, the others complete, exit 3", async () => {
     const bad = join(tmp.dir, "bad-lake");
     cpSync(lake, bad, { recursive: true });
-    const dir = join(bad, "trades", "exchange=binance-futures", "symbol=S02USDT", "date=2024-01-02");
-    const part = readdirSync(dir).find((f) => f.endsWith(".parquet"))!;
-    writeFileSync(join(dir, part), "PAR1 garbage");
+    const part = corruptTradesPart(bad, "S02USDT", "2024-01-02", "PAR1 garbage");
     const planFile = await plan(bad, join(tmp.dir, "bad-out"));
-    const run = await runCli([
-      "backfill",
-      "run",
-      "--plan",
-      planFile,
-      "--redis",
-      redis.url,
-      "--queue",
-      QUEUE,
-      "--attempts",
-      "2",
-    ]);
+    const run = await runBackfill(planFile, "--attempts", "2");
     assert.equal(run.status, 3, run.stderr + run.stdout);
     assert.match(run.stdout, /INCOMPLETE: 5\/6 partitions present/);
     assert.match(

@@ -5,20 +5,24 @@
  * hand-made frames, and the PIT invariant by prefix truncation of the lake input.
  */
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import pl from "nodejs-polars";
 import { toUs } from "../../src/core/time.js";
+import { canonicalFrameHash } from "../../src/engine/hash.js";
 import { checkPrefixTruncation } from "../../src/engine/pit.js";
 import {
   buildCrossSection,
   type CrossSectionInput,
   type CrossSectionInstrument,
+  type CrossSectionManifest,
   crossSection,
   guideSpreads,
 } from "../../src/scale/cross-section.js";
 import { columnValues } from "../helpers/engine.js";
 import { FAMILIES_OFF } from "../helpers/frames.js";
 import { captureLake, W2024 } from "../helpers/lake.js";
+import { REPO_ROOT, runCli } from "../helpers/run-cli.js";
 
 const INSTRUMENTS: CrossSectionInstrument[] = [
   {
@@ -160,6 +164,39 @@ describe("cross-sectional features (real captures)", () => {
       }
     }
     assert.ok(nonNull > 600, `non-null values compared: ${nonNull}`);
+  });
+
+  it("the CLI on the example request writes the same frame, with a manifest", async () => {
+    const out = join(lake, "..", "xs.parquet");
+    const r = await runCli([
+      "features",
+      "cross-section",
+      join(REPO_ROOT, "examples", "cross_section", "btc_eth_venues.json"),
+      "--lake",
+      lake,
+      "--out",
+      out,
+      "--json",
+    ]);
+    assert.equal(r.status, 0, r.stderr);
+    const m = JSON.parse(r.stdout) as CrossSectionManifest;
+    assert.equal(m.content_sha256, canonicalFrameHash(frame));
+    assert.equal(canonicalFrameHash(pl.readParquet(out)), canonicalFrameHash(frame));
+    assert.deepEqual(
+      m.instruments.map((i) => [i.key, i.rows]),
+      inputs.map((x) => [x.key, x.frame.height]),
+    );
+    const bad = await runCli([
+      "features",
+      "cross-section",
+      join(REPO_ROOT, "package.json"),
+      "--lake",
+      lake,
+      "--out",
+      out,
+    ]);
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /invalid cross-section request: .*gridMs/);
   });
 
   it("is PIT: rows knowable before a cut are unchanged when the input ends at the cut", async () => {

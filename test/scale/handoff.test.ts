@@ -21,24 +21,14 @@ import {
   runPartition,
 } from "../../src/scale/backfill.js";
 import { tempDir } from "../helpers/data.js";
-import { GEN_START_US, generateLake, US_PER_DAY_GEN } from "../helpers/gen-lake.js";
+import { GEN_START_US, generateLake, TRADES_ONLY_FAMILIES, US_PER_DAY_GEN } from "../helpers/gen-lake.js";
 
-const OFF = {
-  includeMicrostructure: false,
-  includeFunding: false,
-  includeBookShape: false,
-  includeExecutionCost: false,
-  includeSpreadDynamics: false,
-  includeLiquidityShock: false,
-  includeBasisMomentum: false,
-  includeRegime: false,
-};
 const CASES = {
-  clock: { ...OFF, spine: { type: "clock" as const, stepMs: 120_000 } },
+  clock: { ...TRADES_ONLY_FAMILIES, spine: { type: "clock" as const, stepMs: 120_000 } },
   // event bars are day-anchored, but rolling windows over rows need the previous day replayed (a
   // partition-safe request: what partition_safety_check asks of it)
   volume: {
-    ...OFF,
+    ...TRADES_ONLY_FAMILIES,
     includeBarAggregations: true,
     warmupMs: 86_400_000,
     spine: { type: "volume" as const, volumeThreshold: 3 },
@@ -49,7 +39,7 @@ describe("partition hand-off", () => {
   const tmp = tempDir("pointline-handoff-");
   let lake = "";
   before(async () => {
-    lake = await generateLake(tmp.dir, { symbols: ["S01USDT", "S02USDT"], days: 3, tradesPerDay: 1000 });
+    lake = await generateLake(tmp.dir, { symbols: ["S01USDT", "S02USDT"], days: 2, tradesPerDay: 1000 });
   });
   after(() => tmp.cleanup());
 
@@ -58,7 +48,7 @@ describe("partition hand-off", () => {
       lake,
       selection: { query: { exchange: "binance-futures" } },
       start: GEN_START_US,
-      end: GEN_START_US + 3 * US_PER_DAY_GEN,
+      end: GEN_START_US + 2 * US_PER_DAY_GEN,
       config,
       outDir: join(tmp.dir, name),
       handoff,
@@ -119,8 +109,8 @@ describe("partition hand-off", () => {
     await assert.rejects(
       buildFeatureFrame({
         ...req,
-        start: GEN_START_US + 2 * US_PER_DAY_GEN,
-        end: GEN_START_US + 3 * US_PER_DAY_GEN,
+        start: GEN_START_US + US_PER_DAY_GEN + 3_600_000_000,
+        end: GEN_START_US + 2 * US_PER_DAY_GEN,
         handoff: snap,
       }),
       (e: unknown) => e instanceof ConfigError && /does not end at this run's start/.test(e.message),

@@ -4,7 +4,7 @@
  * with an error naming the file while the others complete (exit code 3); registry queries.
  */
 import assert from "node:assert/strict";
-import { readdirSync, writeFileSync } from "node:fs";
+import { cpSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import pl from "nodejs-polars";
@@ -13,7 +13,7 @@ import { buildFeatureFrame } from "../../src/features/frame.js";
 import { type MultiSymbolManifest, runMultiSymbol } from "../../src/scale/multi.js";
 import { tempDir } from "../helpers/data.js";
 import { assertFramesIdentical } from "../helpers/engine.js";
-import { GEN_START_US, generateLake } from "../helpers/gen-lake.js";
+import { corruptTradesPart, GEN_START_US, generateLake, TRADES_ONLY_FAMILIES } from "../helpers/gen-lake.js";
 import { runCli } from "../helpers/run-cli.js";
 
 const SYMBOLS = ["S01USDT", "S02USDT", "S03USDT"];
@@ -21,15 +21,26 @@ const START = GEN_START_US + 2 * 3_600_000_000;
 const END = GEN_START_US + 20 * 3_600_000_000;
 const CONFIG = {
   spine: { type: "clock" as const, stepMs: 300_000 },
-  includeMicrostructure: false,
-  includeBookShape: false,
-  includeExecutionCost: false,
-  includeSpreadDynamics: false,
-  includeLiquidityShock: false,
-  includeFunding: false,
-  includeBasisMomentum: false,
-  includeRegime: false,
+  ...TRADES_ONLY_FAMILIES,
 };
+
+/** `features build-many` over [START, END) on 5-minute bars, in process. */
+const buildMany = (lake: string, out: string, ...flags: string[]) =>
+  runCli([
+    "features",
+    "build-many",
+    "--lake",
+    lake,
+    "--start",
+    String(START),
+    "--end",
+    String(END),
+    "--spine",
+    "clock:300000",
+    "--out-dir",
+    out,
+    ...flags,
+  ]);
 
 describe("multi-symbol runs", () => {
   const tmp = tempDir("pointline-multi-");
@@ -87,39 +98,23 @@ describe("multi-symbol runs", () => {
   });
 
   it("a symbol with a corrupt part fails with the file named; the others complete (CLI exit 3)", async () => {
-    const dir = join(lake, "trades", "exchange=binance-futures", "symbol=S02USDT", "date=2024-01-01");
-    const part = readdirSync(dir).find((f) => f.endsWith(".parquet"))!;
     const copy = tempDir("pointline-multi-bad-");
     try {
-      const { cpSync } = await import("node:fs");
       const bad = join(copy.dir, "lake");
       cpSync(lake, bad, { recursive: true });
-      writeFileSync(
-        join(bad, "trades", "exchange=binance-futures", "symbol=S02USDT", "date=2024-01-01", part),
-        "not parquet",
-      );
+      const part = corruptTradesPart(bad, "S02USDT", "2024-01-01");
       const out = join(copy.dir, "out");
-      const res = await runCli([
-        "features",
-        "build-many",
-        "--lake",
+      const res = await buildMany(
         bad,
+        out,
         "--exchange",
         "binance-futures",
-        "--start",
-        String(START),
-        "--end",
-        String(END),
-        "--spine",
-        "clock:300000",
         "--families",
         "of,flow,tb",
-        "--out-dir",
-        out,
         "--workers",
         "2",
         "--json",
-      ]);
+      );
       assert.equal(res.status, 3, res.stderr);
       const m = JSON.parse(res.stdout) as MultiSymbolManifest;
       assert.equal(m.status, "partial");
@@ -140,63 +135,25 @@ describe("multi-symbol runs", () => {
 
   it("selects instruments by list or registry query, and refuses unknown ones", async () => {
     const out = join(tmp.dir, "q");
-    const res = await runCli([
-      "features",
-      "build-many",
-      "--lake",
+    const res = await buildMany(
       lake,
+      out,
       "--base",
       "s02",
       "--asset-type",
       "perpetual",
-      "--start",
-      String(START),
-      "--end",
-      String(END),
-      "--spine",
-      "clock:300000",
       "--families",
       "of",
-      "--out-dir",
-      out,
       "--workers",
       "0",
-    ]);
+    );
     assert.equal(res.status, 0, res.stderr);
     assert.match(res.stdout, /^ok: 1\/1 symbols/);
     assert.match(res.stdout, /binance-futures:S02USDT/);
-    const bad = await runCli([
-      "features",
-      "build-many",
-      "--lake",
-      lake,
-      "--symbols",
-      "binance-futures:S01USDT,binance-futures:NOPE",
-      "--start",
-      String(START),
-      "--end",
-      String(END),
-      "--out-dir",
-      out,
-    ]);
+    const bad = await buildMany(lake, out, "--symbols", "binance-futures:S01USDT,binance-futures:NOPE");
     assert.equal(bad.status, 1);
     assert.match(bad.stderr, /binance-futures:NOPE is not in the lake's symbol registry/);
-    const both = await runCli([
-      "features",
-      "build-many",
-      "--lake",
-      lake,
-      "--symbols",
-      "binance-futures:S01USDT",
-      "--base",
-      "S01",
-      "--start",
-      String(START),
-      "--end",
-      String(END),
-      "--out-dir",
-      out,
-    ]);
+    const both = await buildMany(lake, out, "--symbols", "binance-futures:S01USDT", "--base", "S01");
     assert.equal(both.status, 1);
     assert.match(both.stderr, /exclude each other/);
   });
