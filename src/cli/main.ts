@@ -35,6 +35,7 @@ import {
 } from "./args.js";
 import { buildDerivativesSamples, formatDerivativesSamples } from "./derivatives-samples.js";
 import { featureConfigFromCli, formatManifest } from "./features.js";
+import { registerIntervalCommands } from "./intervals.js";
 import { stopWithLauncher } from "./launcher.js";
 import { registerLiveCommands } from "./live.js";
 import { registerPipelineCommands } from "./pipeline.js";
@@ -565,6 +566,7 @@ export function buildCli(io: CliIo = PROCESS_IO): Command {
   registerStoreCommands(program, io);
   registerLiveCommands(program, io);
   registerTraderCommands(program, io);
+  registerIntervalCommands(program, io);
   return program;
 }
 

@@ -51,7 +51,7 @@ async function run(
   const batches: FeatureBatch[] = [];
   for await (const b of replay.batches()) batches.push(b);
   const cols = concatBatches(batches);
-  const events = Object.values(replay.summary.events).reduce((a, b) => a + (b ?? 0), 0);
+  const events = Object.values(replay.summary.events).reduce((a: number, b) => a + (b ?? 0), 0);
   return { cols, rows: replay.summary.rows, events, snapshots };
 }
 
