@@ -146,6 +146,13 @@ export interface IntervalBuildRequest {
   readonly registry?: OperatorRegistry;
   /** Worker-thread prefetch of the replay (default true). */
   readonly prefetch?: boolean;
+  /**
+   * Events read per source at a time, ms. Default one day: lake parts are per UTC day and every chunk
+   * re-scans its part with a row filter, so 24 one-hour chunks decode the day's part 24 times (measured on
+   * SPY + IBM 2013-10-08, 60 s frame: 1.5 s with 1 h chunks, 0.2 s with one chunk). Memory is then one day
+   * of each instrument's events (SPY's 450k trades: ~15 MB of typed columns).
+   */
+  readonly chunkMs?: number;
 }
 
 function operatorConfig(i: IntervalInstrument, intervalMs: number): IntervalMicroConfig {
@@ -207,7 +214,7 @@ async function runOnce(
   replayFromUs: number,
   outFromUs: number,
   toUs: number,
-  prefetch: boolean,
+  io: { readonly prefetch: boolean; readonly chunkUs: number },
 ): Promise<ColumnRows> {
   const first = cfg.instruments[0]!;
   const instruments = Object.fromEntries(
@@ -223,7 +230,8 @@ async function runOnce(
     spine: parseSpineSpec({ type: "clock", stepMs: intervalMs }),
     operators: intervalOperators(reg, cfg, intervalMs),
     warmupUs: outFromUs - replayFromUs,
-    prefetch,
+    prefetch: io.prefetch,
+    chunkUs: io.chunkUs,
   });
   const batches: FeatureBatch[] = [];
   for await (const b of replay.batches()) batches.push(b);
@@ -275,7 +283,7 @@ export async function buildIntervalFrames(req: IntervalBuildRequest): Promise<In
   const reg = req.registry ?? builtinRegistry();
   const cfg = req.config;
   const entries = lake.registry.list();
-  const prefetch = req.prefetch ?? true;
+  const io = { prefetch: req.prefetch ?? true, chunkUs: (req.chunkMs ?? 86_400_000) * US_PER_MS };
   const out: IntervalFrame[] = [];
   for (let day = Math.floor(req.startUs / US_PER_DAY) * US_PER_DAY; day < req.endUs; day += US_PER_DAY) {
     const from = Math.max(req.startUs, day);
@@ -289,7 +297,7 @@ export async function buildIntervalFrames(req: IntervalBuildRequest): Promise<In
         throw new ConfigError(`interval ${s} s must divide a day in whole milliseconds`);
       const columns = frameColumns(cfg, ms);
       const run = (replayFrom: number, outFrom: number, end: number) =>
-        runOnce(lake, reg, cfg, symbols, ms, replayFrom, outFrom, end, prefetch);
+        runOnce(lake, reg, cfg, symbols, ms, replayFrom, outFrom, end, io);
       const rows = await run(day, from, to);
       const gates: GateResult[] = [];
       if (req.gates ?? true)
