@@ -111,7 +111,7 @@ async function main(): Promise<void> {
         encoding: "utf8",
       }),
     ) as Result;
-  const events = 451_544 + 33_380 + 125_749; // SPY trades, IBM trades, IBM quotes of 2013-10-08 (Lean files)
+  const events = 451_545 + 33_381 + 125_749; // SPY trades, IBM trades, IBM quotes of 2013-10-08 (rows ingested)
   const results = [run("engine"), run("polars")];
   const [e, p] = results as [Result, Result];
   const lines = [
