@@ -7,6 +7,7 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { type Command, InvalidArgumentError } from "commander";
+import { SPINE_COLUMNS } from "../engine/driver.js";
 import {
   buildIntervalFrames,
   type IntervalFrame,
@@ -15,6 +16,8 @@ import {
 } from "../features/intervals/frames.js";
 import { checkTimeRange, parseJsonText, parseTimeArg, requireLake, type TimeArg } from "./args.js";
 import type { CliIo } from "./main.js";
+
+const SPINE: ReadonlySet<string> = new Set(SPINE_COLUMNS);
 
 /** `30,60` → [30, 60]. @throws InvalidArgumentError. */
 function parseIntervals(text: string): number[] {
@@ -44,6 +47,15 @@ export function formatIntervalFrame(f: IntervalFrame, path: string): string {
   }
   for (const [alias, cols] of byAlias)
     lines.push(`  ${alias}: ${cols.length} columns (null %): ${cols.join(", ")}`);
+  const other = f.columns
+    .filter((c) => !/_(\d+s)_([a-z][a-z0-9]*)$/.test(c.name) && !SPINE.has(c.name))
+    .map((c) => {
+      const v = f.rows.values.get(c.name)!;
+      let nul = 0;
+      for (let i = 0; i < f.rows.n; i++) if (Number.isNaN(v[i]!)) nul++;
+      return `${c.name} ${f.rows.n === 0 ? "-" : `${((100 * nul) / f.rows.n).toFixed(1)}%`}`;
+    });
+  if (other.length > 0) lines.push(`  cross-asset and targets (null %): ${other.join(", ")}`);
   for (const g of f.gates) lines.push(`  gate ${g.name}: ${g.passed ? "PASS" : "FAIL"} — ${g.reason}`);
   return `${lines.join("\n")}\n`;
 }

@@ -15,6 +15,7 @@ import { parseFeatureRunConfig } from "./config.js";
 import { crossVenueMids } from "./cross-venue.js";
 import { PRESETS } from "./derivatives/preset.js";
 import { FAMILIES } from "./families.js";
+import { intervalCrossAssetDef } from "./intervals/cross-asset.js";
 import { intervalMicrostructureDef } from "./intervals/microstructure.js";
 import { TRADER_PRESET } from "./trader/preset.js";
 import { REPLAY_OPERATORS } from "./trader/replay.js";
@@ -40,5 +41,6 @@ export function builtinRegistry(): OperatorRegistry {
   for (const def of [...REPLAY_OPERATORS, ...TRADER_PRESET.members]) r.register(def);
   // multi-instrument interval frames (issue 14): one instance per instrument and interval
   r.register(intervalMicrostructureDef);
+  r.register(intervalCrossAssetDef);
   return r;
 }

@@ -80,11 +80,11 @@ function unitOperator(extra: Record<string, unknown> = {}) {
 describe("interval_microstructure: hand-checked examples", () => {
   it("Lee–Ready: quote rule, tick test at the mid, zero tick repeats; micro-price, spread, depth, VWAP", () => {
     const { op, emit, get } = unitOperator();
-    op.onQuote(100, 5, 102, 7); // mid 101
-    op.onTrade(102, 10); // above the mid: buy
-    op.onTrade(100, 4); // below: sell
-    op.onTrade(101, 3); // at the mid: tick test, 100 → 101 uptick: buy
-    op.onTrade(101, 2); // at the mid, zero tick: the last non-zero direction (buy)
+    op.addQuote(100, 5, 102, 7); // mid 101
+    op.addTrade(102, 10); // above the mid: buy
+    op.addTrade(100, 4); // below: sell
+    op.addTrade(101, 3); // at the mid: tick test, 100 → 101 uptick: buy
+    op.addTrade(101, 2); // at the mid, zero tick: the last non-zero direction (buy)
     emit();
     assert.equal(get("signed_volume", 0), 10 - 4 + 3 + 2);
     assert.equal(get("volume", 0), 19);
@@ -110,13 +110,13 @@ describe("interval_microstructure: hand-checked examples", () => {
 
   it("OFI: the seed's L1 Δbid_qty − Δask_qty and Cont–Kukanov–Stoikov eₙ", () => {
     const { op, emit, get } = unitOperator();
-    op.onQuote(100, 5, 104, 7);
+    op.addQuote(100, 5, 104, 7);
     emit();
     assert.ok(Number.isNaN(get("ofi", 0))); // no previous interval close
     assert.equal(get("ofi_cks", 0), 0); // one quote: no pair
-    op.onQuote(100, 8, 104, 7); // bid size +3 at the same prices: e = 8 − 5 = 3
-    op.onQuote(101, 2, 104, 4); // bid up: +2; ask same: −4 + 7 = 3 → e = 5
-    op.onQuote(101, 2, 103, 6); // bid same: 2 − 2 = 0; ask down: −6 → e = −6
+    op.addQuote(100, 8, 104, 7); // bid size +3 at the same prices: e = 8 − 5 = 3
+    op.addQuote(101, 2, 104, 4); // bid up: +2; ask same: −4 + 7 = 3 → e = 5
+    op.addQuote(101, 2, 103, 6); // bid same: 2 − 2 = 0; ask down: −6 → e = −6
     emit();
     assert.equal(get("ofi_cks", 1), 3 + 5 - 6);
     assert.equal(get("ofi", 1), 2 - 6 - (5 - 7)); // imbalance now − at the previous close
@@ -125,15 +125,15 @@ describe("interval_microstructure: hand-checked examples", () => {
   it("VPIN: equal-volume buckets, bulk classification, rolling mean over n buckets", () => {
     const { op, emit, get } = unitOperator({ vpinBucketVolume: 10, vpinBuckets: 2 });
     emit(); // row 0: nothing yet
-    op.onTrade(100, 10); // bucket 1 at 100: ΔP = 0, OI 0
+    op.addTrade(100, 10); // bucket 1 at 100: ΔP = 0, OI 0
     emit();
     assert.ok(Number.isNaN(get("vpin", 1))); // fewer than n buckets
-    op.onTrade(102, 15); // bucket 2 at 102 (ΔP 2), 5 left in bucket 3
+    op.addTrade(102, 15); // bucket 2 at 102 (ΔP 2), 5 left in bucket 3
     emit();
     const sd2 = jStat.stdev([0, 2], true);
     const oi2 = Math.abs(2 * jStat.normal.cdf(2 / sd2, 0, 1) - 1);
     assert.ok(close(get("vpin", 2), (0 + oi2) / 2, 1e-6));
-    op.onTrade(101, 5); // bucket 3 at 101 (ΔP −1); σ over the last 2: {2, −1}
+    op.addTrade(101, 5); // bucket 3 at 101 (ΔP −1); σ over the last 2: {2, −1}
     emit();
     const sd3 = jStat.stdev([2, -1], true);
     const oi3 = Math.abs(2 * jStat.normal.cdf(-1 / sd3, 0, 1) - 1);
@@ -148,10 +148,10 @@ describe("interval_microstructure: hand-checked examples", () => {
 
   it("snapshot/restore continues identically", () => {
     const a = unitOperator();
-    a.op.onQuote(100, 5, 104, 7);
-    a.op.onTrade(102, 7);
+    a.op.addQuote(100, 5, 104, 7);
+    a.op.addTrade(102, 7);
     a.emit();
-    a.op.onTrade(103, 4);
+    a.op.addTrade(103, 4);
     const b = unitOperator();
     b.op.restore(JSON.parse(JSON.stringify(a.op.snapshot())));
     b.emit(); // b's row 0 = a's row 1
@@ -173,7 +173,7 @@ describe("interval_microstructure: hand-checked examples", () => {
       joinStrategy: "asof_backward",
     });
     assert.ok(outs.some((o) => o.name === "realized_vol_30s_spy"));
-    assert.equal(outs.length, 14);
+    assert.equal(outs.length, 16);
   });
 
   it("config validation", () => {
@@ -229,6 +229,21 @@ describe("interval frames on Lean IBM ticks + ES minute bars (2013-10-08)", () =
         vpinBucketVolume: 5_000,
       },
     ],
+    cross: {
+      basis: [{ future: "es", etf: "ibm", scale: 10 }],
+      laggedCorr: [{ a: "ibm", b: "es", lag: 1, windowRows: 20 }],
+      ofiSpread: [{ a: "ibm", b: "es" }],
+      hedge: [
+        {
+          name: "hedge_spread",
+          legs: [
+            { alias: "ibm", weight: 1 },
+            { alias: "es", weight: -0.1 },
+          ],
+        },
+      ],
+    },
+    targets: { primary: "ibm", costBps: 1, rvTolerance: 0.01, pairs: [["ibm", "es"]], spreadTolerance: 1e-4 },
   });
   before(async () => {
     lake = await captureLake(["leanIbmTrades", "leanIbmQuotes", "leanIbmMinute", "leanEsMinute"]);
@@ -375,6 +390,8 @@ describe("interval frames on Lean IBM ticks + ES minute bars (2013-10-08)", () =
         bipower_var: seen ? (A * bpv * Math.PI) / 2 : Number.NaN,
         interval_log_return: seen && from > 0 ? Math.log(tr[ti - 1]![1]! / tr[from - 1]![1]!) : Number.NaN,
         vpin: done.filter(([ts]) => ts < t1).pop()?.[1] ?? Number.NaN,
+        last_price: seen ? tr[ti - 1]![1]! * inc : Number.NaN,
+        vwap: vol > 0 ? (notional / vol) * inc : Number.NaN,
       };
       prevQk = qk;
       for (const [f, v] of Object.entries(expect)) {
@@ -384,7 +401,7 @@ describe("interval frames on Lean IBM ticks + ES minute bars (2013-10-08)", () =
         checked++;
       }
     }
-    assert.ok(checked >= 14 * 1440);
+    assert.ok(checked >= 16 * 1440);
     // the comparison is not vacuous: every column has hundreds of non-null, non-zero minutes
     for (const f of [
       "signed_volume",
@@ -454,7 +471,7 @@ describe("interval frames on Lean IBM ticks + ES minute bars (2013-10-08)", () =
       "--no-gates",
     ]);
     assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stdout, /ibm: 14 columns \(null %\): log_mid_price_30s_ibm/);
+    assert.match(r.stdout, /ibm: 16 columns \(null %\): log_mid_price_30s_ibm/);
     assert.match(r.stdout, /es=ESZ13/);
     for (const [s, rows] of [
       [30, 120],
@@ -519,7 +536,9 @@ describe("interval frames on Lean IBM ticks + ES minute bars (2013-10-08)", () =
       let at = 0;
       for (const b of bs) {
         ts.set(b.tsEventUs.subarray(0, b.length), at);
-        b.columns.forEach((c, k) => cols[k]!.set(c.subarray(0, b.length), at));
+        b.columns.forEach((c, k) => {
+          cols[k]!.set(c.subarray(0, b.length), at);
+        });
         at += b.length;
       }
       return { n, ts, cols };
@@ -535,5 +554,59 @@ describe("interval frames on Lean IBM ticks + ES minute bars (2013-10-08)", () =
           assert.ok(Object.is(a.cols[k]![off + i], b.cols[k]![i]), `column ${k} row ${off + i}`);
       }
     }
+  });
+
+  it("cross-asset columns against references computed from the instruments' columns (jStat correlation)", () => {
+    const v = (n: string) => frame.rows.values.get(n)!;
+    const [lpEs, vwIbm, rIbm, rEs, ofiIbm, ofiEs, lpIbm] = [
+      "last_price_60s_es",
+      "vwap_60s_ibm",
+      "interval_log_return_60s_ibm",
+      "interval_log_return_60s_es",
+      "ofi_60s_ibm",
+      "ofi_60s_es",
+      "last_price_60s_ibm",
+    ].map(v) as Float64Array[];
+    const basis = v("basis_es_ibm_60s");
+    const corr = v("lagged_corr_ibm_es_1_60s");
+    const ofi = v("ofi_spread_ibm_es_60s");
+    const hedge = v("hedge_spread_60s");
+    let corrs = 0;
+    for (let r = 0; r < frame.rows.n; r++) {
+      assert.ok(close(basis[r]!, lpEs![r]! / 10 - vwIbm![r]!, 1e-12), `basis row ${r}`);
+      assert.ok(close(ofi[r]!, ofiIbm![r]! - ofiEs![r]!, 1e-12));
+      assert.ok(close(hedge[r]!, lpIbm![r]! - 0.1 * lpEs![r]!, 1e-12));
+      let want = Number.NaN;
+      if (r >= 20) {
+        const x = Array.from(rIbm!.subarray(r - 19, r + 1));
+        const y = Array.from(rEs!.subarray(r - 20, r));
+        if (!x.some(Number.isNaN) && !y.some(Number.isNaN) && jStat.stdev(x) > 0 && jStat.stdev(y) > 0)
+          want = jStat.corrcoeff(x, y);
+      }
+      assert.ok(close(corr[r]!, want, 1e-9), `lagged_corr row ${r}: ${corr[r]} vs ${want}`);
+      if (!Number.isNaN(want)) corrs++;
+    }
+    assert.ok(corrs > 300, `${corrs} correlations`);
+    assert.ok(frame.gates.find((g) => g.name === "lookahead_check")!.passed); // the cross columns included
+  });
+
+  it("targets: the next row's values net of cost, classes with tolerance, null on the last row", () => {
+    const v = (n: string) => frame.rows.values.get(n)!;
+    const r = v("interval_log_return_60s_ibm");
+    const rv = v("realized_vol_60s_ibm");
+    const t = v("target_next_window_return_60s");
+    const dr = v("target_next_rv_change_regr_60s");
+    const dc = v("target_next_rv_change_class_60s");
+    const sp = v("target_next_ibm_es_spread_change_regr_60s");
+    const n = frame.rows.n;
+    for (let i = 0; i + 1 < n; i++) {
+      assert.ok(close(t[i]!, r[i + 1]! - 1e-4, 1e-15));
+      assert.ok(close(dr[i]!, rv[i + 1]! - rv[i]!, 1e-15));
+      const d = rv[i + 1]! - rv[i]!;
+      assert.ok(Object.is(dc[i], Number.isNaN(d) ? Number.NaN : Math.abs(d) <= 0.01 ? 0 : Math.sign(d)));
+    }
+    for (const c of [t, dr, dc, sp]) assert.ok(Number.isNaN(c[n - 1]!), "null on the last row");
+    assert.ok(t.filter((x) => !Number.isNaN(x)).length > 300);
+    assert.ok(sp.filter((x) => !Number.isNaN(x)).length > 300);
   });
 });

@@ -36,6 +36,7 @@ import { z } from "zod";
 import { ConfigError } from "../../core/errors.js";
 import { US_PER_DAY, US_PER_MS } from "../../core/time.js";
 import { type FeatureBatch, SPINE_COLUMNS } from "../../engine/driver.js";
+import { GroupOperator } from "../../engine/group.js";
 import type { Operator } from "../../engine/operator.js";
 import { type ColumnRows, checkPrefixTruncationColumns } from "../../engine/pit.js";
 import type { OperatorRegistry } from "../../engine/registry.js";
@@ -44,14 +45,21 @@ import { parseSpineSpec } from "../../engine/spine-spec.js";
 import { Lake, type LakeRef } from "../../lake/lake.js";
 import type { SymbolEntry } from "../../lake/registry.js";
 import type { GateResult } from "../../pipeline/gate-types.js";
-import { hashColumns } from "../../pipeline/gates.js";
+import { hashColumns, mulberry32 } from "../../pipeline/gates.js";
 import { typedColumnsToFrame } from "../frame.js";
 import { builtinRegistry } from "../registry.js";
+import {
+  CROSS_ASSET_PARAMS,
+  CROSS_ASSET_SETTINGS,
+  type CrossAssetConfig,
+  crossAssetOutputs,
+} from "./cross-asset.js";
 import { INTERVAL_MICRO_PARAMS, type IntervalMicroConfig, intervalMicroOutputs } from "./microstructure.js";
+import { computeTargets, INTERVAL_TARGETS, targetColumns } from "./targets.js";
 
-const instrumentSchema = z
-  .object({
-    alias: z.string().regex(/^[a-z][a-z0-9]*$/),
+/** One instrument: where it is (exchange, symbol or front-month root) and its operator's settings. */
+const instrumentSchema = INTERVAL_MICRO_PARAMS.omit({ intervalMs: true })
+  .extend({
     exchange: z.string().min(1),
     /** The symbol; or `root` + `roll` for a front-month future. */
     symbol: z.string().min(1).optional(),
@@ -60,13 +68,6 @@ const instrumentSchema = z
       .object({ rule: z.literal("days_before_expiry"), days: z.number().int().min(0) })
       .strict()
       .default({ rule: "days_before_expiry", days: 8 }),
-    source: z.enum(["ticks", "bars"]),
-    quotes: z.boolean().default(true),
-    barIntervalMs: z.number().int().positive().default(60_000),
-    tickSize: z.number().positive().nullable().default(null),
-    assetClass: z.enum(["equity", "future", "crypto"]),
-    vpinBucketVolume: z.number().positive(),
-    vpinBuckets: z.number().int().min(2).default(50),
   })
   .strict()
   .refine((i) => (i.symbol === undefined) !== (i.root === undefined), {
@@ -75,11 +76,32 @@ const instrumentSchema = z
 
 /** The interval-frame config (see the module doc). */
 export const IntervalConfigSchema = z
-  .object({ instruments: z.array(instrumentSchema).min(1) })
+  .object({
+    instruments: z.array(instrumentSchema).min(1),
+    /** Cross-asset features (cross-asset.ts): basis, lagged correlations, OFI spreads, hedge spreads. */
+    cross: CROSS_ASSET_SETTINGS.optional(),
+    /** Targets (labels, forward-looking: targets.ts), added after the gates. */
+    targets: INTERVAL_TARGETS.optional(),
+  })
   .strict()
   .refine((c) => new Set(c.instruments.map((i) => i.alias)).size === c.instruments.length, {
     message: "instrument aliases must be unique",
-  });
+  })
+  .refine(
+    (c) => {
+      const known = new Set(c.instruments.map((i) => i.alias));
+      const x = c.cross;
+      const used = [
+        ...(x?.basis ?? []).flatMap((b) => [b.future, b.etf]),
+        ...(x?.laggedCorr ?? []).flatMap((k) => [k.a, k.b]),
+        ...(x?.ofiSpread ?? []).flatMap((o) => [o.a, o.b]),
+        ...(x?.hedge ?? []).flatMap((h) => h.legs.map((l) => l.alias)),
+        ...(c.targets ? [c.targets.primary, ...c.targets.pairs.flat()] : []),
+      ];
+      return used.every((a) => known.has(a));
+    },
+    { message: "cross-asset features and targets may only name configured instrument aliases" },
+  );
 export type IntervalConfig = z.output<typeof IntervalConfigSchema>;
 export type IntervalInstrument = IntervalConfig["instruments"][number];
 
@@ -156,17 +178,8 @@ export interface IntervalBuildRequest {
 }
 
 function operatorConfig(i: IntervalInstrument, intervalMs: number): IntervalMicroConfig {
-  return INTERVAL_MICRO_PARAMS.parse({
-    alias: i.alias,
-    intervalMs,
-    source: i.source,
-    quotes: i.quotes,
-    barIntervalMs: i.barIntervalMs,
-    tickSize: i.tickSize,
-    assetClass: i.assetClass,
-    vpinBucketVolume: i.vpinBucketVolume,
-    vpinBuckets: i.vpinBuckets,
-  });
+  const { exchange: _e, symbol: _s, root: _r, roll: _roll, ...settings } = i;
+  return INTERVAL_MICRO_PARAMS.parse({ ...settings, intervalMs });
 }
 
 /**
@@ -180,7 +193,7 @@ export function intervalOperators(
 ): Operator[] {
   const def = reg.get("interval_microstructure");
   if (def === undefined) throw new ConfigError("the registry has no interval_microstructure operator");
-  return cfg.instruments.map((i) => {
+  const ops = cfg.instruments.map((i) => {
     const config = operatorConfig(i, intervalMs);
     return def.impl({
       operatorName: def.name,
@@ -189,6 +202,22 @@ export function intervalOperators(
       outputNames: intervalMicroOutputs(config).map((o) => o.name),
     });
   });
+  if (cfg.cross === undefined) return ops;
+  // the cross-asset operator reads the instruments' row outputs: one group, members in order
+  const cross = reg.get("interval_cross_asset");
+  if (cross === undefined) throw new ConfigError("the registry has no interval_cross_asset operator");
+  const config = crossConfig(cfg, intervalMs)!;
+  const op = cross.impl({
+    operatorName: cross.name,
+    config,
+    joinStrategy: "asof_backward",
+    outputNames: crossAssetOutputs(config).map((o) => o.name),
+  });
+  return [new GroupOperator(`interval_frame_${intervalMs}ms`, [...ops, op])];
+}
+
+function crossConfig(cfg: IntervalConfig, intervalMs: number): CrossAssetConfig | null {
+  return cfg.cross === undefined ? null : CROSS_ASSET_PARAMS.parse({ ...cfg.cross, intervalMs });
 }
 
 /** Frame columns (spine + outputs) of one interval. */
@@ -201,6 +230,10 @@ function frameColumns(cfg: IntervalConfig, intervalMs: number) {
         dtype: o.dtype === "i64" ? ("Int64" as const) : ("Float64" as const),
       })),
     ),
+    ...(cfg.cross === undefined ? [] : crossAssetOutputs(crossConfig(cfg, intervalMs)!)).map((o) => ({
+      name: o.name,
+      dtype: "Float64" as const,
+    })),
   ];
 }
 
@@ -241,21 +274,12 @@ async function runOnce(
   let at = 0;
   for (const b of batches) {
     const src = [b.tsEventUs, b.tsEndUs, b.availableAtUs, b.barIndex, b.barDurationUs, ...b.columns];
-    src.forEach((c, k) => cols[k]!.set(c.subarray(0, b.length), at));
+    src.forEach((c, k) => {
+      cols[k]!.set(c.subarray(0, b.length), at);
+    });
     at += b.length;
   }
   return { n, values: new Map(names.map((name, k) => [name, cols[k]!])) };
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function gate(
@@ -302,7 +326,25 @@ export async function buildIntervalFrames(req: IntervalBuildRequest): Promise<In
       const gates: GateResult[] = [];
       if (req.gates ?? true)
         gates.push(...(await frameGates(rows, columns, run, day, from, to, req.lookaheadCuts ?? 3)));
-      out.push({ date: utcDateLabel(day), intervalS: s, columns, rows, symbols, gates });
+      // targets look forward: added after the gates, which check the features only
+      if (cfg.targets !== undefined) {
+        const L = `${s}s`;
+        const values = new Map(rows.values);
+        const all = [...columns];
+        const tcols = targetColumns(cfg.targets, L);
+        computeTargets(cfg.targets, L, rows.values, rows.n).forEach((v, k) => {
+          values.set(tcols[k]!.name, v);
+          all.push({ name: tcols[k]!.name, dtype: "Float64" });
+        });
+        out.push({
+          date: utcDateLabel(day),
+          intervalS: s,
+          columns: all,
+          rows: { n: rows.n, values },
+          symbols,
+          gates,
+        });
+      } else out.push({ date: utcDateLabel(day), intervalS: s, columns, rows, symbols, gates });
     }
   }
   return out;
@@ -424,6 +466,20 @@ export function intervalSchema(cfg: IntervalConfig, intervalS: number): Interval
         source: o.source,
       })),
     ),
+    ...(cfg.cross === undefined ? [] : crossAssetOutputs(crossConfig(cfg, intervalS * 1000)!)).map((o) => ({
+      name: o.name,
+      instrument: null,
+      unit: o.unit,
+      formula: o.formula,
+      source: o.source,
+    })),
+    ...(cfg.targets === undefined ? [] : targetColumns(cfg.targets, `${intervalS}s`)).map((t) => ({
+      name: t.name,
+      instrument: cfg.targets!.primary,
+      unit: t.unit,
+      formula: t.formula,
+      source: "seeds/etf-options-feature-spec.md §5 (label: looks one interval forward)",
+    })),
   ];
 }
 

@@ -21,6 +21,8 @@
  * | `realized_vol` | √(A · Σ rᵢ²), rᵢ = ln(pᵢ/pᵢ₋₁) the tick log returns whose later trade is in the interval (the first uses the last price before it); A = intervals per year |
  * | `bipower_var` | A · μ₁⁻² Σ |rᵢ||rᵢ₋₁| over consecutive returns both in the interval, μ₁ = √(2/π) (Barndorff-Nielsen & Shephard 2004) |
  * | `interval_log_return` | Σ rᵢ = ln(last price / last price before the interval); 0 without trades, null before the first trade |
+ * | `last_price` | the last trade price (bars: close) of the day so far (as-of) |
+ * | `vwap` | Σ p·q / Σ q of the interval's trades (bars: of the closes); null without trades |
  * | `vpin` | Easley, López de Prado & O'Hara (2012): equal-volume buckets of `vpinBucketVolume` (trades split exactly across buckets; buckets never span a UTC midnight), bulk-volume classification V_B = V·Φ(ΔP/σ_ΔP) with ΔP the change of the last price from the previous bucket and σ_ΔP the sample std of ΔP over the last `vpinBuckets` buckets (those of the day), VPIN = Σ|2V_B − V|/(n·V) over the last n = `vpinBuckets` buckets; known from each bucket's completing trade on and carried forward onto the grid (null until n buckets of the day) |
  *
  * Annualisation (`A` = periods per year / 1 interval): trading seconds per year / interval seconds, with
@@ -113,9 +115,56 @@ const FEATURES = [
   "bipower_var",
   "interval_log_return",
   "vpin",
+  "last_price",
+  "vwap",
 ] as const;
 type Feature = (typeof FEATURES)[number];
 const F = Object.fromEntries(FEATURES.map((f, k) => [f, k])) as Record<Feature, number>;
+
+/** Scalar state of one instrument's operator, in snapshot order. */
+const STATE_KEYS = [
+  "bp",
+  "bq",
+  "ap",
+  "aq",
+  "prevImb",
+  "ofiCks",
+  "lastPx",
+  "lastDir",
+  "prevClosePx",
+  "vol",
+  "count",
+  "signed",
+  "notional",
+  "sumR2",
+  "sumBp",
+  "prevAbsR",
+  "bucketFill",
+  "day",
+  "lastBucketPx",
+  "nBuckets",
+  "vpin",
+] as const;
+type ScalarState = Record<(typeof STATE_KEYS)[number], number>;
+
+/** A fresh state: no quote, no price, empty sums (NaN = none). */
+function newState(): ScalarState {
+  const s = Object.fromEntries(STATE_KEYS.map((k) => [k, Number.NaN])) as ScalarState;
+  for (const k of [
+    "ofiCks",
+    "lastDir",
+    "vol",
+    "count",
+    "signed",
+    "notional",
+    "sumR2",
+    "sumBp",
+    "bucketFill",
+    "nBuckets",
+  ] as const)
+    s[k] = 0;
+  return s;
+}
 
 const MU1_SQ = 2 / Math.PI; // μ₁² = E|Z|² = 2/π
 const US_PER_DAY = 86_400_000_000;
@@ -158,6 +207,8 @@ export function intervalMicroOutputs(c: IntervalMicroConfig): OutputMeta[] {
     bipower_var: ["A·(π/2)·Σ|rᵢ||rᵢ₋₁|", "annualised variance", t, 0],
     interval_log_return: ["Σ r = ln(p_last/p_prev_close)", "log return", t, 1],
     vpin: [`VPIN over ${c.vpinBuckets} buckets of ${c.vpinBucketVolume} (BVC)`, "probability [0,1]", t, 0],
+    last_price: ["price of the last trade (bars: close) of the day so far", "quote currency", t, 0],
+    vwap: ["Σ price·size / Σ size of the interval's trades (bars: closes)", "quote currency", t, 0],
   };
   return FEATURES.map((f) => {
     const [formula, unit, inputs, warmupRows] = meta[f];
@@ -206,40 +257,11 @@ export class IntervalMicroOperator implements Operator {
   private qBq: Float64Array = EMPTY_F64;
   private qAp: Float64Array = EMPTY_F64;
   private qAq: Float64Array = EMPTY_F64;
-  // ---- state (snapshot) ----
-  /** as-of quote (increments) */
-  private bp = Number.NaN;
-  private bq = Number.NaN;
-  private ap = Number.NaN;
-  private aq = Number.NaN;
-  /** (bid_qty − ask_qty) at the previous interval's close */
-  private prevImb = Number.NaN;
-  private ofiCks = 0;
-  /** last trade price (increments) and the last non-zero tick direction */
-  private lastPx = Number.NaN;
-  private lastDir = 0;
-  /** last price at the previous interval's close */
-  private prevClosePx = Number.NaN;
-  // per interval
-  private vol = 0;
-  private count = 0;
-  private signed = 0;
-  private notional = 0;
-  private sumR2 = 0;
-  private sumBp = 0;
-  /** previous return inside this interval (NaN: none yet) */
-  private prevAbsR = Number.NaN;
-  // VPIN
+  /** Scalar state (snapshot): the as-of quote, last prices, per-interval sums, VPIN bucket state (see `STATE_KEYS`). */
+  private readonly s: ScalarState = newState();
   private bucketVolInt = Number.NaN;
-  private bucketFill = 0;
-  /** UTC day (days since the epoch) the state belongs to. */
-  private day = Number.NaN;
-  private lastBucketPx = Number.NaN;
   private readonly dps: Float64Array;
   private readonly ois: Float64Array;
-  private nBuckets = 0;
-  private vpin = Number.NaN;
-  private bucketVolNatural = 0;
 
   constructor(readonly config: IntervalMicroConfig) {
     this.id = `interval_microstructure_${intervalLabel(config.intervalMs)}_${config.alias}`;
@@ -278,7 +300,6 @@ export class IntervalMicroOperator implements Operator {
     this.inst = inst;
     // bucket volume in qty increments (rounded up: a bucket never holds less than requested)
     this.bucketVolInt = Math.ceil(this.config.vpinBucketVolume / inst.amountIncrement - 1e-9);
-    this.bucketVolNatural = this.bucketVolInt * inst.amountIncrement;
   }
 
   onEvent(ev: EventCursor): void {
@@ -296,7 +317,7 @@ export class IntervalMicroOperator implements Operator {
         }
       }
       if (this.config.source === "bars" && this.tIntv[ev.i] !== this.config.barIntervalMs * 1000) return;
-      this.onTrade(this.tPx[ev.i]!, this.tQty[ev.i]!);
+      this.addTrade(this.tPx[ev.i]!, this.tQty[ev.i]!);
     } else {
       if (ev.rows !== this.qRows) {
         this.qRows = ev.rows;
@@ -305,49 +326,49 @@ export class IntervalMicroOperator implements Operator {
         this.qAp = f64(ev.rows, "ask_px_int");
         this.qAq = f64(ev.rows, "ask_qty_int");
       }
-      this.onQuote(this.qBp[ev.i]!, this.qBq[ev.i]!, this.qAp[ev.i]!, this.qAq[ev.i]!);
+      this.addQuote(this.qBp[ev.i]!, this.qBq[ev.i]!, this.qAp[ev.i]!, this.qAq[ev.i]!);
     }
   }
 
   /** One quote update (increments; NaN = side absent). */
-  onQuote(bp: number, bq: number, ap: number, aq: number): void {
+  addQuote(bp: number, bq: number, ap: number, aq: number): void {
     // CKS eₙ between consecutive two-sided quotes
-    if (bp === bp && ap === ap && this.bp === this.bp && this.ap === this.ap) {
+    if (!Number.isNaN(bp) && !Number.isNaN(ap) && !Number.isNaN(this.s.bp) && !Number.isNaN(this.s.ap)) {
       let e = 0;
-      if (bp >= this.bp) e += bq;
-      if (bp <= this.bp) e -= this.bq;
-      if (ap <= this.ap) e -= aq;
-      if (ap >= this.ap) e += this.aq;
-      this.ofiCks += e;
+      if (bp >= this.s.bp) e += bq;
+      if (bp <= this.s.bp) e -= this.s.bq;
+      if (ap <= this.s.ap) e -= aq;
+      if (ap >= this.s.ap) e += this.s.aq;
+      this.s.ofiCks += e;
     }
-    this.bp = bp;
-    this.bq = bq;
-    this.ap = ap;
-    this.aq = aq;
+    this.s.bp = bp;
+    this.s.bq = bq;
+    this.s.ap = ap;
+    this.s.aq = aq;
   }
 
   /** One trade (or vendor bar: close, volume), increments. */
-  onTrade(px: number, qty: number): void {
+  addTrade(px: number, qty: number): void {
     const bars = this.config.source === "bars";
     // Lee–Ready: quote rule against the as-of mid, else the tick test
     let s = 0;
-    const mid2 = this.bp + this.ap; // 2·mid (NaN without a two-sided quote)
-    if (!bars && mid2 === mid2 && 2 * px !== mid2) s = 2 * px > mid2 ? 1 : -1;
-    const prev = this.lastPx;
-    if (prev === prev && px !== prev) this.lastDir = px > prev ? 1 : -1;
-    if (s === 0) s = this.lastDir;
-    this.vol += qty;
-    this.count++;
-    this.signed += s * qty;
-    this.notional += px * qty;
-    if (prev === prev && prev > 0 && px > 0) {
+    const mid2 = this.s.bp + this.s.ap; // 2·mid (NaN without a two-sided quote)
+    if (!bars && !Number.isNaN(mid2) && 2 * px !== mid2) s = 2 * px > mid2 ? 1 : -1;
+    const prev = this.s.lastPx;
+    if (!Number.isNaN(prev) && px !== prev) this.s.lastDir = px > prev ? 1 : -1;
+    if (s === 0) s = this.s.lastDir;
+    this.s.vol += qty;
+    this.s.count++;
+    this.s.signed += s * qty;
+    this.s.notional += px * qty;
+    if (!Number.isNaN(prev) && prev > 0 && px > 0) {
       const r = Math.log(px / prev);
-      this.sumR2 += r * r;
+      this.s.sumR2 += r * r;
       const a = Math.abs(r);
-      if (this.prevAbsR === this.prevAbsR) this.sumBp += a * this.prevAbsR;
-      this.prevAbsR = a;
+      if (!Number.isNaN(this.s.prevAbsR)) this.s.sumBp += a * this.s.prevAbsR;
+      this.s.prevAbsR = a;
     }
-    this.lastPx = px;
+    this.s.lastPx = px;
     this.vpinTrade(px, qty);
   }
 
@@ -355,25 +376,25 @@ export class IntervalMicroOperator implements Operator {
     let left = qty;
     const V = this.bucketVolInt;
     while (left > 0) {
-      const take = Math.min(left, V - this.bucketFill);
-      this.bucketFill += take;
+      const take = Math.min(left, V - this.s.bucketFill);
+      this.s.bucketFill += take;
       left -= take;
-      if (this.bucketFill < V) break;
+      if (this.s.bucketFill < V) break;
       this.completeBucket(px);
-      this.bucketFill = 0;
+      this.s.bucketFill = 0;
     }
   }
 
   private completeBucket(px: number): void {
     const n = this.config.vpinBuckets;
-    const first = this.lastBucketPx !== this.lastBucketPx;
-    const dp = first ? 0 : px - this.lastBucketPx;
-    this.lastBucketPx = px;
-    const k = this.nBuckets % n;
+    const first = Number.isNaN(this.s.lastBucketPx);
+    const dp = first ? 0 : px - this.s.lastBucketPx;
+    this.s.lastBucketPx = px;
+    const k = this.s.nBuckets % n;
     this.dps[k] = dp;
-    this.nBuckets++;
+    this.s.nBuckets++;
     // σ of ΔP over the last min(n, buckets of the day) buckets (sample std, two-pass)
-    const m = Math.min(this.nBuckets, n);
+    const m = Math.min(this.s.nBuckets, n);
     let mean = 0;
     for (let j = 0; j < m; j++) mean += this.dps[j]!;
     mean /= m;
@@ -382,29 +403,29 @@ export class IntervalMicroOperator implements Operator {
     const sd = m > 1 ? Math.sqrt(ss / (m - 1)) : 0;
     const z = sd > 0 ? dp / sd : 0;
     this.ois[k] = Math.abs(2 * normalCdf(z) - 1); // |V_B − V_S| / V
-    if (this.nBuckets >= n) {
+    if (this.s.nBuckets >= n) {
       let sum = 0;
       for (let j = 0; j < n; j++) sum += this.ois[j]!;
-      this.vpin = sum / n;
+      this.s.vpin = sum / n;
     }
   }
 
   /** Starts the day of `tsUs` afresh when it is not the state's day (see the module doc). */
   private dayOf(tsUs: number): void {
     const day = Math.floor(tsUs / US_PER_DAY);
-    if (day === this.day) return;
-    this.day = day;
-    this.bp = this.bq = this.ap = this.aq = Number.NaN;
-    this.prevImb = Number.NaN;
-    this.ofiCks = 0;
-    this.lastPx = Number.NaN;
-    this.lastDir = 0;
-    this.prevClosePx = Number.NaN;
-    this.prevAbsR = Number.NaN;
-    this.bucketFill = 0;
-    this.nBuckets = 0;
-    this.lastBucketPx = Number.NaN;
-    this.vpin = Number.NaN;
+    if (day === this.s.day) return;
+    this.s.day = day;
+    this.s.bp = this.s.bq = this.s.ap = this.s.aq = Number.NaN;
+    this.s.prevImb = Number.NaN;
+    this.s.ofiCks = 0;
+    this.s.lastPx = Number.NaN;
+    this.s.lastDir = 0;
+    this.s.prevClosePx = Number.NaN;
+    this.s.prevAbsR = Number.NaN;
+    this.s.bucketFill = 0;
+    this.s.nBuckets = 0;
+    this.s.lastBucketPx = Number.NaN;
+    this.s.vpin = Number.NaN;
   }
 
   emit(row: SpineRow, out: readonly Float64Array[], r: number): void {
@@ -418,137 +439,76 @@ export class IntervalMicroOperator implements Operator {
     let spread: number;
     let depth = Number.NaN;
     if (bars) {
-      mid = this.lastPx * pi;
+      mid = this.s.lastPx * pi;
       micro = mid;
       spread = this.config.tickSize === null ? Number.NaN : this.config.tickSize / mid;
     } else {
-      const two = this.bp === this.bp && this.ap === this.ap;
-      mid = two ? ((this.bp + this.ap) / 2) * pi : Number.NaN;
-      spread = two ? ((this.ap - this.bp) * pi) / mid : Number.NaN;
-      const tot = this.bq + this.aq;
-      micro = two && tot > 0 ? ((this.bp * this.aq + this.ap * this.bq) / tot) * pi : mid;
-      depth = two && tot > 0 ? this.bq / tot : Number.NaN;
+      const two = !Number.isNaN(this.s.bp) && !Number.isNaN(this.s.ap);
+      mid = two ? ((this.s.bp + this.s.ap) / 2) * pi : Number.NaN;
+      spread = two ? ((this.s.ap - this.s.bp) * pi) / mid : Number.NaN;
+      const tot = this.s.bq + this.s.aq;
+      micro = two && tot > 0 ? ((this.s.bp * this.s.aq + this.s.ap * this.s.bq) / tot) * pi : mid;
+      depth = two && tot > 0 ? this.s.bq / tot : Number.NaN;
     }
     out[F.log_mid_price]![r] = mid > 0 ? Math.log(mid) : Number.NaN;
     out[F.micro_price]![r] = micro;
     out[F.spread_pct]![r] = spread;
     out[F.depth_ratio]![r] = depth;
-    out[F.volume]![r] = this.vol * qi;
-    out[F.trade_count]![r] = bars ? Number.NaN : this.count;
-    out[F.signed_volume]![r] = this.signed * qi;
+    out[F.volume]![r] = this.s.vol * qi;
+    out[F.trade_count]![r] = bars ? Number.NaN : this.s.count;
+    out[F.signed_volume]![r] = this.s.signed * qi;
     const imb = this.imbalance();
-    out[F.ofi]![r] = bars ? Number.NaN : imb - this.prevImb;
-    out[F.ofi_cks]![r] = bars || !(this.bp === this.bp) ? Number.NaN : this.ofiCks * qi;
+    out[F.ofi]![r] = bars ? Number.NaN : imb - this.s.prevImb;
+    out[F.ofi_cks]![r] = bars || Number.isNaN(this.s.bp) ? Number.NaN : this.s.ofiCks * qi;
     out[F.vwap_deviation]![r] =
-      this.vol > 0 && mid > 0 ? ((this.notional / this.vol) * pi - mid) / mid : Number.NaN;
-    const seen = this.lastPx === this.lastPx;
-    out[F.realized_vol]![r] = seen ? Math.sqrt(this.periodsPerYear * this.sumR2) : Number.NaN;
-    out[F.bipower_var]![r] = seen ? (this.periodsPerYear * this.sumBp) / MU1_SQ : Number.NaN;
+      this.s.vol > 0 && mid > 0 ? ((this.s.notional / this.s.vol) * pi - mid) / mid : Number.NaN;
+    const seen = !Number.isNaN(this.s.lastPx);
+    out[F.realized_vol]![r] = seen ? Math.sqrt(this.periodsPerYear * this.s.sumR2) : Number.NaN;
+    out[F.bipower_var]![r] = seen ? (this.periodsPerYear * this.s.sumBp) / MU1_SQ : Number.NaN;
     out[F.interval_log_return]![r] =
-      seen && this.prevClosePx === this.prevClosePx ? Math.log(this.lastPx / this.prevClosePx) : Number.NaN;
-    out[F.vpin]![r] = this.vpin;
+      seen && !Number.isNaN(this.s.prevClosePx) ? Math.log(this.s.lastPx / this.s.prevClosePx) : Number.NaN;
+    out[F.vpin]![r] = this.s.vpin;
+    out[F.last_price]![r] = this.s.lastPx * pi;
+    out[F.vwap]![r] = this.s.vol > 0 ? (this.s.notional / this.s.vol) * pi : Number.NaN;
     // next interval
-    this.prevImb = imb;
-    this.prevClosePx = this.lastPx;
-    this.vol = 0;
-    this.count = 0;
-    this.signed = 0;
-    this.notional = 0;
-    this.sumR2 = 0;
-    this.sumBp = 0;
-    this.prevAbsR = Number.NaN;
-    this.ofiCks = 0;
+    this.s.prevImb = imb;
+    this.s.prevClosePx = this.s.lastPx;
+    this.s.vol = 0;
+    this.s.count = 0;
+    this.s.signed = 0;
+    this.s.notional = 0;
+    this.s.sumR2 = 0;
+    this.s.sumBp = 0;
+    this.s.prevAbsR = Number.NaN;
+    this.s.ofiCks = 0;
   }
 
   /** bid_qty − ask_qty of the as-of quote (an absent side counts 0); NaN before the first quote. */
   private imbalance(): number {
-    if (!(this.bp === this.bp || this.ap === this.ap)) return Number.NaN;
-    return (this.bq === this.bq ? this.bq : 0) - (this.aq === this.aq ? this.aq : 0);
+    if (!(!Number.isNaN(this.s.bp) || !Number.isNaN(this.s.ap))) return Number.NaN;
+    return (!Number.isNaN(this.s.bq) ? this.s.bq : 0) - (!Number.isNaN(this.s.aq) ? this.s.aq : 0);
   }
 
   snapshot(): JsonValue {
     return {
       v: 1,
-      num: numbersToJson([
-        this.bp,
-        this.bq,
-        this.ap,
-        this.aq,
-        this.prevImb,
-        this.ofiCks,
-        this.lastPx,
-        this.lastDir,
-        this.prevClosePx,
-        this.vol,
-        this.count,
-        this.signed,
-        this.notional,
-        this.sumR2,
-        this.sumBp,
-        this.prevAbsR,
-        this.bucketFill,
-        this.day,
-        this.lastBucketPx,
-        this.nBuckets,
-        this.vpin,
-      ]),
+      num: numbersToJson(STATE_KEYS.map((k) => this.s[k])),
       dps: numbersToJson(this.dps),
       ois: numbersToJson(this.ois),
     };
   }
 
   restore(state: JsonValue): void {
-    const s = stateObject(state, this.id);
-    if (stateNumber(s, "v") !== 1) throw new TypeError(`${this.id}: state version`);
-    const v = stateNumbers(s, "num");
-    if (v.length !== 21) throw new TypeError(`${this.id}: state field num must have 21 numbers`);
-    [
-      this.bp,
-      this.bq,
-      this.ap,
-      this.aq,
-      this.prevImb,
-      this.ofiCks,
-      this.lastPx,
-      this.lastDir,
-      this.prevClosePx,
-      this.vol,
-      this.count,
-      this.signed,
-      this.notional,
-      this.sumR2,
-      this.sumBp,
-      this.prevAbsR,
-      this.bucketFill,
-      this.day,
-      this.lastBucketPx,
-      this.nBuckets,
-      this.vpin,
-    ] = v as [
-      number,
-      number,
-      number,
-      number,
-      number,
-      number,
-      number,
-      number,
-      number,
-      number,
-      number,
-      number,
-      number,
-      number,
-      number,
-      number,
-      number,
-      number,
-      number,
-      number,
-      number,
-    ];
-    this.dps.set(stateNumbers(s, "dps"));
-    this.ois.set(stateNumbers(s, "ois"));
+    const st = stateObject(state, this.id);
+    if (stateNumber(st, "v") !== 1) throw new TypeError(`${this.id}: state version`);
+    const v = stateNumbers(st, "num");
+    if (v.length !== STATE_KEYS.length)
+      throw new TypeError(`${this.id}: state field num must have ${STATE_KEYS.length} numbers`);
+    STATE_KEYS.forEach((k, j) => {
+      this.s[k] = v[j]!;
+    });
+    this.dps.set(stateNumbers(st, "dps"));
+    this.ois.set(stateNumbers(st, "ois"));
   }
 }
 
