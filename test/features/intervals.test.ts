@@ -243,7 +243,14 @@ describe("interval frames on Lean IBM ticks + ES minute bars (2013-10-08)", () =
         },
       ],
     },
-    targets: { primary: "ibm", costBps: 1, rvTolerance: 0.01, pairs: [["ibm", "es"]], spreadTolerance: 1e-4 },
+    targets: {
+      primary: "ibm",
+      costBps: 1,
+      rvTolerance: 0.01,
+      pairs: [["ibm", "es"]],
+      spreadTolerance: 1e-4,
+      responders: { aliases: ["ibm"], horizonsS: [5, 60, 120] },
+    },
   });
   before(async () => {
     lake = await captureLake(["leanIbmTrades", "leanIbmQuotes", "leanIbmMinute", "leanEsMinute"]);
@@ -606,6 +613,20 @@ describe("interval frames on Lean IBM ticks + ES minute bars (2013-10-08)", () =
       assert.ok(Object.is(dc[i], Number.isNaN(d) ? Number.NaN : Math.abs(d) <= 0.01 ? 0 : Math.sign(d)));
     }
     for (const c of [t, dr, dc, sp]) assert.ok(Number.isNaN(c[n - 1]!), "null on the last row");
+    // responders: 60 s and 120 s ahead on the 60 s grid (5 s is not a whole number of rows: no column)
+    const lm = v("log_mid_price_60s_ibm");
+    const vw = v("vwap_60s_ibm");
+    const rm = v("resp_mid_60s_ibm_60s");
+    const rw = v("resp_vwap_120s_ibm_60s");
+    assert.equal(frame.rows.values.has("resp_mid_5s_ibm_60s"), false);
+    for (let i = 0; i < n; i++) {
+      assert.ok(Object.is(rm[i], i + 1 < n ? lm[i + 1]! - lm[i]! : Number.NaN), `resp_mid row ${i}`);
+      assert.ok(
+        Object.is(rw[i], i + 2 < n ? Math.log(vw[i + 2]! / vw[i]!) : Number.NaN),
+        `resp_vwap row ${i}`,
+      );
+    }
+    assert.ok(rm.filter((x) => !Number.isNaN(x)).length > 300);
     assert.ok(t.filter((x) => !Number.isNaN(x)).length > 300);
     assert.ok(sp.filter((x) => !Number.isNaN(x)).length > 300);
   });

@@ -96,7 +96,9 @@ export const IntervalConfigSchema = z
         ...(x?.laggedCorr ?? []).flatMap((k) => [k.a, k.b]),
         ...(x?.ofiSpread ?? []).flatMap((o) => [o.a, o.b]),
         ...(x?.hedge ?? []).flatMap((h) => h.legs.map((l) => l.alias)),
-        ...(c.targets ? [c.targets.primary, ...c.targets.pairs.flat()] : []),
+        ...(c.targets
+          ? [c.targets.primary, ...c.targets.pairs.flat(), ...(c.targets.responders?.aliases ?? [])]
+          : []),
       ];
       return used.every((a) => known.has(a));
     },

@@ -12,7 +12,11 @@
  * | `target_next_<a>_<b>_spread_change_regr_<I>` | s(t + 1) − s(t), s = ln(last_price_a) − ln(last_price_b) |
  * | `target_next_<a>_<b>_spread_change_class_<I>` | −1 / 0 / +1 with `spreadTolerance` |
  *
- * The 1 s-grid responders (`resp_mid_<h>`, `resp_vwap_<h>`) are not built here.
+ * | `resp_mid_<h>s_<alias>_<I>` | ln(mid(t + h)/mid(t)), mid = exp(`log_mid_price`) of the rows h/I rows apart (responders; for a 1 s frame, `--intervals 1`) |
+ * | `resp_vwap_<h>s_<alias>_<I>` | ln(vwap(t + h)/vwap(t)) of the rows h/I apart; null when either row has no trade |
+ *
+ * Responder horizons that are not a whole number of intervals are skipped for that interval (a 5 s
+ * responder exists on the 1 s and 5 s frames, not on the 30 s one).
  */
 import { z } from "zod";
 
@@ -25,6 +29,11 @@ export const INTERVAL_TARGETS = z
     rvTolerance: z.number().min(0).default(0),
     pairs: z.array(z.tuple([alias, alias])).default([]),
     spreadTolerance: z.number().min(0).default(0),
+    /** Responders (e.g. on a 1 s frame): instruments and horizons in seconds. */
+    responders: z
+      .object({ aliases: z.array(alias).min(1), horizonsS: z.array(z.number().int().positive()).min(1) })
+      .strict()
+      .optional(),
   })
   .strict();
 export type IntervalTargets = z.output<typeof INTERVAL_TARGETS>;
@@ -34,6 +43,7 @@ export function targetColumns(
   t: IntervalTargets,
   L: string,
 ): { name: string; formula: string; unit: string }[] {
+  const intervalS = Number(L.replace(/s$/, ""));
   return [
     {
       name: `target_next_window_return_${L}`,
@@ -62,7 +72,22 @@ export function targetColumns(
         unit: "class {-1,0,1}",
       },
     ]),
+    ...responders(t, intervalS).flatMap(({ a, h }) => [
+      { name: `resp_mid_${h}s_${a}_${L}`, formula: `ln(mid_${a}(t+${h}s)/mid_${a}(t))`, unit: "log return" },
+      {
+        name: `resp_vwap_${h}s_${a}_${L}`,
+        formula: `ln(vwap_${a}(t+${h}s)/vwap_${a}(t))`,
+        unit: "log return",
+      },
+    ]),
   ];
+}
+
+/** (alias, horizon s) pairs of the responders that fit interval `intervalS` (whole rows ahead). */
+function responders(t: IntervalTargets, intervalS: number): { a: string; h: number }[] {
+  const r = t.responders;
+  if (r === undefined) return [];
+  return r.aliases.flatMap((a) => r.horizonsS.filter((h) => h % intervalS === 0).map((h) => ({ a, h })));
 }
 
 const cls = (d: number, tol: number) =>
@@ -104,6 +129,21 @@ export function computeTargets(
     out.push(
       d,
       d.map((x) => cls(x, t.spreadTolerance)),
+    );
+  }
+  const intervalS = Number(L.replace(/s$/, ""));
+  for (const { a, h } of responders(t, intervalS)) {
+    const k = h / intervalS;
+    const lm = col(`log_mid_price_${L}_${a}`);
+    const vw = col(`vwap_${L}_${a}`);
+    const ahead = (f: (i: number) => number) => {
+      const o = new Float64Array(n).fill(Number.NaN);
+      for (let i = 0; i + k < n; i++) o[i] = f(i);
+      return o;
+    };
+    out.push(
+      ahead((i) => lm[i + k]! - lm[i]!),
+      ahead((i) => Math.log(vw[i + k]! / vw[i]!)),
     );
   }
   return out;
