@@ -102,6 +102,20 @@ export {
   planFeatureFrame,
   streamFeatureFrame,
 } from "./features/frame.js";
+export {
+  buildIntervalFrames,
+  frontMonth,
+  type IntervalBuildRequest,
+  type IntervalConfig,
+  type IntervalFrame,
+  intervalFrameToDataFrame,
+  parseIntervalConfig,
+  writeIntervalFrames,
+} from "./features/intervals/frames.js";
+export {
+  IntervalMicroOperator,
+  intervalMicrostructureDef,
+} from "./features/intervals/microstructure.js";
 export { type FeatureManifest, writeFeatureFrame } from "./features/output.js";
 export { builtinRegistry } from "./features/registry.js";
 // trader 1-minute frame (issue #12): replay_1m from the lake, the 33 features, splits, artifacts, reports

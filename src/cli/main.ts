@@ -35,6 +35,7 @@ import {
 } from "./args.js";
 import { buildDerivativesSamples, formatDerivativesSamples } from "./derivatives-samples.js";
 import { featureConfigFromCli, formatManifest } from "./features.js";
+import { registerIntervalCommands } from "./intervals.js";
 import { stopWithLauncher } from "./launcher.js";
 import { registerLiveCommands } from "./live.js";
 import { registerPipelineCommands } from "./pipeline.js";
@@ -570,6 +571,7 @@ export function buildCli(io: CliIo = PROCESS_IO): Command {
   registerScaleCommands(program, io);
   registerBackfillCommands(program, io);
   registerSelectCommands(program, io);
+  registerIntervalCommands(program, io);
   return program;
 }
 

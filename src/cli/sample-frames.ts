@@ -6,7 +6,7 @@
  */
 import { join, resolve } from "node:path";
 import pl from "nodejs-polars";
-import { ROLE_TABLE } from "../engine/operator.js";
+import { roleTable } from "../engine/operator.js";
 import type { FeatureRunInput } from "../features/config.js";
 import { FAMILIES } from "../features/families.js";
 import { planFeatureFrame } from "../features/frame.js";
@@ -79,7 +79,7 @@ export async function buildSampleFrames(
         title: fam.title.replace(/[:(].*$/, "").trim(),
         columns: cols.length,
         nullRatio: df.height === 0 ? 1 : n / (df.height * cols.length),
-        note: empty.length > 0 ? `no ${empty.map((r) => ROLE_TABLE[r]).join(", ")} rows in the range` : "",
+        note: empty.length > 0 ? `no ${empty.map((r) => roleTable(r)).join(", ")} rows in the range` : "",
       };
     });
     out.push({ name: f.name, manifest, nulls });

@@ -34,7 +34,7 @@ import type { TypedRows } from "../query/query.js";
 import { TABLES } from "../schema/tables.js";
 import { checkOperatorInputs } from "./inputs.js";
 import type { EventCursor, JsonValue, Operator, SourceRole, SpineRow } from "./operator.js";
-import { ROLE_TABLE, stateNumber, stateNumbers, stateObject } from "./operator.js";
+import { roleTable, stateNumber, stateNumbers, stateObject } from "./operator.js";
 import type { Spine, SpineSink, SpineStats, SpineTrade } from "./spine.js";
 
 /** Spine columns of every frame, in order. */
@@ -259,7 +259,7 @@ export class Driver {
       this.counters.events[spec.role] = 0;
       return {
         spec,
-        rank: TABLES[ROLE_TABLE[spec.role]].rank,
+        rank: TABLES[roleTable(spec.role)].rank,
         subscribers: cfg.operators.filter((op) => op.inputs.includes(spec.role)),
         rows: null,
         ts: EMPTY,

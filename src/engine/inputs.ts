@@ -31,7 +31,7 @@ import { ConfigError } from "../core/errors.js";
 import type { LevelColumn, TypedColumn, TypedRows } from "../query/query.js";
 import { type DType, tableColumns } from "../schema/tables.js";
 import type { Operator, SourceRole } from "./operator.js";
-import { ROLE_TABLE } from "./operator.js";
+import { roleTable } from "./operator.js";
 
 /**
  * How an operator reads a column: `f64` a Float64Array (schema dtypes i64 and f64; null = NaN), `i8` an
@@ -82,11 +82,11 @@ export function checkOperatorInputs(op: Operator, opts: CheckInputsOptions = {})
   for (const role of op.inputs) {
     if (reads[role] === undefined)
       throw new ConfigError(
-        `operator ${op.id}: input role ${role} (table ${ROLE_TABLE[role]}) declares no columns in reads`,
+        `operator ${op.id}: input role ${role} (table ${roleTable(role)}) declares no columns in reads`,
       );
   }
   for (const [role, cols] of Object.entries(reads) as [SourceRole, ColumnReads | undefined][]) {
-    const table = ROLE_TABLE[role];
+    const table = roleTable(role);
     if (table === undefined) throw new ConfigError(`operator ${op.id}: reads unknown role ${role}`);
     if (cols === undefined) continue;
     if (!op.inputs.includes(role))
@@ -115,7 +115,7 @@ export function checkOperatorInputs(op: Operator, opts: CheckInputsOptions = {})
  * @throws ConfigError if a column is not in the table.
  */
 export function readsOf(role: SourceRole, columns: readonly string[]): ColumnReads {
-  const table = ROLE_TABLE[role];
+  const table = roleTable(role);
   const out: Record<string, ColumnStorage> = {};
   for (const column of columns) {
     const spec = tableColumns(table).find((c) => c.name === column);

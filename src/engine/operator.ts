@@ -18,12 +18,12 @@ import type { TableName } from "../schema/tables.js";
 import type { OperatorReads } from "./inputs.js";
 
 /**
- * Source roles an operator can subscribe to. `spot_*` roles read the cross-venue instrument. `bars` reads
- * vendor bars (`ohlcv_bars`, stamped at their close: the trader replay's kline fallback, the `bars:`
- * spine); `funding`, `open_interest`, `long_short` the derivatives tables. Pipeline requests cannot name
- * these four (`roleOfTable` leaves them out).
+ * Base source roles. `spot_*` roles read the cross-venue instrument. `bars` reads vendor bars
+ * (`ohlcv_bars`, stamped at their close: the trader replay's kline fallback, the `bars:` spine);
+ * `quote_bars` vendor bid/ask bars (Lean); `funding`, `open_interest`, `long_short` the derivatives
+ * tables. Pipeline requests cannot name these (`roleOfTable` leaves them out).
  */
-export type SourceRole =
+export type BaseRole =
   | "trades"
   | "quotes"
   | "book"
@@ -33,10 +33,41 @@ export type SourceRole =
   | "bars"
   | "funding"
   | "open_interest"
-  | "long_short";
+  | "long_short"
+  | "quote_bars";
 
-/** Table read for each role. */
-export const ROLE_TABLE: Readonly<Record<SourceRole, TableName>> = {
+/**
+ * A source role an operator subscribes to: a base role of the run's primary instrument (`trades`), or
+ * a base role of a named instrument of a multi-instrument run, `<base>@<alias>` (`trades@spy`,
+ * `bars@es`: the run maps each alias to an exchange and symbol, engine/replay.ts `instruments`). The
+ * Driver treats only the primary `trades` role as spine input; `trades@x` events go to their subscribers.
+ */
+export type SourceRole = BaseRole | `${BaseRole}@${string}`;
+
+/** `trades@spy` → `trades`; a base role is itself. */
+export function baseRole(role: SourceRole): BaseRole {
+  const at = role.indexOf("@");
+  return (at < 0 ? role : role.slice(0, at)) as BaseRole;
+}
+
+/** `trades@spy` → `spy`; null for a base role (the primary or cross-venue instrument). */
+export function roleAlias(role: SourceRole): string | null {
+  const at = role.indexOf("@");
+  return at < 0 ? null : role.slice(at + 1);
+}
+
+/** The role of base `base` on the instrument named `alias` (`trades`, `spy` → `trades@spy`). */
+export function instrumentRole(base: BaseRole, alias: string): SourceRole {
+  return `${base}@${alias}`;
+}
+
+/** Table read by a role (of its base role). */
+export function roleTable(role: SourceRole): TableName {
+  return ROLE_TABLE[baseRole(role)];
+}
+
+/** Table read for each base role. */
+export const ROLE_TABLE: Readonly<Record<BaseRole, TableName>> = {
   trades: "trades",
   quotes: "quotes",
   book: "book_snapshot_25",
@@ -47,6 +78,7 @@ export const ROLE_TABLE: Readonly<Record<SourceRole, TableName>> = {
   funding: "funding_events",
   open_interest: "open_interest",
   long_short: "long_short_ratio",
+  quote_bars: "quote_bars",
 };
 
 /**
@@ -150,6 +182,8 @@ export interface OperatorContext {
    * (null) before that time. Independent of the run's range (partition-safe). Absent without a lake.
    */
   readonly dataFromUs?: Readonly<Partial<Record<SourceRole, number>>>;
+  /** The named instruments of a multi-instrument run (roles `<base>@<alias>`), by alias. */
+  readonly instruments?: Readonly<Record<string, InstrumentInfo>>;
 }
 
 /** A streaming feature operator (see the module doc for the contract and the null convention). */

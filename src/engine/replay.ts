@@ -23,7 +23,8 @@ import {
   type InstrumentInfo,
   type Operator,
   type OperatorContext,
-  ROLE_TABLE,
+  roleAlias,
+  roleTable,
   type SourceRole,
 } from "./operator.js";
 import type { InputPartition } from "./source.js";
@@ -46,6 +47,11 @@ export interface ReplayConfig {
   readonly symbol: string;
   /** Second instrument for `spot_*` roles (cross-venue). */
   readonly crossVenue?: { readonly exchange: string; readonly symbol: string };
+  /**
+   * Named instruments of a multi-instrument run, by alias: roles `<base>@<alias>` (`trades@spy`) read the
+   * instrument of that alias (operator.ts `SourceRole`). Every stream joins the one spine in the total order.
+   */
+  readonly instruments?: Readonly<Record<string, { readonly exchange: string; readonly symbol: string }>>;
   /** Output range [startUs, endUs) of ts_local_us, µs. */
   readonly startUs: number;
   readonly endUs: number;
@@ -94,7 +100,7 @@ export interface ReplaySummary {
 /** What a run is, independent of where its events come from (a `ReplayConfig` or a live runner's config). */
 export type RunShape = Pick<
   ReplayConfig,
-  "exchange" | "symbol" | "crossVenue" | "startUs" | "spine" | "operators" | "warmupUs"
+  "exchange" | "symbol" | "crossVenue" | "instruments" | "startUs" | "spine" | "operators" | "warmupUs"
 >;
 
 /** A run set up before its first event (see `setupRun`). */
@@ -123,6 +129,7 @@ export function setupRun(cfg: RunShape, lake: Lake): RunSetup {
     const r = lake.instrument(exchange, symbol, cfg.startUs);
     return { exchange, symbol, priceIncrement: r.priceIncrement, amountIncrement: r.amountIncrement };
   };
+  const named = cfg.instruments ?? {};
   // streams: every role an operator reads, plus trades for event spines
   const roles = new Set<SourceRole>();
   for (const op of cfg.operators) for (const r of op.inputs) roles.add(r);
@@ -131,11 +138,21 @@ export function setupRun(cfg: RunShape, lake: Lake): RunSetup {
   const streams: LakeStream[] = [];
   const dataFromUs: Partial<Record<SourceRole, number>> = {};
   for (const role of roles) {
-    const inst = role.startsWith("spot_") ? cfg.crossVenue : { exchange: cfg.exchange, symbol: cfg.symbol };
+    const alias = roleAlias(role);
+    if (alias !== null && named[alias] === undefined)
+      throw new ConfigError(
+        `operators read ${role} but the run names no instrument '${alias}' (instruments: ${Object.keys(named).join(", ") || "none"})`,
+      );
+    const inst =
+      alias !== null
+        ? named[alias]
+        : role.startsWith("spot_")
+          ? cfg.crossVenue
+          : { exchange: cfg.exchange, symbol: cfg.symbol };
     if (!inst) throw new ConfigError(`operators read ${role} but no crossVenue instrument was given`);
     streams.push({ role, exchange: inst.exchange, symbol: inst.symbol });
     const first = lake.parts(
-      ROLE_TABLE[role],
+      roleTable(role),
       inst.exchange,
       inst.symbol,
       Number.NEGATIVE_INFINITY,
@@ -147,6 +164,13 @@ export function setupRun(cfg: RunShape, lake: Lake): RunSetup {
     primary: info(cfg.exchange, cfg.symbol),
     ...(cfg.crossVenue ? { crossVenue: info(cfg.crossVenue.exchange, cfg.crossVenue.symbol) } : {}),
     dataFromUs,
+    ...(cfg.instruments
+      ? {
+          instruments: Object.fromEntries(
+            Object.entries(named).map(([alias, i]) => [alias, info(i.exchange, i.symbol)]),
+          ),
+        }
+      : {}),
   };
   for (const op of cfg.operators) op.init?.(ctx);
   const spine = createSpine(cfg.spine, {

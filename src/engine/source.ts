@@ -13,7 +13,7 @@ import type { PartInfo } from "../lake/manifest.js";
 import { rescaleExprs, type ScaleFactors } from "../lake/scale.js";
 import { TypedConverter, type TypedRows } from "../query/query.js";
 import { type ColumnSpec, type TableName, tableColumns } from "../schema/tables.js";
-import { ROLE_TABLE, type SourceRole } from "./operator.js";
+import { roleTable, type SourceRole } from "./operator.js";
 
 /** One input stream of a replay. */
 export interface EngineSource {
@@ -59,7 +59,7 @@ export class SourceReader {
     readonly parts: readonly PartInfo[],
     readonly factors: Readonly<Record<number, ScaleFactors>> = {},
   ) {
-    this.table = ROLE_TABLE[source.role];
+    this.table = roleTable(source.role);
     const specs = engineColumns(this.table);
     this.columns = specs.map((c) => c.name);
     const cols = new Set(this.columns);
@@ -75,7 +75,7 @@ export class SourceReader {
 
   /** A reader of the parts of `source` that may hold rows in [fromUs, toUs). */
   static forRange(lake: Lake, source: EngineSource, fromUs: number, toUs: number): SourceReader {
-    const table = ROLE_TABLE[source.role];
+    const table = roleTable(source.role);
     return new SourceReader(
       lake.root,
       source,

@@ -15,6 +15,8 @@ import { parseFeatureRunConfig } from "./config.js";
 import { crossVenueMids } from "./cross-venue.js";
 import { PRESETS } from "./derivatives/preset.js";
 import { FAMILIES } from "./families.js";
+import { intervalCrossAssetDef } from "./intervals/cross-asset.js";
+import { intervalMicrostructureDef } from "./intervals/microstructure.js";
 import { TRADER_PRESET } from "./trader/preset.js";
 import { REPLAY_OPERATORS } from "./trader/replay.js";
 
@@ -37,5 +39,8 @@ export function builtinRegistry(): OperatorRegistry {
   // the trader presets (issue #12): replay_1m's own operators (its other members are aggregations), then
   // replay_rows and the 33 features' operators
   for (const def of [...REPLAY_OPERATORS, ...TRADER_PRESET.members]) r.register(def);
+  // multi-instrument interval frames (issue 14): one instance per instrument and interval
+  r.register(intervalMicrostructureDef);
+  r.register(intervalCrossAssetDef);
   return r;
 }

@@ -41,6 +41,7 @@ export const VENDOR_IDENTITY: Readonly<Record<TableName, readonly string[] | nul
   quotes: ["update_id"],
   book_snapshot_25: ["update_id"],
   ohlcv_bars: ["interval_us", "bar_start_us"],
+  quote_bars: ["interval_us", "bar_start_us"],
   funding_events: ["ts_exch_us"],
   derivative_ticker: null,
   // one open-interest snapshot per vendor time; long/short rows of different REST endpoints share a time

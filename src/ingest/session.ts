@@ -33,7 +33,7 @@ import {
   writeFileAtomic,
 } from "../lake/layout.js";
 import type { FileManifest, PartInfo, RegistryChange, SupersededRef } from "../lake/manifest.js";
-import type { ResolvedSymbol, SymbolRegistry } from "../lake/registry.js";
+import type { ResolvedSymbol, SymbolAnnotation, SymbolRegistry } from "../lake/registry.js";
 import type { TableName } from "../schema/tables.js";
 import { DEDUP_SLACK_US, StreamDedup } from "./dedup.js";
 import { assertBalanced, type IngestReport, newReport, tableCounts } from "./report.js";
@@ -211,6 +211,14 @@ export class FileIngest {
     this.report = newReport(source, fileId, sha256, format, context.contentSha256 ?? sha256);
     this.chunkRows = opts.chunkRows ?? 500_000;
     this.maxQuarantine = opts.maxQuarantineRecords ?? 100_000;
+  }
+
+  /**
+   * Records what the file says about a symbol beyond its increments (asset type, contract month,
+   * expiry) in the registry, on every version of it; published with the file's commit.
+   */
+  annotateSymbol(exchange: string, symbol: string, a: SymbolAnnotation): void {
+    this.registry.annotate(exchange, symbol, a);
   }
 
   /** What pass 1 observed, per symbol (e.g. to route a snapshot line that names no symbol). */

@@ -24,7 +24,7 @@ import { ConfigError } from "../core/errors.js";
 import { type Increment, incrementFromDecimals, parseIncrement } from "../core/fixed.js";
 import { registryPath, stableId, writeFileAtomic } from "./layout.js";
 
-export type AssetType = "spot" | "perpetual" | "future" | "option" | "unknown";
+export type AssetType = "spot" | "perpetual" | "future" | "option" | "equity" | "unknown";
 
 export interface SymbolEntry {
   readonly symbol_id: number;
@@ -40,6 +40,22 @@ export interface SymbolEntry {
   valid_until_us: number | null;
   /** "inferred" from data decimals, "override" set by a user, "none" (no prices seen yet: placeholder). */
   increment_source: "inferred" | "override" | "none";
+  /** Dated contracts: delivery month `YYYYMM` (e.g. "201312" for ESZ13); absent otherwise. */
+  contract_month?: string;
+  /**
+   * Dated contracts: last trading instant, µs UTC, when the root's expiry rule is known (see
+   * ingest/lean/futures.ts `contractExpiryUs`); null when only the month is known; absent otherwise.
+   */
+  expiry_us?: number | null;
+}
+
+/** What an adapter knows about a symbol beyond its increments (set on every version of it). */
+export interface SymbolAnnotation {
+  readonly asset_type?: AssetType;
+  readonly base?: string | null;
+  readonly quote?: string | null;
+  readonly contract_month?: string;
+  readonly expiry_us?: number | null;
 }
 
 const entrySchema = z.object({
@@ -48,13 +64,18 @@ const entrySchema = z.object({
   exchange_symbol: z.string().min(1),
   base: z.string().nullable(),
   quote: z.string().nullable(),
-  asset_type: z.enum(["spot", "perpetual", "future", "option", "unknown"]),
+  asset_type: z.enum(["spot", "perpetual", "future", "option", "equity", "unknown"]),
   price_increment: z.string(),
   amount_increment: z.string(),
   contract_multiplier: z.number().nullable(),
   valid_from_us: z.number().int(),
   valid_until_us: z.number().int().nullable(),
   increment_source: z.enum(["inferred", "override", "none"]),
+  contract_month: z
+    .string()
+    .regex(/^\d{6}$/)
+    .optional(),
+  expiry_us: z.number().int().nullable().optional(),
 });
 const fileSchema = z.object({ version: z.literal(1), symbols: z.array(entrySchema) });
 
@@ -208,6 +229,22 @@ export class SymbolRegistry {
       amountIncrement: incrementFromDecimals(Math.max(decimals.amount, found.amountIncrement.scale)).text,
     };
     return resolve(this.addVersion(exchange, symbol, tsUs, finer, "inferred"));
+  }
+
+  /**
+   * Records what an adapter knows about a symbol (asset type, base/quote, contract month, expiry) on
+   * every version of (exchange, symbol). Fields not given are left as they are.
+   */
+  annotate(exchange: string, symbol: string, a: SymbolAnnotation): void {
+    for (const e of this.entries) {
+      if (e.exchange !== exchange || e.exchange_symbol !== symbol) continue;
+      const m = e as { -readonly [K in keyof SymbolEntry]: SymbolEntry[K] };
+      if (a.asset_type !== undefined) m.asset_type = a.asset_type;
+      if (a.base !== undefined) m.base = a.base;
+      if (a.quote !== undefined) m.quote = a.quote;
+      if (a.contract_month !== undefined) m.contract_month = a.contract_month;
+      if (a.expiry_us !== undefined) m.expiry_us = a.expiry_us;
+    }
   }
 
   /**

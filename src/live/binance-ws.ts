@@ -50,7 +50,7 @@ import WebSocket from "ws";
 import { ConfigError } from "../core/errors.js";
 import { describeFailure, type FixedDecoder, type Increment } from "../core/fixed.js";
 import { US_PER_MS } from "../core/time.js";
-import { ROLE_TABLE } from "../engine/operator.js";
+import { roleTable } from "../engine/operator.js";
 import {
   BinanceDecoder,
   type DecodeInstrument,
@@ -339,7 +339,7 @@ export class BinanceWsClient implements DecodeTarget<ClientInstrument> {
       const symbol = s.toUpperCase();
       const streams: Partial<Record<TableName, number>> = {};
       runner.lakeStreams.forEach((ls, k) => {
-        if (ls.exchange === exchange && ls.symbol === symbol) streams[ROLE_TABLE[ls.role]] = k;
+        if (ls.exchange === exchange && ls.symbol === symbol) streams[roleTable(ls.role)] = k;
       });
       const inc = runner.increments(exchange, symbol);
       this.instruments.set(`${exchange}\u0000${symbol}`, {

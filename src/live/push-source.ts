@@ -39,7 +39,7 @@
  */
 import { ConfigError, PointlineError } from "../core/errors.js";
 import type { EventChunk, StreamSpec } from "../engine/driver.js";
-import { ROLE_TABLE } from "../engine/operator.js";
+import { roleTable } from "../engine/operator.js";
 import { engineColumns } from "../engine/source.js";
 import type { LevelColumn, TypedColumn, TypedRows } from "../query/query.js";
 import { BOOK_DEPTH, type ColumnSpec, TABLES, type TableName } from "../schema/tables.js";
@@ -213,7 +213,7 @@ export class PushSource {
     this.segmentRows = segmentRows;
     this.streams = streams;
     this.s = streams.map((spec) => {
-      const layout = layoutOf(ROLE_TABLE[spec.role]);
+      const layout = layoutOf(roleTable(spec.role));
       return {
         spec,
         label: `${spec.label} ${spec.role}`,
@@ -478,5 +478,5 @@ function num(row: EngineRow, name: string, s: PushStream): number {
 
 /** The table rank of a stream's role (events at one timestamp merge in rank order). */
 export function streamRank(spec: StreamSpec): number {
-  return TABLES[ROLE_TABLE[spec.role]].rank;
+  return TABLES[roleTable(spec.role)].rank;
 }

@@ -23,7 +23,7 @@ import { ConfigError } from "../core/errors.js";
 import { totalOrderPermutation } from "../core/order.js";
 import { US_PER_HOUR, US_PER_MS } from "../core/time.js";
 import { LakeSource, type LakeStream } from "../engine/lake-source.js";
-import { ROLE_TABLE } from "../engine/operator.js";
+import { roleTable } from "../engine/operator.js";
 import { Lake, type LakeRef } from "../lake/lake.js";
 import type { TypedRows } from "../query/query.js";
 import { TABLES } from "../schema/tables.js";
@@ -74,7 +74,7 @@ export async function* playbackChunks(cfg: PlaybackConfig): AsyncGenerator<Playb
     prefetch: cfg.prefetch ?? false,
   });
   const arrival = (cfg.order ?? "total") === "arrival";
-  const ranks = cfg.streams.map((s) => (arrival ? 0 : TABLES[ROLE_TABLE[s.role]].rank));
+  const ranks = cfg.streams.map((s) => (arrival ? 0 : TABLES[roleTable(s.role)].rank));
   for await (const chunk of source) {
     const n = chunk.rows.reduce((a, r) => a + r.length, 0);
     const ts = new Float64Array(n);

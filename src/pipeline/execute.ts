@@ -17,7 +17,7 @@ import type pl from "nodejs-polars";
 import { US_PER_HOUR, US_PER_MS } from "../core/time.js";
 import { type ColumnReads, EMPTY_F64, f64, type OperatorReads } from "../engine/inputs.js";
 import type { EventCursor, JsonValue, Operator, SourceRole, SpineRow } from "../engine/operator.js";
-import { ROLE_TABLE } from "../engine/operator.js";
+import { roleTable } from "../engine/operator.js";
 import { MutableEventCursor, Replay, type ReplaySummary, SPINE_COLUMNS } from "../engine/replay.js";
 import { frameUnits, toFrameUnit } from "../engine/units.js";
 import { typedColumnsToFrame } from "../features/frame.js";
@@ -306,7 +306,7 @@ class OrderObserver implements Operator {
     if (ev.continuation) return;
     const g = this.guard;
     g.eventsChecked++;
-    const rank = TABLES[ROLE_TABLE[ev.role]].rank;
+    const rank = TABLES[roleTable(ev.role)].rank;
     if (ev.rows !== this.rows) {
       this.rows = ev.rows;
       this.fileCol = f64(ev.rows, "file_id");
@@ -325,7 +325,7 @@ class OrderObserver implements Operator {
       g.record({
         kind: "order",
         operator: "(engine)",
-        message: `event ${ROLE_TABLE[ev.role]} file ${file} line ${line} at ${t} µs arrived after (${this.lastTs}, rank ${this.lastRank}, file ${this.lastFile}, line ${this.lastLine}) in violation of the total order`,
+        message: `event ${roleTable(ev.role)} file ${file} line ${line} at ${t} µs arrived after (${this.lastTs}, rank ${this.lastRank}, file ${this.lastFile}, line ${this.lastLine}) in violation of the total order`,
       });
     }
     this.lastTs = t;

@@ -72,7 +72,7 @@ function skip(name: string, reason: string): GateResult {
 }
 
 /** Deterministic PRNG (mulberry32) for cut placement: same seed, same cuts. */
-function mulberry32(seed: number): () => number {
+export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -17,7 +17,8 @@ export type TableName =
   | "ohlcv_bars"
   | "funding_events"
   | "open_interest"
-  | "long_short_ratio";
+  | "long_short_ratio"
+  | "quote_bars";
 
 /** Column storage type. `list_i64` holds up to `listWidth` values per row (book levels). */
 export type DType = "i64" | "f64" | "i8" | "str" | "list_i64";
@@ -218,6 +219,24 @@ export const TABLES: Readonly<Record<TableName, TableSpec>> = {
       c("trade_count", "i64", "count", "Number of trades", true),
       c("taker_buy_qty_int", "i64", QTY, "Taker buy base volume", true),
       c("taker_buy_quote_volume", "f64", "quote currency", "Taker buy quote volume", true),
+    ],
+  },
+  quote_bars: {
+    name: "quote_bars",
+    rank: 9,
+    columns: [
+      c("bar_start_us", "i64", "µs", "Bar open time; the row is knowable only at ts_local_us = bar end"),
+      c("interval_us", "i64", "µs", "Bar length"),
+      c("bid_open_px_int", "i64", PX, "First best bid of the bar (null: no bid in the bar)", true),
+      c("bid_high_px_int", "i64", PX, "Highest best bid", true),
+      c("bid_low_px_int", "i64", PX, "Lowest best bid", true),
+      c("bid_close_px_int", "i64", PX, "Last best bid", true),
+      c("bid_qty_int", "i64", QTY, "Size at the last best bid (Lean: LastBidSize)", true),
+      c("ask_open_px_int", "i64", PX, "First best ask of the bar (null: no ask in the bar)", true),
+      c("ask_high_px_int", "i64", PX, "Highest best ask", true),
+      c("ask_low_px_int", "i64", PX, "Lowest best ask", true),
+      c("ask_close_px_int", "i64", PX, "Last best ask", true),
+      c("ask_qty_int", "i64", QTY, "Size at the last best ask (Lean: LastAskSize)", true),
     ],
   },
 };

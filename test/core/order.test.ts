@@ -55,6 +55,7 @@ describe("table ranks", () => {
       "liquidations",
       "trades",
       "ohlcv_bars",
+      "quote_bars",
     ]);
     assert.equal(
       new Set(TABLE_NAMES.map((t) => TABLES[t].rank)).size,

@@ -162,11 +162,12 @@ describe("derivatives preset on bars spines (real XRPUSDT and ESZ13 data)", () =
     const t = col(df, "available_at_us") as number[];
     const oi = col(df, "open_interest");
     const sma = col(df, "oi_sma_20");
-    // Lean ESZ13 open interest: 2013-10-07 at 06:06, 11:51, 13:42 ET (EDT, UTC−4): 2,691,941, 2,691,941, 2,674,467
+    // Lean ESZ13 open interest: 2013-10-07 at 06:06, 11:51, 13:42 (Lean futures data are in UTC):
+    // 2,691,941, 2,691,941, 2,674,467
     const ev: [number, number][] = [
-      [toUs("2013-10-07T10:06:00Z"), 2691941],
-      [toUs("2013-10-07T15:51:00Z"), 2691941],
-      [toUs("2013-10-07T17:42:00Z"), 2674467],
+      [toUs("2013-10-07T06:06:00Z"), 2691941],
+      [toUs("2013-10-07T11:51:00Z"), 2691941],
+      [toUs("2013-10-07T13:42:00Z"), 2674467],
     ];
     const asof = (x: number) => ev.filter(([e]) => e <= x).pop()?.[1] ?? null;
     let checked = 0;

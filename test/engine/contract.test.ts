@@ -169,7 +169,7 @@ async function checkContract(
     names.forEach((n, k) => {
       values.set(n, cols[k] ?? new Float64Array(0));
     });
-    const events = Object.values(replay.summary.events).reduce((a, b) => a + (b ?? 0), 0);
+    const events = Object.values(replay.summary.events).reduce((a: number, b) => a + (b ?? 0), 0);
     return { rows: { n: cols[0]?.length ?? 0, values }, names, events, snapshots };
   };
   const assertSameRows = (a: ColumnRows, from: number, b: ColumnRows, what: string) => {

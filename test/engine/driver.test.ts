@@ -59,7 +59,7 @@ async function run(
     if (stopAtLastCheckpoint && snapshots.length === checkpointAtEvents.length) break;
   }
   const cols = concatBatches(batches);
-  const events = Object.values(replay.summary.events).reduce((a, b) => a + (b ?? 0), 0);
+  const events = Object.values(replay.summary.events).reduce((a: number, b) => a + (b ?? 0), 0);
   return { cols, rows: replay.summary.rows, events, snapshots };
 }
 

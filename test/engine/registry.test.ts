@@ -22,6 +22,8 @@ import { parseFeatureRunConfig } from "../../src/features/config.js";
 import { crossVenueMids } from "../../src/features/cross-venue.js";
 import { PRESETS } from "../../src/features/derivatives/preset.js";
 import { FAMILIES } from "../../src/features/families.js";
+import { intervalCrossAssetDef } from "../../src/features/intervals/cross-asset.js";
+import { intervalMicrostructureDef } from "../../src/features/intervals/microstructure.js";
 import { builtinRegistry } from "../../src/features/registry.js";
 import { TRADER_PRESET } from "../../src/features/trader/preset.js";
 import { REPLAY_OPERATORS } from "../../src/features/trader/replay.js";
@@ -97,6 +99,11 @@ describe("operator registry", () => {
       inFamily.add(d.name);
     }
     for (const f of PRESETS) for (const m of f.members(cfg)) inFamily.add(m.def.name);
+    // multi-instrument interval frames (contract: test/features/intervals.test.ts)
+    for (const d of [intervalMicrostructureDef, intervalCrossAssetDef]) {
+      assert.equal(registry.get(d.name), d);
+      inFamily.add(d.name);
+    }
     for (const name of registry.names())
       assert.ok(request.has(name) || inFamily.has(name), `${name} reachable`);
     // the bar family reuses the pipeline's aggregations: no formula is implemented twice

@@ -11,6 +11,8 @@ import { type FeatureRunConfig, parseFeatureRunConfig } from "../../src/features
 import { PRESETS } from "../../src/features/derivatives/preset.js";
 import { FAMILIES } from "../../src/features/families.js";
 import type { FamilyDef } from "../../src/features/family.js";
+import { intervalCrossAssetDef } from "../../src/features/intervals/cross-asset.js";
+import { intervalMicrostructureDef } from "../../src/features/intervals/microstructure.js";
 import { TRADER_PRESET } from "../../src/features/trader/preset.js";
 import { REPLAY_OPERATORS } from "../../src/features/trader/replay.js";
 import {
@@ -102,6 +104,9 @@ export function registeredOperators(spine: FeatureRunConfig["spine"]): ContractO
     }
     // the trader presets read replay rows / run on a minute spine: contract in test/trader/contract.test.ts
     if (TRADER_OPERATORS.has(def.name)) continue;
+    // multi-instrument interval operators read `<base>@<alias>` roles of Lean data: contract (snapshot /
+    // restore, prefix truncation, reproducibility, partition safety) in test/features/intervals.test.ts
+    if (def === intervalMicrostructureDef || def === intervalCrossAssetDef) continue;
     if (PRESETS.some((f) => f.members(cfg).some((m) => m.def === def))) continue; // presetOperators
     const fam = FAMILIES.find((f) => f.members(cfg).some((m) => m.def === def));
     if (fam === undefined && CROSS_VENUE_OPERATORS.includes(def.name)) continue;

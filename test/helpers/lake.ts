@@ -27,7 +27,7 @@ import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ingestFiles } from "../../src/ingest/ingest.js";
 import { query, type TypedRows } from "../../src/query/query.js";
-import { HFT, tempDir } from "./data.js";
+import { DATA, HFT, tempDir } from "./data.js";
 
 /** Real capture files by short name. */
 export const CAPTURES = {
@@ -43,6 +43,13 @@ export const CAPTURES = {
   /** binance-futures BTCUSDT 2023-04-04/05 around midnight, with @markPrice (derivative_ticker). */
   usdm2023a: join(HFT, "usdm", "btcusdt_20230404.dat.gz"),
   usdm2023b: join(HFT, "usdm", "btcusdt_20230405.dat.gz"),
+  /** Lean IBM tick trades and quotes 2013-10-08 (usa/IBM; ingested with `binance-vision`). */
+  leanIbmTrades: join(DATA, "lean", "equity", "usa", "tick", "ibm", "20131008_trade.zip"),
+  leanIbmQuotes: join(DATA, "lean", "equity", "usa", "tick", "ibm", "20131008_quote.zip"),
+  /** Lean IBM minute trade bars 2013-10-08 (the vendor's aggregation of the ticks above). */
+  leanIbmMinute: join(DATA, "lean", "equity", "usa", "minute", "ibm", "20131008_trade.zip"),
+  /** Lean ES minute trade bars 2013-10-08, every listed contract (cme/ESZ13, …). */
+  leanEsMinute: join(DATA, "lean", "future", "cme", "minute", "es", "20131008_trade.zip"),
 } as const;
 
 export type CaptureName = keyof typeof CAPTURES;
@@ -117,11 +124,7 @@ async function cachedLake(root: string, names: readonly CaptureName[]): Promise<
   const build = mkdtempSync(join(root, `.build-${key}-`));
   try {
     if (existsSync(lake)) return lake;
-    await ingestFiles(
-      "binance-capture",
-      names.map((n) => CAPTURES[n]),
-      { lake: join(build, "lake") },
-    );
+    await ingestCaptures(names, join(build, "lake"));
     try {
       renameSync(build, entry);
     } catch (e) {
@@ -135,6 +138,14 @@ async function cachedLake(root: string, names: readonly CaptureName[]): Promise<
   }
 }
 
+/** Ingests captures (`binance-capture`) and Lean zips (`binance-vision`) into `lake`. */
+async function ingestCaptures(names: readonly CaptureName[], lake: string): Promise<void> {
+  const caps = names.filter((n) => !CAPTURES[n].endsWith(".zip")).map((n) => CAPTURES[n]);
+  const lean = names.filter((n) => CAPTURES[n].endsWith(".zip")).map((n) => CAPTURES[n]);
+  if (caps.length > 0) await ingestFiles("binance-capture", caps, { lake });
+  if (lean.length > 0) await ingestFiles("binance-vision", lean, { lake });
+}
+
 const building = new Map<string, Promise<string>>();
 
 /** Ingests the named captures (in order) into a fresh temp lake (a private copy of a cached build). */
@@ -144,11 +155,7 @@ export async function captureLake(
   const { dir, cleanup } = tempDir("pointline-lake-");
   const lake = join(dir, "lake");
   if (CACHE_ROOT === null) {
-    await ingestFiles(
-      "binance-capture",
-      names.map((n) => CAPTURES[n]),
-      { lake },
-    );
+    await ingestCaptures(names, lake);
     return { lake, cleanup };
   }
   const id = names.join("+");

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { toUs } from "../../src/core/time.js";
 import { ingestFiles } from "../../src/ingest/ingest.js";
-import { exchangeWallClockToUtcMs, futuresSymbol } from "../../src/ingest/lean/futures.js";
+import { futuresSymbol } from "../../src/ingest/lean/futures.js";
 import { totals } from "../../src/ingest/report.js";
 import { queryFrame } from "../../src/query/query.js";
 import { data, tempDir } from "../helpers/data.js";
@@ -203,11 +203,10 @@ describe("derivatives input adapters", () => {
     );
   });
 
-  it("Lean ES zips: minute bars per contract in UTC (from America/New_York) and open interest", async () => {
+  it("Lean ES zips: minute bars per contract (Lean futures data time zone: UTC) and open interest", async () => {
     assert.equal(futuresSymbol("es", 2013, 12), "ESZ13");
-    // 2013-10-07 00:00 EDT = 04:00 UTC; 2013-11-04 00:00 EST = 05:00 UTC
-    assert.equal(exchangeWallClockToUtcMs(2013, 10, 7, 0), Date.UTC(2013, 9, 7, 4));
-    assert.equal(exchangeWallClockToUtcMs(2013, 11, 4, 0), Date.UTC(2013, 10, 4, 5));
+    // Lean futures data are in UTC (market-hours database dataTimeZone; the Sunday open of 2013-10-06 is
+    // at 79,200,000 ms = 22:00 UTC = 18:00 EDT, the Globex open: test/ingest/lean.test.ts)
     const es = data("lean/future/cme/minute/es");
     const ms = await ingestFiles(
       "binance-vision",
@@ -219,17 +218,17 @@ describe("derivatives input adapters", () => {
       [0, 0],
     );
     const bars = await rows(lakeOf("e"), "ohlcv_bars", "cme", "ESZ13");
-    // first line of 20131007_es_minute_trade_201312.csv: 0,1676.5,1676.5,1676.5,1676.5,9 (00:00 ET)
-    assert.equal(Number(bars[0]!.bar_start_us), toUs("2013-10-07T04:00:00Z"));
-    assert.equal(Number(bars[0]!.ts_local_us), toUs("2013-10-07T04:01:00Z"));
+    // first line of 20131007_es_minute_trade_201312.csv: 0,1676.5,1676.5,1676.5,1676.5,9 (00:00 UTC)
+    assert.equal(Number(bars[0]!.bar_start_us), toUs("2013-10-07T00:00:00Z"));
+    assert.equal(Number(bars[0]!.ts_local_us), toUs("2013-10-07T00:01:00Z"));
     assert.equal(Number(bars[0]!.volume_qty_int), 9);
     const oi = await rows(lakeOf("e"), "open_interest", "cme", "ESZ13");
     assert.deepEqual(
       oi.map((r) => [Number(r.ts_local_us), r.open_interest]),
       [
-        [toUs("2013-10-07T10:06:00Z"), 2691941],
-        [toUs("2013-10-07T15:51:00Z"), 2691941],
-        [toUs("2013-10-07T17:42:00Z"), 2674467],
+        [toUs("2013-10-07T06:06:00Z"), 2691941],
+        [toUs("2013-10-07T11:51:00Z"), 2691941],
+        [toUs("2013-10-07T13:42:00Z"), 2674467],
       ],
     );
   });

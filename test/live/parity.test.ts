@@ -14,7 +14,7 @@ import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
-import { ROLE_TABLE } from "../../src/engine/operator.js";
+import { roleTable } from "../../src/engine/operator.js";
 import { engineColumns } from "../../src/engine/source.js";
 import type { SpineSpecInput } from "../../src/engine/spine-spec.js";
 import { formatSpineSpec, parseSpineSpec } from "../../src/engine/spine-spec.js";
@@ -127,7 +127,7 @@ describe("live runner = batch frame, bitwise, events fed one at a time by the la
       endUs: runner.endUs,
       order: "arrival",
     })) {
-      const rank = (j: number) => TABLES[ROLE_TABLE[runner.lakeStreams[c.stream[j]!]!.role]].rank;
+      const rank = (j: number) => TABLES[roleTable(runner.lakeStreams[c.stream[j]!]!.role)].rank;
       for (let j = 1; j < c.length; j++) if (c.ts[j] === c.ts[j - 1] && rank(j) < rank(j - 1)) inversions++;
     }
     assert.ok(inversions > 0, "arrival order has same-µs events out of rank order");
@@ -155,7 +155,7 @@ describe("live runner = batch frame, bitwise, events fed one at a time by the la
     const req = request(2023, spine);
     const runner = await LiveRunner.forFeatures(req);
     const got = collect(runner);
-    const specs = runner.lakeStreams.map((s) => engineColumns(ROLE_TABLE[s.role]));
+    const specs = runner.lakeStreams.map((s) => engineColumns(roleTable(s.role)));
     for await (const c of playbackChunks({
       lake: req.lake,
       streams: runner.lakeStreams,

@@ -16,8 +16,9 @@
  *    → `open_interest` / `long_short_ratio` (binance/rest.ts).
  * 7. `freqtrade-candles` — freqtrade candle JSON → `ohlcv_bars` (trade candles) or
  *    `derivative_ticker.mark_px` (mark candles) (freqtrade/candles.ts).
- * 8. `lean-future-bars`, `lean-openinterest` — Lean futures trade-bar and open-interest zips →
- *    `ohlcv_bars` / `open_interest` (lean/futures.ts).
+ * 8. `lean` — QuantConnect Lean data zips (equity, future, crypto, cryptofuture; tick trades/quotes,
+ *    second/minute trade and quote bars, futures open interest) → `trades`, `quotes`, `ohlcv_bars`,
+ *    `quote_bars`, `open_interest` (lean/zip.ts).
  *
  * Recognition, in that order, by file name/path (`FileFormat.fromName`; the first format that claims
  * the name wins). A file whose name fits none is still accepted when `opts.symbol` is given, its name
@@ -45,8 +46,8 @@ import { binanceVisionMetrics, type MetricsFile } from "../binance-vision/metric
 import { type FreqtradeCandleFile, freqtradeCandles } from "../freqtrade/candles.js";
 import { type FreqtradeFundingFile, freqtradeFunding } from "../freqtrade/funding.js";
 import { genericOhlcv1m, type Ohlcv1mFile } from "../generic/ohlcv-csv.js";
-import { type LeanFuturesFile, leanFutureBars, leanOpenInterest } from "../lean/futures.js";
 import { type LeanFundingFile, leanMarginInterest } from "../lean/margin-interest.js";
+import { type LeanZipFile, leanZip } from "../lean/zip.js";
 import type { DecimalScanner, FileIngest } from "../session.js";
 
 export { KLINE_FIELDS } from "../binance-vision/klines.js";
@@ -62,7 +63,7 @@ export type VisionShape =
   | MetricsFile
   | RestFile
   | FreqtradeCandleFile
-  | LeanFuturesFile;
+  | LeanZipFile;
 
 /** The formats of the `binance-vision` adapter, in recognition order. */
 const VISION_FORMATS: readonly FileFormat<VisionShape>[] = [
@@ -73,8 +74,7 @@ const VISION_FORMATS: readonly FileFormat<VisionShape>[] = [
   binanceVisionMetrics,
   binanceRestStats,
   freqtradeCandles,
-  leanFutureBars,
-  leanOpenInterest,
+  leanZip,
 ];
 
 const ACCEPTED_SHAPES =

@@ -148,7 +148,7 @@ export class SpreadBpsOperator extends SnapshotOperator {
 export class BookImbalanceOperator extends SnapshotOperator {
   override reads: OperatorReads = {
     [this.inputs[0]!]: { bid_qty_int: "levels", ask_qty_int: "levels" },
-  };
+  } as OperatorReads;
   /** Level columns of the current batch (resolved once per batch; not state). */
   private rows: TypedRows | null = null;
   private bidQty = EMPTY_LEVELS;

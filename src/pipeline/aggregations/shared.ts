@@ -44,7 +44,7 @@ import {
   numbersToJson,
   type Operator,
   type OutputSpec,
-  ROLE_TABLE,
+  roleTable,
   type SourceRole,
   type SpineRow,
   stateNumbers,
@@ -193,7 +193,7 @@ function validateContext(
     throw new ConfigError(`${where}: reads one source table (${def.tables.join(" or ")}); none given`);
   if (!def.tables.includes(table))
     throw new ConfigError(`${where}: source table must be ${def.tables.join(" or ")}, got ${table}`);
-  if (ROLE_TABLE[role] !== table || role.startsWith("spot_"))
+  if (roleTable(role) !== table || role.startsWith("spot_"))
     throw new ConfigError(
       `${where}: role ${role} does not read ${table} of the primary instrument (increments decode the primary)`,
     );
