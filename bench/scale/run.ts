@@ -131,7 +131,7 @@ async function main(): Promise<void> {
       try {
         t = now();
         await enqueueBackfill(plan, { redisUrl: redis.url, queue });
-        const r = await waitForBackfill(plan, { redisUrl: redis.url, queue, pollMs: 100 });
+        const r = await waitForBackfill(plan, { redisUrl: redis.url, queue });
         const m = await mergeBackfill(plan);
         backfill[n] = now() - t;
         if (r.failed.length > 0 || m.content_sha256 !== ref.content_sha256)
