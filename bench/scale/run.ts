@@ -109,11 +109,11 @@ async function main(): Promise<void> {
     });
     t = now();
     await runBackfillLocal(refPlan);
-    const localMs = now() - t;
     const ref = await mergeBackfill(refPlan);
+    const localMs = now() - t;
     const jobs = refPlan.partitions.length;
     console.log(
-      `plan: ${jobs} jobs; single process (backfill run --local): ${s(localMs)}, ${s(localMs / jobs)} per job`,
+      `plan: ${jobs} jobs; single process (backfill run --local, partitions + merge): ${s(localMs)}, ${s(localMs / jobs)} per job`,
     );
 
     const backfill: Record<number, number> = {};
