@@ -109,11 +109,11 @@ async function main(): Promise<void> {
     });
     t = now();
     await runBackfillLocal(refPlan);
-    const localMs = now() - t;
     const ref = await mergeBackfill(refPlan);
+    const localMs = now() - t;
     const jobs = refPlan.partitions.length;
     console.log(
-      `plan: ${jobs} jobs; single process (backfill run --local): ${s(localMs)}, ${s(localMs / jobs)} per job`,
+      `plan: ${jobs} jobs; single process (backfill run --local, partitions + merge): ${s(localMs)}, ${s(localMs / jobs)} per job`,
     );
 
     const backfill: Record<number, number> = {};
@@ -131,7 +131,7 @@ async function main(): Promise<void> {
       try {
         t = now();
         await enqueueBackfill(plan, { redisUrl: redis.url, queue });
-        const r = await waitForBackfill(plan, { redisUrl: redis.url, queue, pollMs: 100 });
+        const r = await waitForBackfill(plan, { redisUrl: redis.url, queue });
         const m = await mergeBackfill(plan);
         backfill[n] = now() - t;
         if (r.failed.length > 0 || m.content_sha256 !== ref.content_sha256)

@@ -176,55 +176,66 @@ export interface BackfillProgress {
 }
 
 /**
- * Follows the plan's jobs until each is completed or failed for good (retries exhausted), polling their
- * states every `pollMs` (default 250); `onProgress` after each change.
+ * Follows the plan's jobs until each is completed or failed for good (retries exhausted): the state of
+ * a job is read when a queue event names it, and every job still pending is re-read every `pollMs`
+ * (default 2,000; catches events missed while connecting). `onProgress` after each change. The cost
+ * is one Redis round trip per event plus one per pending job per poll, so following does not compete
+ * with the workers for CPU.
  */
 export async function waitForBackfill(
   plan: BackfillPlan,
   o: QueueConfig & { pollMs?: number; onProgress?: (p: BackfillProgress) => void },
 ): Promise<BackfillProgress> {
+  const name = o.queue ?? DEFAULT_QUEUE;
   const connection = bullConnection(o.redisUrl);
-  const queue = new Queue<PartitionJob, PartitionDone>(o.queue ?? DEFAULT_QUEUE, { connection });
+  const queue = new Queue<PartitionJob, PartitionDone>(name, { connection });
   const eventsConnection = bullConnection(o.redisUrl);
-  const events = new QueueEvents(o.queue ?? DEFAULT_QUEUE, { connection: eventsConnection });
+  const events = new QueueEvents(name, { connection: eventsConnection });
   try {
     const pending = new Set(plan.partitions.map((p) => p.key));
+    const named = new Set<string>();
     let completed = 0;
     const failed: { key: string; error: string; attempts: number }[] = [];
     let wake: (() => void) | null = null;
-    const kick = (): void => {
+    const onEvent = ({ jobId }: { jobId: string }): void => {
+      if (!pending.has(jobId)) return;
+      named.add(jobId);
       wake?.();
     };
-    events.on("completed", kick);
-    events.on("failed", kick);
-    let last = -1;
-    while (pending.size > 0) {
-      for (const key of [...pending]) {
+    events.on("completed", onEvent);
+    events.on("failed", onEvent);
+    await events.waitUntilReady();
+    const check = async (key: string): Promise<void> => {
+      const state = await queue.getJobState(key);
+      if (state === "unknown")
+        throw new ConfigError(`job ${key} is not in queue ${name}: run \`backfill run\` first`);
+      if (state === "completed") {
+        pending.delete(key);
+        completed++;
+      } else if (state === "failed") {
         const job = await queue.getJob(key);
-        if (!job)
-          throw new ConfigError(
-            `job ${key} is not in queue ${o.queue ?? DEFAULT_QUEUE}: run \`backfill run\` first`,
-          );
-        const state = await job.getState();
-        if (state === "completed") {
-          pending.delete(key);
-          completed++;
-        } else if (state === "failed") {
-          pending.delete(key);
-          failed.push({ key, error: job.failedReason, attempts: job.attemptsMade });
-        }
+        pending.delete(key);
+        failed.push({ key, error: job?.failedReason ?? "", attempts: job?.attemptsMade ?? 0 });
       }
+    };
+    let last = -1;
+    let fullScan = true;
+    while (pending.size > 0) {
+      const keys = fullScan ? [...pending] : [...named].filter((k) => pending.has(k));
+      named.clear();
+      for (const key of keys) await check(key);
       const changed = completed + failed.length;
       if (changed !== last) {
         last = changed;
         o.onProgress?.({ total: plan.partitions.length, completed, failed });
       }
       if (pending.size === 0) break;
-      await new Promise<void>((r) => {
-        const t = setTimeout(r, o.pollMs ?? 250);
+      fullScan = await new Promise<boolean>((r) => {
+        if (named.size > 0) return r(false);
+        const t = setTimeout(() => r(true), o.pollMs ?? 2000);
         wake = () => {
           clearTimeout(t);
-          r();
+          r(false);
         };
       });
       wake = null;

@@ -24,7 +24,7 @@ import {
   US_PER_DAY_GEN,
 } from "../helpers/gen-lake.js";
 import { startRedis, type TestRedis } from "../helpers/redis.js";
-import { REPO_ROOT, runCli } from "../helpers/run-cli.js";
+import { REPO_ROOT, runCli, runCliProcess } from "../helpers/run-cli.js";
 
 const SYMBOLS = ["S01USDT", "S02USDT", "S03USDT"];
 const START = String(GEN_START_US);
@@ -167,6 +167,18 @@ describe("BullMQ backfill", () => {
     await events.close();
     await queue.close();
     for (const c of connections) c.disconnect();
+  });
+
+  it("shows a progress bar over all jobs on a terminal", async () => {
+    const r = await runCliProcess(
+      ["backfill", "run", "--plan", join(tmp.dir, "local", "plan.json"), "--local"],
+      {
+        tty: true,
+      },
+    );
+    assert.equal(r.status, 0, r.stdout);
+    assert.match(r.stdout, /backfill \[[^\]]+\] 6\/6 jobs \| 0 failed/);
+    assert.match(r.stdout, /complete: 6 partitions/);
   });
 
   it("a corrupt partition input fails with the file named, the others complete, exit 3", async () => {
