@@ -6,13 +6,18 @@
  * run without any gate (features + labels + metrics only), with the per-stage timings the run reports.
  *
  * Warm runs in one process, best and median of REPEAT; the first (cold) run is reported separately.
+ * Decoded-partition cache (engine/part-cache.ts): by default each run has its own cache (its main run
+ * decodes, the gates' re-runs read the decoded parts); the rows marked "no part cache" decode in every
+ * re-run (as before the cache), those marked "shared cache" keep one cache across the runs (warm: the
+ * cold column is the run that filled it).
  * Run: npm run bench:pipeline   (numbers go into the closing note; this is not a test)
  */
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { PartCache } from "../src/engine/part-cache.js";
 import { ingestFiles } from "../src/ingest/ingest.js";
-import { runPipeline } from "../src/pipeline/run.js";
+import { type PipelineOptions, runPipeline } from "../src/pipeline/run.js";
 
 const HERE = import.meta.dirname;
 const CAPTURE = resolve(
@@ -44,23 +49,24 @@ try {
   const lake = join(tmp, "lake");
   await ingestFiles("binance-capture", [CAPTURE], { lake });
   const outRoot = join(tmp, "runs");
-  const cases: [string, Req][] = [
+  const noGates = variant((r) =>
+    Object.assign(r.constraints, {
+      forbid_lookahead: false,
+      require_pit_ordering: false,
+      skip_reproducibility_check: true,
+      check_partition_safety: false,
+    }),
+  );
+  const cases: [string, Req, Partial<PipelineOptions>?][] = [
     ["guide example (100 BTC bars), all gates", REQUEST],
+    ["guide example, all gates, no part cache", REQUEST, { partCache: false }],
+    ["guide example, all gates, shared cache", REQUEST, { partCache: new PartCache() }],
     [
       "guide example, without reproducibility_check",
       variant((r) => (r.constraints.skip_reproducibility_check = true)),
     ],
-    [
-      "guide example, no gates (features + labels + metrics + artifacts)",
-      variant((r) =>
-        Object.assign(r.constraints, {
-          forbid_lookahead: false,
-          require_pit_ordering: false,
-          skip_reproducibility_check: true,
-          check_partition_safety: false,
-        }),
-      ),
-    ],
+    ["guide example, no gates (features + labels + metrics + artifacts)", noGates],
+    ["guide example, no gates, no part cache", noGates, { partCache: false }],
     ["5 BTC bars, all gates", variant((r) => (r.spine.config.volume_threshold = 5))],
     [
       "5 BTC bars, without reproducibility_check",
@@ -76,14 +82,14 @@ try {
   process.stdout.write(
     `${"case".padEnd(66)} ${"cold ms".padStart(8)} ${"best ms".padStart(8)} ${"median".padStart(8)}  rows  decision  stages of the best run (ms)\n`,
   );
-  for (const [label, req] of cases) {
+  for (const [label, req, extra] of cases) {
     const times: number[] = [];
     let best: Awaited<ReturnType<typeof runPipeline>> | null = null;
     let bestT = Number.POSITIVE_INFINITY;
     let cold = 0;
     for (let i = 0; i <= REPEAT; i++) {
       const t = performance.now();
-      const o = await runPipeline(req, { lake, outRoot });
+      const o = await runPipeline(req, { lake, outRoot, ...extra });
       const ms = performance.now() - t;
       if (i === 0) cold = ms;
       else {

@@ -20,6 +20,7 @@ import { Lake, type LakeRef } from "../lake/lake.js";
 import { CollectSink, Driver, type DriverSnapshot, type FeatureBatch, outputNames } from "./driver.js";
 import { LakeSource, type LakeStream } from "./lake-source.js";
 import type { InstrumentInfo, Operator, OperatorContext, SourceRole } from "./operator.js";
+import type { PartCache } from "./part-cache.js";
 import type { InputPartition } from "./source.js";
 import { createSpine, type Spine, type SpineStats } from "./spine.js";
 import type { SpineSpec } from "./spine-spec.js";
@@ -54,6 +55,8 @@ export interface ReplayConfig {
    * (default true; false loads on the calling thread). Output is identical either way.
    */
   readonly prefetch?: boolean;
+  /** Decoded-partition cache shared by replays of the same parts (see part-cache.ts); default none. */
+  readonly partCache?: PartCache;
   /** Rows per yielded batch; default 65,536. */
   readonly batchRows?: number;
   /**
@@ -169,6 +172,7 @@ export class Replay {
       ...(cfg.restore ? { readFromUs: cfg.restore.position.tsUs } : {}),
       chunkUs: cfg.chunkUs ?? US_PER_HOUR,
       ...(cfg.prefetch !== undefined ? { prefetch: cfg.prefetch } : {}),
+      ...(cfg.partCache ? { partCache: cfg.partCache } : {}),
     });
     this.summary.partitions.push(...source.partitions());
 

@@ -13,6 +13,7 @@ import { rescaleExprs, type ScaleFactors } from "../lake/scale.js";
 import { TypedConverter, type TypedRows } from "../query/query.js";
 import { type ColumnSpec, type TableName, tableColumns } from "../schema/tables.js";
 import { ROLE_TABLE, type SourceRole } from "./operator.js";
+import { concatRows, type PartCache, sliceRows } from "./part-cache.js";
 
 /** One input stream of a replay. */
 export interface EngineSource {
@@ -124,6 +125,27 @@ export class SourceReader {
     return this.assemble(used, frames);
   }
 
+  /**
+   * `load` through a decoded-partition cache (part-cache.ts): each part the chunk touches is decoded whole
+   * once (on this thread) and every later chunk of it is a slice of the cached columns. Same rows as `load`.
+   */
+  loadCached(fromUs: number, toUs: number, cache: PartCache): TypedRows {
+    const used = this.partsIn(fromUs, toUs);
+    if (used.length === 0) return this.converter.empty();
+    const rows = used.map((p) => sliceRows(this.cachedPart(p, cache), fromUs, toUs));
+    return concatRows(rows, overlapping(used));
+  }
+
+  private cachedPart(p: PartInfo, cache: PartCache) {
+    const path = resolve(this.lake, p.path);
+    const f = this.factors[p.symbol_id];
+    // content identity + what this reader makes of it (table columns, rescale factors)
+    const key = `${cache.contentHash(path)}:${this.table}:${f ? `${f.price}x${f.amount}` : "1"}`;
+    return cache.getOrDecode(key, () =>
+      this.converter.convert(this.scan(p, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY).collectSync()),
+    );
+  }
+
   private partsIn(fromUs: number, toUs: number): PartInfo[] {
     return this.parts.filter((p) => !(p.last_ts_local_us < fromUs || p.first_ts_local_us >= toUs));
   }
@@ -143,14 +165,19 @@ export class SourceReader {
   private assemble(used: readonly PartInfo[], frames: pl.DataFrame[]): TypedRows {
     if (frames.length === 0) return this.converter.empty();
     if (frames.length === 1) return this.converter.convert(frames[0]!);
-    // parts are in first-ts order; they need a merge sort only when their time ranges overlap
-    let overlap = false;
-    for (let k = 1; k < used.length; k++) {
-      if (used[k]!.first_ts_local_us <= used[k - 1]!.last_ts_local_us) overlap = true;
-    }
     const df = pl.concat(frames, { how: "vertical" });
-    return this.converter.convert(overlap ? df.sort(["ts_local_us", "file_id", "file_line_number"]) : df);
+    return this.converter.convert(
+      overlapping(used) ? df.sort(["ts_local_us", "file_id", "file_line_number"]) : df,
+    );
   }
+}
+
+/** Parts are in first-ts order; they need a merge sort only when their time ranges overlap. */
+function overlapping(used: readonly PartInfo[]): boolean {
+  for (let k = 1; k < used.length; k++) {
+    if (used[k]!.first_ts_local_us <= used[k - 1]!.last_ts_local_us) return true;
+  }
+  return false;
 }
 
 /**

@@ -18,6 +18,7 @@ import { US_PER_HOUR, US_PER_MS } from "../core/time.js";
 import { type ColumnReads, EMPTY_F64, f64, type OperatorReads } from "../engine/inputs.js";
 import type { EventCursor, JsonValue, Operator, SourceRole, SpineRow } from "../engine/operator.js";
 import { ROLE_TABLE } from "../engine/operator.js";
+import type { PartCache } from "../engine/part-cache.js";
 import { MutableEventCursor, Replay, type ReplaySummary, SPINE_COLUMNS } from "../engine/replay.js";
 import { frameUnits, toFrameUnit } from "../engine/units.js";
 import { typedColumnsToFrame } from "../features/frame.js";
@@ -41,6 +42,8 @@ export interface RunOptions {
   /** Prefetch worker (default: only when the range plus warm-up exceeds 2 h). */
   readonly prefetch?: boolean;
   readonly batchRows?: number;
+  /** Decoded-partition cache shared with other runs of the same parts (engine/part-cache.ts). */
+  readonly partCache?: PartCache;
   readonly guard?: PitGuard;
   /** Replace the plan's operators (tests inject broken operators this way). */
   readonly operators?: readonly Operator[];
@@ -75,6 +78,7 @@ export async function runFeatures(
       opts.prefetch ??
       (opts.endUs ?? plan.endUs) - (opts.startUs ?? plan.startUs) + plan.warmupUs > 2 * US_PER_HOUR,
     ...(opts.batchRows !== undefined ? { batchRows: opts.batchRows } : {}),
+    ...(opts.partCache ? { partCache: opts.partCache } : {}),
   });
   const names = plan.columns.filter((c) => c.role !== "label").map((c) => c.name);
   // the sink: fixed-point outputs become natural units (engine/units.ts), spine columns are kept

@@ -21,6 +21,7 @@ import { canonicalJsonSha256 } from "../core/canonical-json.js";
 import { ConfigError, PointlineError } from "../core/errors.js";
 import { toUs, usToIso } from "../core/time.js";
 import { type CodeVersion, codeVersion } from "../core/version.js";
+import { PartCache } from "../engine/part-cache.js";
 import { Lake, type LakeRef } from "../lake/lake.js";
 import { writeArtifacts } from "./artifacts.js";
 import { evaluateMetrics, type MetricResult } from "./evaluation.js";
@@ -49,6 +50,12 @@ export interface PipelineOptions {
   readonly operators?: () => RunOptions["operators"];
   /** Called as the run goes: stages and gates starting and ending (see `PipelineProgress`). */
   readonly onProgress?: (event: PipelineProgress) => void;
+  /**
+   * Decoded-partition cache (engine/part-cache.ts) shared by the main run and the gates' re-runs. Default:
+   * a fresh cache of `DEFAULT_PART_CACHE_BYTES` per run; pass one to share decoded parts across runs
+   * (repeated research runs of the same data decode it once), or `false` for none (every run decodes).
+   */
+  readonly partCache?: PartCache | false;
 }
 
 /** Pipeline output (see the module doc). */
@@ -210,7 +217,11 @@ export async function runPipeline(input: unknown, options: PipelineOptions): Pro
   lap("plan", t);
 
   t = begin("features");
-  const runOpts: RunOptions = options.operators ? { operators: options.operators() } : {};
+  const partCache = options.partCache === false ? undefined : (options.partCache ?? new PartCache());
+  const runOpts: RunOptions = {
+    ...(partCache ? { partCache } : {}),
+    ...(options.operators ? { operators: options.operators() } : {}),
+  };
   const full = await runFeatures(plan, lake, runOpts);
   lap("features", t);
   t = begin("labels");
@@ -235,6 +246,7 @@ export async function runPipeline(input: unknown, options: PipelineOptions): Pro
     full,
     outputHash,
     hashOf: (run) => hashColumns(columns, withLabels(plan, run).values),
+    ...(partCache ? { partCache } : {}),
     ...(options.operators ? { operators: options.operators } : {}),
     ...(progress ? { onProgress: progress } : {}),
   });
