@@ -37,14 +37,23 @@ export interface InputPartition {
  * to build, ~100 ms per replay of a book + quotes + trades run), shared by every replay of the process.
  */
 const CONVERTERS = new Map<TableName, TypedConverter>();
+/** The engine columns' `pl.col` expressions by table (a memo like CONVERTERS). */
+const SELECTS = new Map<TableName, pl.Expr[]>();
+
+/** What a reader decodes with: built on its first load only (see `SourceReader`). */
+interface Decoding {
+  /** `pl.col` of each engine column (shared per table, in SELECTS). */
+  readonly select: pl.Expr[];
+  readonly converter: TypedConverter;
+  /** Per symbol_id of a coarser registry version, the expressions that rescale its fixed-point columns. */
+  readonly rescale: Map<number, pl.Expr[]>;
+}
 
 /** Reads one source's lake parts chunk by chunk as typed rows in the total order (see the module doc). */
 export class SourceReader {
   readonly table: TableName;
-  private readonly columns: string[];
-  private readonly converter: TypedConverter;
-  /** Per symbol_id of a coarser registry version, the expressions that rescale its fixed-point columns. */
-  private readonly rescale = new Map<number, pl.Expr[]>();
+  /** Built on the first load: a reader that only plans (the main thread of a prefetched replay) builds no Polars expression. */
+  private decoding: Decoding | null = null;
 
   /**
    * Every `load` returns fresh arrays, never reused: batches are immutable once handed to operators
@@ -60,17 +69,28 @@ export class SourceReader {
     readonly factors: Readonly<Record<number, ScaleFactors>> = {},
   ) {
     this.table = ROLE_TABLE[source.role];
+  }
+
+  private get dec(): Decoding {
+    if (this.decoding) return this.decoding;
     const specs = engineColumns(this.table);
-    this.columns = specs.map((c) => c.name);
-    const cols = new Set(this.columns);
-    for (const [id, f] of Object.entries(factors))
-      this.rescale.set(Number(id), rescaleExprs(this.table, f, cols));
-    let conv = CONVERTERS.get(this.table);
-    if (!conv) {
-      conv = new TypedConverter(this.table, specs);
-      CONVERTERS.set(this.table, conv);
+    const columns = specs.map((c) => c.name);
+    let select = SELECTS.get(this.table);
+    if (!select) {
+      select = columns.map((c) => pl.col(c));
+      SELECTS.set(this.table, select);
     }
-    this.converter = conv;
+    let converter = CONVERTERS.get(this.table);
+    if (!converter) {
+      converter = new TypedConverter(this.table, specs);
+      CONVERTERS.set(this.table, converter);
+    }
+    const rescale = new Map<number, pl.Expr[]>();
+    const cols = new Set(columns);
+    for (const [id, f] of Object.entries(this.factors))
+      rescale.set(Number(id), rescaleExprs(this.table, f, cols));
+    this.decoding = { select, converter, rescale };
+    return this.decoding;
   }
 
   /** A reader of the parts of `source` that may hold rows in [fromUs, toUs). */
@@ -117,12 +137,13 @@ export class SourceReader {
 
   /**
    * `load` with the Parquet decode on Polars' thread pool (`collect()`): several readers (or parts) load
-   * concurrently, which parallelises the single-threaded decode of each part.
+   * concurrently, which parallelises the single-threaded decode of each part. Every column is in an
+   * ArrayBuffer of its own, transferable to another thread without a copy.
    */
   async loadAsync(fromUs: number, toUs: number): Promise<TypedRows> {
     const used = this.partsIn(fromUs, toUs);
     const frames = await Promise.all(used.map((p) => this.scan(p, fromUs, toUs).collect()));
-    return this.assemble(used, frames);
+    return this.assemble(used, frames, true);
   }
 
   /**
@@ -131,7 +152,7 @@ export class SourceReader {
    */
   loadCached(fromUs: number, toUs: number, cache: PartCache): TypedRows {
     const used = this.partsIn(fromUs, toUs);
-    if (used.length === 0) return this.converter.empty();
+    if (used.length === 0) return this.dec.converter.empty();
     const rows = used.map((p) => sliceRows(this.cachedPart(p, cache), fromUs, toUs));
     return concatRows(rows, overlapping(used));
   }
@@ -142,7 +163,9 @@ export class SourceReader {
     // content identity + what this reader makes of it (table columns, rescale factors)
     const key = `${cache.contentHash(path)}:${this.table}:${f ? `${f.price}x${f.amount}` : "1"}`;
     return cache.getOrDecode(key, () =>
-      this.converter.convert(this.scan(p, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY).collectSync()),
+      this.dec.converter.convert(
+        this.scan(p, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY).collectSync(),
+      ),
     );
   }
 
@@ -156,18 +179,19 @@ export class SourceReader {
     const scan = pl.scanParquet(resolve(this.lake, p.path));
     const rows = (
       inside ? scan : scan.filter(pl.col("ts_local_us").gtEq(fromUs).and(pl.col("ts_local_us").lt(toUs)))
-    ).select(...this.columns);
+    ).select(...this.dec.select);
     // a part of a coarser registry version: its px/qty integers times the exact factor (lake/scale.ts)
-    const rescale = this.rescale.get(p.symbol_id);
+    const rescale = this.dec.rescale.get(p.symbol_id);
     return rescale ? rows.withColumns(...rescale) : rows;
   }
 
-  private assemble(used: readonly PartInfo[], frames: pl.DataFrame[]): TypedRows {
-    if (frames.length === 0) return this.converter.empty();
-    if (frames.length === 1) return this.converter.convert(frames[0]!);
+  private assemble(used: readonly PartInfo[], frames: pl.DataFrame[], transferable = false): TypedRows {
+    if (frames.length === 0) return this.dec.converter.empty();
+    if (frames.length === 1) return this.dec.converter.convert(frames[0]!, transferable);
     const df = pl.concat(frames, { how: "vertical" });
-    return this.converter.convert(
+    return this.dec.converter.convert(
       overlapping(used) ? df.sort(["ts_local_us", "file_id", "file_line_number"]) : df,
+      transferable,
     );
   }
 }
