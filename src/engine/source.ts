@@ -215,12 +215,19 @@ export function engineColumns(table: TableName): readonly ColumnSpec[] {
   );
 }
 
-/** Fills the sha256 of each partition's Parquet bytes (lineage of a written frame). */
+/**
+ * Fills the sha256 of each partition's Parquet bytes (lineage of a written frame). With a decoded-partition
+ * cache, hashes it already computed for the same files (unchanged since: same stat signature) are reused.
+ */
 export async function hashPartitions(
   lake: string,
   parts: readonly InputPartition[],
+  cache?: PartCache,
 ): Promise<InputPartition[]> {
   const out: InputPartition[] = [];
-  for (const p of parts) out.push({ ...p, sha256: (await sha256File(resolve(lake, p.path))).sha256 });
+  for (const p of parts) {
+    const path = resolve(lake, p.path);
+    out.push({ ...p, sha256: cache ? cache.contentHash(path) : (await sha256File(path)).sha256 });
+  }
   return out;
 }

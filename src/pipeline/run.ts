@@ -358,6 +358,7 @@ export async function runPipeline(input: unknown, options: PipelineOptions): Pro
   const written = await writeArtifacts({
     outputDir,
     lake: lake.root,
+    ...(partCache ? { partCache } : {}),
     frame: frameOf(columns, labelled.values),
     columns,
     request: input,

@@ -15,7 +15,7 @@ import { after, before, describe, it } from "node:test";
 import { toUs } from "../../src/core/time.js";
 import { ROLE_TABLE, type SourceRole } from "../../src/engine/operator.js";
 import { concatRows, PartCache, rowsBytes } from "../../src/engine/part-cache.js";
-import { SourceReader } from "../../src/engine/source.js";
+import { hashPartitions, SourceReader } from "../../src/engine/source.js";
 import { Lake } from "../../src/lake/lake.js";
 import type { PartInfo } from "../../src/lake/manifest.js";
 import { type PipelineOutput, runPipeline } from "../../src/pipeline/run.js";
@@ -177,6 +177,18 @@ describe("decoded-partition cache", () => {
     } finally {
       writeFileSync(p0, saved);
     }
+  });
+
+  it("lineage hashes reused from the cache equal a streamed sha256 of each part file", async () => {
+    const cache = new PartCache();
+    const r = reader("book");
+    r.loadCached(from, to, cache);
+    const hashed = cache.stats.filesHashed;
+    const parts = r.partitions();
+    const viaCache = await hashPartitions(lake, parts, cache);
+    assert.equal(cache.stats.filesHashed, hashed, "no file hashed twice");
+    assert.deepEqual(viaCache, await hashPartitions(lake, parts));
+    assert.ok(viaCache.every((p) => /^[0-9a-f]{64}$/.test(p.sha256)));
   });
 
   it("is bounded: evicts least-recently-used parts and never holds more than maxBytes", () => {
