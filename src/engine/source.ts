@@ -143,7 +143,8 @@ export class SourceReader {
   async loadAsync(fromUs: number, toUs: number): Promise<TypedRows> {
     const used = this.partsIn(fromUs, toUs);
     const frames = await Promise.all(used.map((p) => this.scan(p, fromUs, toUs).collect()));
-    return this.assemble(used, frames, true);
+    if (frames.length === 0) return this.dec.converter.empty();
+    return this.dec.converter.convertAsync(this.merged(used, frames), true);
   }
 
   /**
@@ -185,14 +186,16 @@ export class SourceReader {
     return rescale ? rows.withColumns(...rescale) : rows;
   }
 
-  private assemble(used: readonly PartInfo[], frames: pl.DataFrame[], transferable = false): TypedRows {
+  private assemble(used: readonly PartInfo[], frames: pl.DataFrame[]): TypedRows {
     if (frames.length === 0) return this.dec.converter.empty();
-    if (frames.length === 1) return this.dec.converter.convert(frames[0]!, transferable);
+    return this.dec.converter.convert(this.merged(used, frames));
+  }
+
+  /** The parts' frames as one, in the total order. */
+  private merged(used: readonly PartInfo[], frames: pl.DataFrame[]): pl.DataFrame {
+    if (frames.length === 1) return frames[0]!;
     const df = pl.concat(frames, { how: "vertical" });
-    return this.dec.converter.convert(
-      overlapping(used) ? df.sort(["ts_local_us", "file_id", "file_line_number"]) : df,
-      transferable,
-    );
+    return overlapping(used) ? df.sort(["ts_local_us", "file_id", "file_line_number"]) : df;
   }
 }
 
