@@ -11,7 +11,7 @@ import type { Lake } from "../lake/lake.js";
 import type { PartInfo } from "../lake/manifest.js";
 import { rescaleExprs, type ScaleFactors } from "../lake/scale.js";
 import { TypedConverter, type TypedRows } from "../query/query.js";
-import { type ColumnSpec, type TableName, tableColumns } from "../schema/tables.js";
+import { BOOK_DEPTH, type ColumnSpec, type TableName, tableColumns } from "../schema/tables.js";
 import { ROLE_TABLE, type SourceRole } from "./operator.js";
 import { concatRows, type PartCache, sliceRows } from "./part-cache.js";
 
@@ -216,6 +216,17 @@ export function engineColumns(table: TableName): readonly ColumnSpec[] {
   return tableColumns(table).filter(
     (c) => c.dtype !== "str" && c.name !== "symbol_id" && c.name !== "ts_exch_us",
   );
+}
+
+/**
+ * Decoded bytes per row of a table's engine columns as typed rows (8 per number, 1 per i8, BOOK_DEPTH
+ * slots of 8 plus a length byte per level list): what a decoded-partition cache holds per row.
+ */
+export function decodedBytesPerRow(table: TableName): number {
+  let b = 0;
+  for (const c of engineColumns(table))
+    b += c.dtype === "i8" ? 1 : c.dtype === "list_i64" ? BOOK_DEPTH * 8 + 1 : 8;
+  return b;
 }
 
 /**

@@ -15,7 +15,7 @@ import { after, before, describe, it } from "node:test";
 import { toUs } from "../../src/core/time.js";
 import { ROLE_TABLE, type SourceRole } from "../../src/engine/operator.js";
 import { concatRows, PartCache, rowsBytes } from "../../src/engine/part-cache.js";
-import { hashPartitions, SourceReader } from "../../src/engine/source.js";
+import { decodedBytesPerRow, hashPartitions, SourceReader } from "../../src/engine/source.js";
 import { Lake } from "../../src/lake/lake.js";
 import type { PartInfo } from "../../src/lake/manifest.js";
 import { type PipelineOutput, runPipeline } from "../../src/pipeline/run.js";
@@ -189,6 +189,14 @@ describe("decoded-partition cache", () => {
     assert.equal(cache.stats.filesHashed, hashed, "no file hashed twice");
     assert.deepEqual(viaCache, await hashPartitions(lake, parts));
     assert.ok(viaCache.every((p) => /^[0-9a-f]{64}$/.test(p.sha256)));
+  });
+
+  it("decodedBytesPerRow is what a decoded read holds per row (the pipeline's cache-sizing estimate)", () => {
+    for (const role of ["trades", "quotes", "book", "ticker"] as const) {
+      const rows = reader(role).load(from, to);
+      assert.ok(rows.length > 0);
+      assert.equal(decodedBytesPerRow(ROLE_TABLE[role]) * rows.length, rowsBytes(rows), role);
+    }
   });
 
   it("is bounded: evicts least-recently-used parts and never holds more than maxBytes", () => {
