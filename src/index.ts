@@ -44,6 +44,11 @@ export type {
   SourceRole,
   SpineRow,
 } from "./engine/operator.js";
+export {
+  DEFAULT_PART_CACHE_BYTES,
+  PartCache,
+  type PartCacheStats,
+} from "./engine/part-cache.js";
 export { checkPrefixTruncation, type PitCheckResult, type PitViolation } from "./engine/pit.js";
 export {
   type DeclaredOutput,

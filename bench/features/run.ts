@@ -626,7 +626,7 @@ async function main(args: readonly string[]): Promise<number> {
     profiles[spine] = threads;
     for (const t of threads) {
       console.log(
-        `${t.thread === 0 ? "main thread" : `worker thread ${t.thread}${t.top.some((e) => e.where.includes("load-worker") || e.where.includes("collectSync")) ? " (engine's prefetch reader)" : ""}`}: ` +
+        `${t.thread === 0 ? "main thread" : `worker thread ${t.thread}${t.top.some((e) => /load-worker|collectSync|convertAsync|query\.ts/.test(e.where)) ? " (engine's prefetch reader)" : ""}`}: ` +
           `${fmt(t.cpuS, 1)} s on CPU (idle excluded); self time by function:`,
       );
       for (const e of t.top) console.log(`  ${fmt(e.pct, 1).padStart(5)}%  ${e.where}`);

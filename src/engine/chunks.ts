@@ -8,6 +8,7 @@
 import { Worker } from "node:worker_threads";
 import type { TypedRows } from "../query/query.js";
 import type { WorkerRequest, WorkerResponse } from "./load-worker.js";
+import type { PartCache } from "./part-cache.js";
 import type { SourceReader } from "./source.js";
 
 /** A replay chunk: ts_local_us in [fromUs, toUs). */
@@ -41,13 +42,22 @@ export function planChunks(
 /** Chunks requested ahead of the one being consumed (memory: at most 1 + this many chunks). */
 const PREFETCH_DEPTH = 2;
 
-/** Yields each chunk's rows per reader, in order. Terminates its worker when iteration ends. */
+/**
+ * Yields each chunk's rows per reader, in order. Terminates its worker when iteration ends. With a
+ * `cache`, chunks load on the calling thread through it (part-cache.ts) and `prefetch` is ignored.
+ */
 export async function* loadChunks(
   lake: string,
   readers: readonly SourceReader[],
   chunks: readonly Chunk[],
   prefetch: boolean,
+  cache?: PartCache,
 ): AsyncGenerator<{ chunk: Chunk; rows: TypedRows[] }> {
+  if (cache) {
+    for (const chunk of chunks)
+      yield { chunk, rows: readers.map((r) => r.loadCached(chunk.fromUs, chunk.toUs, cache)) };
+    return;
+  }
   if (!prefetch || chunks.length < 2) {
     for (const chunk of chunks) yield { chunk, rows: readers.map((r) => r.load(chunk.fromUs, chunk.toUs)) };
     return;

@@ -11,6 +11,7 @@
 import type { Lake } from "../lake/lake.js";
 import { loadChunks, planChunks } from "./chunks.js";
 import type { EventChunk, StreamSpec } from "./driver.js";
+import type { PartCache } from "./part-cache.js";
 import { type EngineSource, type InputPartition, SourceReader } from "./source.js";
 
 /** One stream of a lake replay: role and instrument. */
@@ -35,6 +36,11 @@ export interface LakeSourceConfig {
   readonly chunkUs: number;
   /** Read ahead on a worker thread (default true). */
   readonly prefetch?: boolean;
+  /**
+   * Decoded-partition cache (part-cache.ts): parts are decoded whole once and chunks are slices of them,
+   * loaded on the calling thread (`prefetch` is then ignored). Same events either way.
+   */
+  readonly partCache?: PartCache;
 }
 
 /** The lake as an async iterable of event chunks (iterate once). */
@@ -64,6 +70,7 @@ export class LakeSource implements AsyncIterable<EventChunk> {
       this.readers,
       chunks,
       cfg.prefetch ?? true,
+      cfg.partCache,
     )) {
       yield { fromUs: chunk.fromUs, toUs: chunk.toUs, rows };
       // one macrotask turn per chunk: nodejs-polars frees native frames in finalizers that only run on

@@ -27,6 +27,7 @@ import {
   roleTable,
   type SourceRole,
 } from "./operator.js";
+import type { PartCache } from "./part-cache.js";
 import type { InputPartition } from "./source.js";
 import { createSpine, type Spine, type SpineStats } from "./spine.js";
 import type { SpineSpec } from "./spine-spec.js";
@@ -66,6 +67,8 @@ export interface ReplayConfig {
    * (default true; false loads on the calling thread). Output is identical either way.
    */
   readonly prefetch?: boolean;
+  /** Decoded-partition cache shared by replays of the same parts (see part-cache.ts); default none. */
+  readonly partCache?: PartCache;
   /** Rows per yielded batch; default 65,536. */
   readonly batchRows?: number;
   /**
@@ -217,6 +220,7 @@ export class Replay {
       ...(cfg.restore || cfg.handoff ? { readFromUs: (cfg.restore ?? cfg.handoff)!.position.tsUs } : {}),
       chunkUs: cfg.chunkUs ?? US_PER_HOUR,
       ...(cfg.prefetch !== undefined ? { prefetch: cfg.prefetch } : {}),
+      ...(cfg.partCache ? { partCache: cfg.partCache } : {}),
     });
     this.summary.partitions.push(...source.partitions());
 

@@ -12,8 +12,9 @@ import type { Lake } from "../lake/lake.js";
 import type { PartInfo } from "../lake/manifest.js";
 import { rescaleExprs, type ScaleFactors } from "../lake/scale.js";
 import { TypedConverter, type TypedRows } from "../query/query.js";
-import { type ColumnSpec, type TableName, tableColumns } from "../schema/tables.js";
+import { BOOK_DEPTH, type ColumnSpec, type TableName, tableColumns } from "../schema/tables.js";
 import { roleTable, type SourceRole } from "./operator.js";
+import { concatRows, type PartCache, sliceRows } from "./part-cache.js";
 
 /** One input stream of a replay. */
 export interface EngineSource {
@@ -37,14 +38,23 @@ export interface InputPartition {
  * to build, ~100 ms per replay of a book + quotes + trades run), shared by every replay of the process.
  */
 const CONVERTERS = new Map<TableName, TypedConverter>();
+/** The engine columns' `pl.col` expressions by table (a memo like CONVERTERS). */
+const SELECTS = new Map<TableName, pl.Expr[]>();
+
+/** What a reader decodes with: built on its first load only (see `SourceReader`). */
+interface Decoding {
+  /** `pl.col` of each engine column (shared per table, in SELECTS). */
+  readonly select: pl.Expr[];
+  readonly converter: TypedConverter;
+  /** Per symbol_id of a coarser registry version, the expressions that rescale its fixed-point columns. */
+  readonly rescale: Map<number, pl.Expr[]>;
+}
 
 /** Reads one source's lake parts chunk by chunk as typed rows in the total order (see the module doc). */
 export class SourceReader {
   readonly table: TableName;
-  private readonly columns: string[];
-  private readonly converter: TypedConverter;
-  /** Per symbol_id of a coarser registry version, the expressions that rescale its fixed-point columns. */
-  private readonly rescale = new Map<number, pl.Expr[]>();
+  /** Built on the first load: a reader that only plans (the main thread of a prefetched replay) builds no Polars expression. */
+  private decoding: Decoding | null = null;
 
   /**
    * Every `load` returns fresh arrays, never reused: batches are immutable once handed to operators
@@ -60,17 +70,28 @@ export class SourceReader {
     readonly factors: Readonly<Record<number, ScaleFactors>> = {},
   ) {
     this.table = roleTable(source.role);
+  }
+
+  private get dec(): Decoding {
+    if (this.decoding) return this.decoding;
     const specs = engineColumns(this.table);
-    this.columns = specs.map((c) => c.name);
-    const cols = new Set(this.columns);
-    for (const [id, f] of Object.entries(factors))
-      this.rescale.set(Number(id), rescaleExprs(this.table, f, cols));
-    let conv = CONVERTERS.get(this.table);
-    if (!conv) {
-      conv = new TypedConverter(this.table, specs);
-      CONVERTERS.set(this.table, conv);
+    const columns = specs.map((c) => c.name);
+    let select = SELECTS.get(this.table);
+    if (!select) {
+      select = columns.map((c) => pl.col(c));
+      SELECTS.set(this.table, select);
     }
-    this.converter = conv;
+    let converter = CONVERTERS.get(this.table);
+    if (!converter) {
+      converter = new TypedConverter(this.table, specs);
+      CONVERTERS.set(this.table, converter);
+    }
+    const rescale = new Map<number, pl.Expr[]>();
+    const cols = new Set(columns);
+    for (const [id, f] of Object.entries(this.factors))
+      rescale.set(Number(id), rescaleExprs(this.table, f, cols));
+    this.decoding = { select, converter, rescale };
+    return this.decoding;
   }
 
   /** A reader of the parts of `source` that may hold rows in [fromUs, toUs). */
@@ -123,7 +144,8 @@ export class SourceReader {
 
   /**
    * `load` with the Parquet decode on Polars' thread pool (`collect()`): several readers (or parts) load
-   * concurrently, which parallelises the single-threaded decode of each part.
+   * concurrently, which parallelises the single-threaded decode of each part. Every column is in an
+   * ArrayBuffer of its own, transferable to another thread without a copy.
    */
   async loadAsync(fromUs: number, toUs: number): Promise<TypedRows> {
     const used = this.partsIn(fromUs, toUs);
@@ -136,7 +158,35 @@ export class SourceReader {
           }),
       ),
     );
-    return this.assemble(used, frames);
+    if (frames.length === 0) return this.dec.converter.empty();
+    return this.dec.converter.convertAsync(this.merged(used, frames), true);
+  }
+
+  /**
+   * `load` through a decoded-partition cache (part-cache.ts): each part the chunk touches is decoded whole
+   * once (on this thread) and every later chunk of it is a slice of the cached columns. Same rows as `load`.
+   */
+  loadCached(fromUs: number, toUs: number, cache: PartCache): TypedRows {
+    const used = this.partsIn(fromUs, toUs);
+    if (used.length === 0) return this.dec.converter.empty();
+    const rows = used.map((p) => sliceRows(this.cachedPart(p, cache), fromUs, toUs));
+    return concatRows(rows, overlapping(used));
+  }
+
+  private cachedPart(p: PartInfo, cache: PartCache) {
+    const path = resolve(this.lake, p.path);
+    const f = this.factors[p.symbol_id];
+    // content identity + what this reader makes of it (table columns, rescale factors)
+    const key = `${cache.contentHash(path)}:${this.table}:${f ? `${f.price}x${f.amount}` : "1"}`;
+    return cache.getOrDecode(key, () => {
+      let df: pl.DataFrame;
+      try {
+        df = this.scan(p, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY).collectSync();
+      } catch (e) {
+        throw this.partError(p, e);
+      }
+      return this.dec.converter.convert(df);
+    });
   }
 
   /** A read error naming the lake part (a corrupt or truncated Parquet file) and the reader's error. */
@@ -155,23 +205,31 @@ export class SourceReader {
     const scan = pl.scanParquet(resolve(this.lake, p.path));
     const rows = (
       inside ? scan : scan.filter(pl.col("ts_local_us").gtEq(fromUs).and(pl.col("ts_local_us").lt(toUs)))
-    ).select(...this.columns);
+    ).select(...this.dec.select);
     // a part of a coarser registry version: its px/qty integers times the exact factor (lake/scale.ts)
-    const rescale = this.rescale.get(p.symbol_id);
+    const rescale = this.dec.rescale.get(p.symbol_id);
     return rescale ? rows.withColumns(...rescale) : rows;
   }
 
   private assemble(used: readonly PartInfo[], frames: pl.DataFrame[]): TypedRows {
-    if (frames.length === 0) return this.converter.empty();
-    if (frames.length === 1) return this.converter.convert(frames[0]!);
-    // parts are in first-ts order; they need a merge sort only when their time ranges overlap
-    let overlap = false;
-    for (let k = 1; k < used.length; k++) {
-      if (used[k]!.first_ts_local_us <= used[k - 1]!.last_ts_local_us) overlap = true;
-    }
-    const df = pl.concat(frames, { how: "vertical" });
-    return this.converter.convert(overlap ? df.sort(["ts_local_us", "file_id", "file_line_number"]) : df);
+    if (frames.length === 0) return this.dec.converter.empty();
+    return this.dec.converter.convert(this.merged(used, frames));
   }
+
+  /** The parts' frames as one, in the total order. */
+  private merged(used: readonly PartInfo[], frames: pl.DataFrame[]): pl.DataFrame {
+    if (frames.length === 1) return frames[0]!;
+    const df = pl.concat(frames, { how: "vertical" });
+    return overlapping(used) ? df.sort(["ts_local_us", "file_id", "file_line_number"]) : df;
+  }
+}
+
+/** Parts are in first-ts order; they need a merge sort only when their time ranges overlap. */
+function overlapping(used: readonly PartInfo[]): boolean {
+  for (let k = 1; k < used.length; k++) {
+    if (used[k]!.first_ts_local_us <= used[k - 1]!.last_ts_local_us) return true;
+  }
+  return false;
 }
 
 /**
@@ -185,12 +243,30 @@ export function engineColumns(table: TableName): readonly ColumnSpec[] {
   );
 }
 
-/** Fills the sha256 of each partition's Parquet bytes (lineage of a written frame). */
+/**
+ * Decoded bytes per row of a table's engine columns as typed rows (8 per number, 1 per i8, BOOK_DEPTH
+ * slots of 8 plus a length byte per level list): what a decoded-partition cache holds per row.
+ */
+export function decodedBytesPerRow(table: TableName): number {
+  let b = 0;
+  for (const c of engineColumns(table))
+    b += c.dtype === "i8" ? 1 : c.dtype === "list_i64" ? BOOK_DEPTH * 8 + 1 : 8;
+  return b;
+}
+
+/**
+ * Fills the sha256 of each partition's Parquet bytes (lineage of a written frame). With a decoded-partition
+ * cache, hashes it already computed for the same files (unchanged since: same stat signature) are reused.
+ */
 export async function hashPartitions(
   lake: string,
   parts: readonly InputPartition[],
+  cache?: PartCache,
 ): Promise<InputPartition[]> {
   const out: InputPartition[] = [];
-  for (const p of parts) out.push({ ...p, sha256: (await sha256File(resolve(lake, p.path))).sha256 });
+  for (const p of parts) {
+    const path = resolve(lake, p.path);
+    out.push({ ...p, sha256: cache ? cache.contentHash(path) : (await sha256File(path)).sha256 });
+  }
   return out;
 }

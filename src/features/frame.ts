@@ -110,13 +110,27 @@ export function typedColumnsToFrame(
   columns: readonly { readonly name: string; readonly dtype: "Int64" | "Float64" }[],
   data: readonly Float64Array[],
 ): pl.DataFrame {
-  const series: pl.Series[] = [];
-  const exprs: pl.Expr[] = [];
-  columns.forEach((c, k) => {
-    series.push(pl.Series(c.name, data[k]!, pl.Float64));
-    exprs.push(c.dtype === "Int64" ? pl.col(c.name).cast(pl.Int64) : pl.col(c.name).fillNan(null));
-  });
-  return pl.DataFrame(series).select(...exprs);
+  const series = columns.map((c, k) => pl.Series(c.name, data[k]!, pl.Float64));
+  return pl.DataFrame(series).select(...frameExprs(columns));
+}
+
+/**
+ * The cast expressions of a column list, built once per list object (building an expression costs about
+ * a millisecond in nodejs-polars; a streamed run converts every batch with the same plan columns).
+ * Expressions are immutable, so sharing them is safe.
+ */
+const FRAME_EXPRS = new WeakMap<readonly FrameColumnType[], pl.Expr[]>();
+type FrameColumnType = { readonly name: string; readonly dtype: "Int64" | "Float64" };
+
+function frameExprs(columns: readonly FrameColumnType[]): pl.Expr[] {
+  let exprs = FRAME_EXPRS.get(columns);
+  if (exprs === undefined) {
+    exprs = columns.map((c) =>
+      c.dtype === "Int64" ? pl.col(c.name).cast(pl.Int64) : pl.col(c.name).fillNan(null),
+    );
+    FRAME_EXPRS.set(columns, exprs);
+  }
+  return exprs;
 }
 
 /** Resolves the instrument, validates the config and builds the operators. @throws ConfigError. */

@@ -30,6 +30,7 @@ import pl from "nodejs-polars";
 import { ConfigError } from "../core/errors.js";
 import type { CodeVersion } from "../core/version.js";
 import { canonicalFrameHash } from "../engine/hash.js";
+import type { PartCache } from "../engine/part-cache.js";
 import { hashPartitions, type InputPartition } from "../engine/source.js";
 import { sha256File } from "../lake/hash.js";
 import type { Decision, GateResult, PipelineColumn } from "./gate-types.js";
@@ -70,6 +71,8 @@ export interface ArtifactsInput {
   readonly requestHash: string;
   /** Input partitions read by the run (their sha256 is filled here with `hashPartitions`). */
   readonly partitions: readonly InputPartition[];
+  /** The run's decoded-partition cache: the partitions' content hashes it computed are reused. */
+  readonly partCache?: PartCache;
   readonly codeVersion: CodeVersion;
   readonly gates: readonly GateResult[];
   readonly decision: Decision;
@@ -224,7 +227,7 @@ export async function writeArtifacts(input: ArtifactsInput): Promise<ArtifactsRe
 
     if (input.emitLineage) {
       const lake = resolve(input.lake);
-      const parts = await hashPartitions(lake, input.partitions);
+      const parts = await hashPartitions(lake, input.partitions, input.partCache);
       const lineage: LineageFile = {
         kind: "pointline.pipeline_lineage",
         version: 1,

@@ -18,6 +18,7 @@ import { US_PER_HOUR, US_PER_MS } from "../core/time.js";
 import { type ColumnReads, EMPTY_F64, f64, type OperatorReads } from "../engine/inputs.js";
 import type { EventCursor, JsonValue, Operator, SourceRole, SpineRow } from "../engine/operator.js";
 import { roleTable } from "../engine/operator.js";
+import type { PartCache } from "../engine/part-cache.js";
 import { MutableEventCursor, Replay, type ReplaySummary, SPINE_COLUMNS } from "../engine/replay.js";
 import { frameUnits, toFrameUnit } from "../engine/units.js";
 import { typedColumnsToFrame } from "../features/frame.js";
@@ -41,6 +42,8 @@ export interface RunOptions {
   /** Prefetch worker (default: only when the range plus warm-up exceeds 2 h). */
   readonly prefetch?: boolean;
   readonly batchRows?: number;
+  /** Decoded-partition cache shared with other runs of the same parts (engine/part-cache.ts). */
+  readonly partCache?: PartCache;
   readonly guard?: PitGuard;
   /** Replace the plan's operators (tests inject broken operators this way). */
   readonly operators?: readonly Operator[];
@@ -75,6 +78,7 @@ export async function runFeatures(
       opts.prefetch ??
       (opts.endUs ?? plan.endUs) - (opts.startUs ?? plan.startUs) + plan.warmupUs > 2 * US_PER_HOUR,
     ...(opts.batchRows !== undefined ? { batchRows: opts.batchRows } : {}),
+    ...(opts.partCache ? { partCache: opts.partCache } : {}),
   });
   const names = plan.columns.filter((c) => c.role !== "label").map((c) => c.name);
   // the sink: fixed-point outputs become natural units (engine/units.ts), spine columns are kept
@@ -141,9 +145,18 @@ export class PitGuard {
 
   /** Notes that row `i` of `rows` has been fed. */
   markFed(rows: TypedRows, i: number): void {
-    const s = this.fed.get(rows);
-    if (s === undefined) this.fed.set(rows, { max: i });
-    else if (i > s.max) s.max = i;
+    const s = this.fedState(rows);
+    if (i > s.max) s.max = i;
+  }
+
+  /** The fed-row state of a batch (one object per batch, shared by its views' read checks). */
+  fedState(rows: TypedRows): { max: number } {
+    let s = this.fed.get(rows);
+    if (s === undefined) {
+      s = { max: -1 };
+      this.fed.set(rows, s);
+    }
+    return s;
   }
 
   /**
@@ -159,45 +172,47 @@ export class PitGuard {
     }
     let v = perOp.get(id);
     if (!v) {
+      const fed = this.fedState(rows);
       const columns: Record<string, TypedColumn> = {};
       for (const [name, col] of Object.entries(rows.columns))
         if (declared === undefined || Object.hasOwn(declared, name))
-          columns[name] = this.guardColumn(rows, name, col, id);
+          columns[name] = this.guardColumn(rows, fed, name, col, id);
       v = { table: rows.table, length: rows.length, columns };
       perOp.set(id, v);
     }
     return v;
   }
 
-  private check(rows: TypedRows, row: number, column: string, id: string): void {
-    this.readsChecked++;
-    const max = this.fed.get(rows)?.max ?? -1;
-    if (row > max) {
-      const tsCol = rows.columns.ts_local_us;
-      const ts = tsCol instanceof Float64Array ? tsCol[row] : undefined;
-      this.record({
-        kind: "peek",
-        operator: id,
-        message: `operator ${id} read ${rows.table}.${column} of row ${row} (ts_local_us ${ts}) before the engine fed it (last fed row ${max})`,
-      });
-    }
+  private peek(rows: TypedRows, max: number, row: number, column: string, id: string): void {
+    const tsCol = rows.columns.ts_local_us;
+    const ts = tsCol instanceof Float64Array ? tsCol[row] : undefined;
+    this.record({
+      kind: "peek",
+      operator: id,
+      message: `operator ${id} read ${rows.table}.${column} of row ${row} (ts_local_us ${ts}) before the engine fed it (last fed row ${max})`,
+    });
   }
 
   private guardArray<T extends Float64Array | Int8Array | Uint8Array>(
     target: T,
     rows: TypedRows,
+    fed: { max: number },
     column: string,
     id: string,
     perRow: number,
   ): T {
+    // the hot path of a guarded run (every indexed read of an operator): the batch's fed state is held
+    // directly, not looked up per read
     return new Proxy(target, {
       get: (t, p) => {
         if (typeof p === "string") {
           const c = p.charCodeAt(0);
           if (c >= 48 && c <= 57) {
-            const idx = Number(p);
+            const idx = +p;
             if (Number.isInteger(idx)) {
-              this.check(rows, Math.floor(idx / perRow), column, id);
+              this.readsChecked++;
+              const row = perRow === 1 ? idx : Math.floor(idx / perRow);
+              if (row > fed.max) this.peek(rows, fed.max, row, column, id);
               return t[idx];
             }
           }
@@ -208,13 +223,19 @@ export class PitGuard {
     });
   }
 
-  private guardColumn(rows: TypedRows, name: string, col: TypedColumn, id: string): TypedColumn {
+  private guardColumn(
+    rows: TypedRows,
+    fed: { max: number },
+    name: string,
+    col: TypedColumn,
+    id: string,
+  ): TypedColumn {
     if (col instanceof Float64Array || col instanceof Int8Array)
-      return this.guardArray(col, rows, name, id, 1);
+      return this.guardArray(col, rows, fed, name, id, 1);
     if (Array.isArray(col)) return col;
     return {
-      values: this.guardArray(col.values, rows, name, id, BOOK_DEPTH),
-      lens: this.guardArray(col.lens, rows, name, id, 1),
+      values: this.guardArray(col.values, rows, fed, name, id, BOOK_DEPTH),
+      lens: this.guardArray(col.lens, rows, fed, name, id, 1),
     };
   }
 
@@ -235,6 +256,10 @@ class GuardedOperator implements Operator {
   readonly reads: OperatorReads | undefined;
   readonly outputs: Operator["outputs"];
   private readonly cursor = new MutableEventCursor();
+  /** The current batch, its fed state and this operator's view of it (not state). */
+  private rows: TypedRows | null = null;
+  private fed = { max: -1 };
+  private view: TypedRows | null = null;
 
   constructor(
     private readonly inner: Operator,
@@ -251,10 +276,16 @@ class GuardedOperator implements Operator {
   }
 
   onEvent(ev: EventCursor): void {
-    this.guard.markFed(ev.rows, ev.i);
+    // the batch's fed state and this operator's view of it, resolved once per batch
+    if (ev.rows !== this.rows) {
+      this.rows = ev.rows;
+      this.fed = this.guard.fedState(ev.rows);
+      this.view = this.guard.view(ev.rows, this.id, this.reads?.[ev.role]);
+    }
+    if (ev.i > this.fed.max) this.fed.max = ev.i;
     const c = this.cursor;
     c.role = ev.role;
-    c.rows = this.guard.view(ev.rows, this.id, this.reads?.[ev.role]);
+    c.rows = this.view!;
     c.i = ev.i;
     c.tsLocalUs = ev.tsLocalUs;
     c.qtyInt = ev.qtyInt;

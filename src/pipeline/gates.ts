@@ -25,6 +25,7 @@
 import { ConfigError } from "../core/errors.js";
 import { US_PER_DAY, utcDayStart } from "../core/time.js";
 import { canonicalColumnsHash } from "../engine/hash.js";
+import type { PartCache } from "../engine/part-cache.js";
 import { checkPrefixTruncationColumns } from "../engine/pit.js";
 import { Lake, type LakeRef } from "../lake/lake.js";
 import { type FeatureRun, PitGuard, type RunOptions, runFeatures } from "./execute.js";
@@ -51,6 +52,12 @@ export interface GateInput {
   readonly outputHash: string;
   /** Recomputes the canonical output hash of another feature run (labels included). */
   readonly hashOf: (run: FeatureRun) => string;
+  /**
+   * Decoded-partition cache of the run (engine/part-cache.ts): the gates' re-runs read the parts the main
+   * run decoded from it instead of decoding them again — except `reproducibility_check`, whose second run
+   * reads the lake itself (synchronous decode, other chunks) so that it checks the IO path too.
+   */
+  readonly partCache?: PartCache;
   /** Test hook: operators to use instead of the plan's (fresh instances per call). */
   readonly operators?: () => RunOptions["operators"];
   /** Called when each gate starts and ends (`gate-start`, `gate-end` with the result). */
@@ -83,9 +90,10 @@ export function mulberry32(seed: number): () => number {
   };
 }
 
-function opts(g: GateInput, extra: RunOptions = {}): RunOptions {
+function opts(g: GateInput, extra: RunOptions = {}, cached = true): RunOptions {
   const ops = g.operators?.();
-  return ops ? { ...extra, operators: ops } : extra;
+  const o = cached && g.partCache ? { ...extra, partCache: g.partCache } : extra;
+  return ops ? { ...o, operators: ops } : o;
 }
 
 /** Spine + feature columns of the plan (the PIT-checked part of the output). */
@@ -158,7 +166,7 @@ export async function reproducibilityGate(g: GateInput): Promise<GateResult> {
   const second = await runFeatures(
     g.plan,
     g.lake,
-    opts(g, { prefetch: false, chunkMs: 600_000, batchRows: 997 }),
+    opts(g, { prefetch: false, chunkMs: 600_000, batchRows: 997 }, false),
   );
   const h2 = g.hashOf(second);
   const passed = h2 === g.outputHash;

@@ -19,9 +19,12 @@
 import { resolve } from "node:path";
 import { canonicalJsonSha256 } from "../core/canonical-json.js";
 import { ConfigError, PointlineError } from "../core/errors.js";
-import { toUs, usToIso } from "../core/time.js";
+import { toUs, usToIso, utcDayStart } from "../core/time.js";
 import { type CodeVersion, codeVersion } from "../core/version.js";
+import { DEFAULT_PART_CACHE_BYTES, PartCache } from "../engine/part-cache.js";
+import { decodedBytesPerRow } from "../engine/source.js";
 import { Lake, type LakeRef } from "../lake/lake.js";
+import type { TableName } from "../schema/tables.js";
 import { writeArtifacts } from "./artifacts.js";
 import { evaluateMetrics, type MetricResult } from "./evaluation.js";
 import { type FeatureRun, frameOf, type RunOptions, runFeatures } from "./execute.js";
@@ -49,6 +52,14 @@ export interface PipelineOptions {
   readonly operators?: () => RunOptions["operators"];
   /** Called as the run goes: stages and gates starting and ending (see `PipelineProgress`). */
   readonly onProgress?: (event: PipelineProgress) => void;
+  /**
+   * Decoded-partition cache (engine/part-cache.ts) shared by the main run and the gates' re-runs. Default:
+   * a fresh cache of `DEFAULT_PART_CACHE_BYTES` per run when the request's input partitions fit in it
+   * decoded (estimated from their row counts), none otherwise (a cache smaller than one pass over the
+   * data would only evict, and the main run keeps its prefetch worker); pass one to share decoded parts
+   * across runs (repeated research runs of the same data decode it once), or `false` for none.
+   */
+  readonly partCache?: PartCache | false;
 }
 
 /** Pipeline output (see the module doc). */
@@ -210,7 +221,15 @@ export async function runPipeline(input: unknown, options: PipelineOptions): Pro
   lap("plan", t);
 
   t = begin("features");
-  const runOpts: RunOptions = options.operators ? { operators: options.operators() } : {};
+  const partCache =
+    options.partCache === false
+      ? undefined
+      : (options.partCache ??
+        (inputDecodedBytes(plan, lake) <= DEFAULT_PART_CACHE_BYTES ? new PartCache() : undefined));
+  const runOpts: RunOptions = {
+    ...(partCache ? { partCache } : {}),
+    ...(options.operators ? { operators: options.operators() } : {}),
+  };
   const full = await runFeatures(plan, lake, runOpts);
   lap("features", t);
   t = begin("labels");
@@ -235,6 +254,7 @@ export async function runPipeline(input: unknown, options: PipelineOptions): Pro
     full,
     outputHash,
     hashOf: (run) => hashColumns(columns, withLabels(plan, run).values),
+    ...(partCache ? { partCache } : {}),
     ...(options.operators ? { operators: options.operators } : {}),
     ...(progress ? { onProgress: progress } : {}),
   });
@@ -346,6 +366,7 @@ export async function runPipeline(input: unknown, options: PipelineOptions): Pro
   const written = await writeArtifacts({
     outputDir,
     lake: lake.root,
+    ...(partCache ? { partCache } : {}),
     frame: frameOf(columns, labelled.values),
     columns,
     request: input,
@@ -370,4 +391,18 @@ export async function runPipeline(input: unknown, options: PipelineOptions): Pro
   });
   lap("artifacts", t);
   return { ...final, artifacts: { output_dir: outputDir, paths: written.paths } };
+}
+
+/**
+ * Upper estimate of the decoded bytes of a run's input partitions: every source table of the request
+ * over [UTC midnight of start − warm-up, end) (the widest replay start of any spine), rows from the lake's
+ * manifests times `decodedBytesPerRow`.
+ */
+export function inputDecodedBytes(plan: PipelinePlan, lake: Lake): number {
+  const from = utcDayStart(plan.startUs - plan.warmupUs);
+  let bytes = 0;
+  for (const table of new Set(plan.request.sources.map((s) => s.table as TableName)))
+    for (const p of lake.parts(table, plan.exchange, plan.symbol, from, plan.endUs))
+      bytes += p.rows * decodedBytesPerRow(table);
+  return bytes;
 }

@@ -261,25 +261,64 @@ export class TypedConverter {
         : [];
   }
 
-  convert(df: pl.DataFrame): TypedRows {
+  /**
+   * @param transferable every column in an ArrayBuffer of its own that `postMessage` can transfer (detach)
+   *   rather than copy: nodejs-polars' `toTypedArray()` returns arrays over external (native) memory, which
+   *   a transfer list silently serialises and the receiver copies again. Costs one memcpy per such column.
+   */
+  convert(df: pl.DataFrame, transferable = false): TypedRows {
+    if (df.height === 0) return this.empty();
+    return this.build(
+      df,
+      df.select(...this.numeric),
+      this.lists.length > 0 ? df.select(...this.sideLengths) : null,
+      this.lists.map((l) => df.select(l.explode)),
+      transferable,
+    );
+  }
+
+  /**
+   * `convert` with its casts, list lengths and explodes as lazy queries collected concurrently on Polars'
+   * thread pool (`collect()`), so the calling thread only copies out the results (the prefetch worker's
+   * path). Same rows as `convert`.
+   */
+  async convertAsync(df: pl.DataFrame, transferable = false): Promise<TypedRows> {
+    if (df.height === 0) return this.empty();
+    const lazy = df.lazy();
+    const [conv, lens, ...flats] = await Promise.all([
+      lazy.select(...this.numeric).collect(),
+      this.lists.length > 0 ? lazy.select(...this.sideLengths).collect() : null,
+      ...this.lists.map((l) => lazy.select(l.explode).collect()),
+    ]);
+    return this.build(df, conv, lens, flats as pl.DataFrame[], transferable);
+  }
+
+  private build(
+    df: pl.DataFrame,
+    conv: pl.DataFrame,
+    lens: pl.DataFrame | null,
+    flats: readonly pl.DataFrame[],
+    transferable: boolean,
+  ): TypedRows {
     // The casts below are where TypedRows are made, from frames whose columns were cast to Float64 (or are
     // Int8 as stored): nodejs-polars types toTypedArray() as any typed array. Readers use the typed
     // accessors of engine/inputs.ts instead.
     const n = df.height;
-    if (n === 0) return this.empty();
     const columns: Record<string, TypedColumn> = {};
-    const conv = df.select(...this.numeric);
-    for (const name of this.numericNames) columns[name] = conv.getColumn(name).toTypedArray() as Float64Array;
+    for (const name of this.numericNames) {
+      const a = conv.getColumn(name).toTypedArray() as Float64Array;
+      columns[name] = transferable ? new Float64Array(a) : a;
+    }
     for (const name of this.int8Names)
-      columns[name] = Int8Array.from(df.getColumn(name).toTypedArray() as Int8Array);
+      columns[name] = new Int8Array(df.getColumn(name).toTypedArray() as Int8Array); // own copy
     for (const name of this.strNames) columns[name] = df.getColumn(name).toArray() as (string | null)[];
-    if (this.lists.length > 0) {
-      const lens = df.select(...this.sideLengths);
+    if (lens) {
       const bid = lens.getColumn("bid_len").toTypedArray() as Float64Array;
       const ask = lens.getColumn("ask_len").toTypedArray() as Float64Array;
-      for (const l of this.lists) {
-        columns[l.name] = levelColumn(df, l.name, n, l.name.startsWith("bid_") ? bid : ask, l.explode);
-      }
+      this.lists.forEach((l, k) => {
+        const flat = flats[k]!.getColumn(l.name).toTypedArray() as Float64Array; // Float64 by `explode`
+        columns[l.name] = slotLayout(flat, n, l.name.startsWith("bid_") ? bid : ask, transferable);
+      });
     }
     return { table: this.table, length: n, columns };
   }
@@ -309,6 +348,7 @@ export function toTypedRows(table: TableName, df: pl.DataFrame): TypedRows {
 /**
  * A list column as BOOK_DEPTH slots per row. Reads the flattened values in one typed copy (explode),
  * not per-row JS arrays; an empty or null list explodes to one null placeholder, skipped here.
+ * With `transferable`, the values are in an ArrayBuffer of their own (see `TypedConverter.convert`).
  */
 export function levelColumn(
   df: pl.DataFrame,
@@ -316,16 +356,27 @@ export function levelColumn(
   n: number,
   lengthsOf?: Float64Array,
   explode: pl.Expr = listExplodeExpr(name),
+  transferable = false,
 ): LevelColumn {
   const lengths = lengthsOf ?? listLengths(df, name);
   if (n === 0) return { values: new Float64Array(0), lens: new Uint8Array(0) };
   const flat = df.select(explode).getColumn(name).toTypedArray() as Float64Array; // cast to Float64 by `explode`
+  return slotLayout(flat, n, lengths, transferable);
+}
+
+/** Exploded list values (`flat`) of `n` rows with list lengths `lengths` as BOOK_DEPTH slots per row. */
+function slotLayout(
+  flat: Float64Array,
+  n: number,
+  lengths: Float64Array,
+  transferable: boolean,
+): LevelColumn {
   const lens = new Uint8Array(n);
   if (flat.length === n * BOOK_DEPTH) {
     // every row holds exactly 25 levels (full books): the exploded values already are the slot layout
     let full = true;
     for (let i = 0; i < n && full; i++) full = lengths[i] === BOOK_DEPTH;
-    if (full) return { values: flat, lens: lens.fill(BOOK_DEPTH) };
+    if (full) return { values: transferable ? new Float64Array(flat) : flat, lens: lens.fill(BOOK_DEPTH) };
   }
   const values = new Float64Array(n * BOOK_DEPTH);
   let p = 0;
