@@ -259,6 +259,8 @@ export function buildCli(io: CliIo = PROCESS_IO): Command {
         io.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
         return;
       }
+      // futures contracts (Lean): their delivery month and expiry, when the registry has any
+      const contracts = rows.some((r) => r.contract_month !== undefined || r.expiry_us != null);
       io.stdout.write(
         `${table(
           rows.map((r) => [
@@ -271,6 +273,9 @@ export function buildCli(io: CliIo = PROCESS_IO): Command {
             usToIso(r.valid_from_us),
             r.valid_until_us === null ? "-" : usToIso(r.valid_until_us),
             r.increment_source,
+            ...(contracts
+              ? [r.contract_month ?? "-", r.expiry_us == null ? "-" : usToIso(r.expiry_us)]
+              : []),
           ]),
           [
             "exchange",
@@ -282,6 +287,7 @@ export function buildCli(io: CliIo = PROCESS_IO): Command {
             "valid_from",
             "valid_until",
             "source",
+            ...(contracts ? ["contract_month", "expiry"] : []),
           ],
         )}\n`,
       );

@@ -21,6 +21,7 @@ import { listSymbols } from "../../src/lake/symbols.js";
 import { queryFrame } from "../../src/query/query.js";
 import type { TableName } from "../../src/schema/tables.js";
 import { data, tempDir } from "../helpers/data.js";
+import { runCli } from "../helpers/run-cli.js";
 
 const LEAN = data("lean");
 const H = 3_600_000;
@@ -203,6 +204,15 @@ describe("Lean zips → lake", () => {
     assert.equal(reg.price_increment, "0.01"); // inferred from the decimals (quarter points: 2 decimals)
     const spy = (await listSymbols(lake)).find((e) => e.exchange === "usa" && e.exchange_symbol === "SPY")!;
     assert.equal(spy.asset_type, "equity");
+    // `pointline symbols` prints them (contract month and expiry columns appear with futures)
+    const cli = await runCli(["symbols", "--lake", lake]);
+    assert.equal(cli.status, 0, cli.stderr);
+    const head = cli.stdout.split("\n")[0]!.trim().split(/\s+/);
+    assert.deepEqual(head.slice(-2), ["contract_month", "expiry"]);
+    const es = cli.stdout.split("\n").find((l) => /^cme\s+ESZ13\s/.test(l))!;
+    assert.match(es, /\s201312\s+2013-12-20T14:30:00(\.0+)?Z\s*$/);
+    const spyLine = cli.stdout.split("\n").find((l) => /^usa\s+SPY\s/.test(l))!;
+    assert.match(spyLine, /\s-\s+-\s*$/);
   });
 
   it("ES futures data are UTC: the Sunday Globex open (18:00 EDT) is at 22:00 UTC", async () => {
