@@ -273,9 +273,7 @@ export function buildCli(io: CliIo = PROCESS_IO): Command {
             usToIso(r.valid_from_us),
             r.valid_until_us === null ? "-" : usToIso(r.valid_until_us),
             r.increment_source,
-            ...(contracts
-              ? [r.contract_month ?? "-", r.expiry_us == null ? "-" : usToIso(r.expiry_us)]
-              : []),
+            ...(contracts ? [r.contract_month ?? "-", r.expiry_us == null ? "-" : usToIso(r.expiry_us)] : []),
           ]),
           [
             "exchange",
