@@ -287,7 +287,7 @@ export function registerStoreCommands(program: Command, io: CliIo): void {
         if (o.json) io.stdout.write(`${JSON.stringify(d, null, 2)}\n`);
         else {
           io.stdout.write(
-            [
+            `${[
               `store diff ${o.set} ${entity.exchange}/${entity.symbol} vs ${file}, available_at_us in [${usToIso(d.startUs)}, ${usToIso(d.endUs)})`,
               `rows compared:     ${d.rowsCompared}`,
               `rows differing:    ${d.rowsDiffering}`,
@@ -299,7 +299,7 @@ export function registerStoreCommands(program: Command, io: CliIo): void {
                   `  available_at ${x.key.availableAtUs} ts_event ${x.key.tsEventUs} bar ${x.key.barIndex}: ${x.column} online ${x.online} ≠ batch ${x.batch}`,
               ),
               bad ? "DIFFERENT" : "IDENTICAL (bitwise)",
-            ].join("\n") + "\n",
+            ].join("\n")}\n`,
           );
         }
         if (bad) io.setExitCode(2);

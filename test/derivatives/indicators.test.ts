@@ -74,14 +74,20 @@ describe("derivatives indicators vs TA-Lib on XRP/USDT 5 m candles", () => {
   it("EMA, RSI, MACD (window seeding)", () => {
     const e12 = new Ema(12);
     close(
-      series((i) => (e12.push(C[i]!, i), e12.value())),
+      series((i) => {
+        e12.push(C[i]!, i);
+        return e12.value();
+      }),
       ta("EMA", { inReal: C, optInTimePeriod: 12 }),
       400,
       "ema_12",
     );
     for (const n of [14, 50]) {
       const r = new Rsi(n);
-      const ours = series((i) => (r.push(C[i]!, i), r.value()));
+      const ours = series((i) => {
+        r.push(C[i]!, i);
+        return r.value();
+      });
       assert.ok(
         Number.isNaN(ours[r.warmupRows - 1]!) && !Number.isNaN(ours[r.warmupRows]!),
         `rsi_${n} warm-up`,
@@ -106,7 +112,10 @@ describe("derivatives indicators vs TA-Lib on XRP/USDT 5 m candles", () => {
     for (const n of [14, 50]) {
       const a = new Atr(n);
       close(
-        series((i) => (a.push(H[i]!, L[i]!, C[i]!, i), a.value())),
+        series((i) => {
+          a.push(H[i]!, L[i]!, C[i]!, i);
+          return a.value();
+        }),
         ta("ATR", { high: H, low: L, close: C, optInTimePeriod: n }),
         a.warmupRows + 10,
         `atr_${n}`,
@@ -173,7 +182,10 @@ describe("derivatives indicators vs TA-Lib on XRP/USDT 5 m candles", () => {
     );
     const mfi = new Mfi(14);
     close(
-      series((i) => (mfi.push(H[i]!, L[i]!, C[i]!, V[i]!, i), mfi.value())),
+      series((i) => {
+        mfi.push(H[i]!, L[i]!, C[i]!, V[i]!, i);
+        return mfi.value();
+      }),
       ta("MFI", { high: H, low: L, close: C, volume: V, optInTimePeriod: 14 }),
       14,
       "mfi",
@@ -199,7 +211,10 @@ describe("derivatives indicators vs TA-Lib on XRP/USDT 5 m candles", () => {
     close(ad, ta("AD", { high: H, low: L, close: C, volume: V }), 1, "ad_line", 1e-8);
     const lr = new LinReg(20);
     close(
-      series((i) => (lr.push(C[i]!, i), lr.slope())),
+      series((i) => {
+        lr.push(C[i]!, i);
+        return lr.slope();
+      }),
       ta("LINEARREG_SLOPE", { inReal: C, optInTimePeriod: 20 }),
       19,
       "slope_20",
@@ -207,7 +222,10 @@ describe("derivatives indicators vs TA-Lib on XRP/USDT 5 m candles", () => {
     );
     const corr = new RollingCorr(20);
     close(
-      series((i) => (corr.push(C[i]!, V[i]!, i), corr.value())),
+      series((i) => {
+        corr.push(C[i]!, V[i]!, i);
+        return corr.value();
+      }),
       ta("CORREL", { inReal0: C, inReal1: V, optInTimePeriod: 20 }),
       19,
       "price_volume_corr",
@@ -223,7 +241,10 @@ describe("derivatives indicators vs TA-Lib on XRP/USDT 5 m candles", () => {
       return (tAd[i]! - tAd[i - 20]!) / v;
     });
     close(
-      series((i) => (cmf.push(H[i]!, L[i]!, C[i]!, V[i]!, i), cmf.value())),
+      series((i) => {
+        cmf.push(H[i]!, L[i]!, C[i]!, V[i]!, i);
+        return cmf.value();
+      }),
       ref,
       20,
       "cmf",
@@ -284,7 +305,10 @@ describe("derivatives indicators vs the StockCharts sheets", () => {
     const r = new Rsi(14, "first");
     r.push(num(s[0]!.Close)); // the first row's change is 0
     matchSheet(
-      s.map((x) => (r.push(num(x.Close)), r.value())),
+      s.map((x) => {
+        r.push(num(x.Close));
+        return r.value();
+      }),
       s.map((x) => num(x.RSI)),
       "rsi",
       1e-4,
@@ -319,7 +343,10 @@ describe("derivatives indicators vs the StockCharts sheets", () => {
     const a = sheet("cs-atr.csv");
     const atr = new Atr(14, "sma");
     matchSheet(
-      a.map((x) => (atr.push(num(x.High), num(x.Low), num(x.Close)), atr.value())),
+      a.map((x) => {
+        atr.push(num(x.High), num(x.Low), num(x.Close));
+        return atr.value();
+      }),
       a.map((x) => num(x.ATR)),
       "atr",
     );
@@ -366,7 +393,10 @@ describe("derivatives indicators vs the StockCharts sheets", () => {
     const b = sheet("cs-bbands.csv");
     const rs = new RollingStats(20);
     matchSheet(
-      b.map((x) => (rs.push(num(x.Close)), rs.mean() + 2 * rs.popStd())),
+      b.map((x) => {
+        rs.push(num(x.Close));
+        return rs.mean() + 2 * rs.popStd();
+      }),
       b.map((x) => num(x.HighBand)),
       "bb upper",
     );
@@ -375,16 +405,20 @@ describe("derivatives indicators vs the StockCharts sheets", () => {
     const o = sheet("cs-obv.csv");
     const day = new DayAnchored();
     matchSheet(
-      o.map(
-        (x) => (day.push(0, 0, 0, num(x.Close), Number.isNaN(num(x.Volume)) ? 0 : num(x.Volume), 0), day.obv),
-      ),
+      o.map((x) => {
+        day.push(0, 0, 0, num(x.Close), Number.isNaN(num(x.Volume)) ? 0 : num(x.Volume), 0);
+        return day.obv;
+      }),
       o.map((x) => num(x.OBV)),
       "obv",
     );
     const m = sheet("cs-mfi.csv");
     const mfi = new Mfi(14);
     matchSheet(
-      m.map((x) => (mfi.push(num(x.High), num(x.Low), num(x.Close), num(x.Volume)), mfi.value())),
+      m.map((x) => {
+        mfi.push(num(x.High), num(x.Low), num(x.Close), num(x.Volume));
+        return mfi.value();
+      }),
       m.map((x) => num(x.MFI)),
       "mfi",
       1e-3,
@@ -392,7 +426,10 @@ describe("derivatives indicators vs the StockCharts sheets", () => {
     const a = sheet("cs-accum.csv");
     const ad = new DayAnchored();
     matchSheet(
-      a.map((x) => (ad.push(0, num(x.High), num(x.Low), num(x.Close), num(x.Volume), 0), ad.ad)),
+      a.map((x) => {
+        ad.push(0, num(x.High), num(x.Low), num(x.Close), num(x.Volume), 0);
+        return ad.ad;
+      }),
       a.map((x) => num(x.ADLine)),
       "ad",
       1e-3,
@@ -408,7 +445,10 @@ describe("derivatives indicators vs the StockCharts sheets", () => {
     const vw = new DayAnchored();
     // the sheet's VWAP is a 14-row rolling one: cumulative and rolling agree on its first 14 rows
     matchSheet(
-      v.map((x) => (vw.push(0, num(x.High), num(x.Low), num(x.Close), num(x.Volume), 0), vw.vwap)),
+      v.map((x) => {
+        vw.push(0, num(x.High), num(x.Low), num(x.Close), num(x.Volume), 0);
+        return vw.vwap;
+      }),
       v.map((x) => num(x.vwap)),
       "vwap",
       1e-6,
