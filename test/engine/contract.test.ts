@@ -18,6 +18,7 @@ import fc from "fast-check";
 import { toUs, US_PER_MS } from "../../src/core/time.js";
 import type { DriverSnapshot } from "../../src/engine/driver.js";
 import type { Operator } from "../../src/engine/operator.js";
+import { PartCache } from "../../src/engine/part-cache.js";
 import { type ColumnRows, checkPrefixTruncationColumns } from "../../src/engine/pit.js";
 import { type FeatureBatch, Replay } from "../../src/engine/replay.js";
 import { parseSpineSpec, type SpineSpecInput } from "../../src/engine/spine-spec.js";
@@ -131,6 +132,9 @@ async function checkContract(
   const warmupUs =
     spine.type === "clock" ? clockWarmupUs(maxWarmupRows, spine.stepMs) : 5 * 60_000 * US_PER_MS;
 
+  // one decoded-partition cache for the runs of this check (the same partitions, read ~8 times); the
+  // determinism run below reads without it (prefetch worker, other chunks), so both IO paths are compared
+  const cache = new PartCache();
   const run = async (
     o: {
       startUs?: number;
@@ -155,6 +159,7 @@ async function checkContract(
       operators,
       warmupUs,
       prefetch: o.prefetch ?? false,
+      ...(o.prefetch ? {} : { partCache: cache }),
       ...(o.chunkUs ? { chunkUs: o.chunkUs } : {}),
       ...(o.batchRows ? { batchRows: o.batchRows } : {}),
       ...(o.checkpointAtEvents ? { checkpointAtEvents: o.checkpointAtEvents } : {}),
