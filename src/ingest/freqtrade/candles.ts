@@ -36,14 +36,12 @@
  */
 
 import { basename } from "node:path";
-import { IngestError } from "../../core/errors.js";
 import { FixedDecoder } from "../../core/fixed.js";
 import { US_PER_MS } from "../../core/time.js";
 import type { AdapterOptions, FileFormat } from "../adapter.js";
 import { BarColumns, ohlcInconsistency, ohlcReason } from "../bars.js";
 import type { DecimalScanner, FileIngest, SymbolSink } from "../session.js";
-import { parseBarInterval } from "../vendor/shared.js";
-import { readJsonArray } from "./funding.js";
+import { freqtradeInstrument, readJsonArray } from "./funding.js";
 
 /** A freqtrade candle file: where its rows go and the candle length (µs). */
 export interface FreqtradeCandleFile {
@@ -178,32 +176,16 @@ export const freqtradeCandles: FileFormat<FreqtradeCandleFile> = {
     "(e.g. XRP_USDT_USDT-5m-futures.json)",
 
   fromName(path: string, opts: AdapterOptions): FreqtradeCandleFile | null {
-    const name = basename(path);
-    const f = CANDLE_RE.exec(name);
+    const f = CANDLE_RE.exec(basename(path));
     if (f === null) return null;
-    const base = f[1]!.toUpperCase();
-    const quote = f[2]!.toUpperCase();
-    const settle = f[3]?.toUpperCase();
     const kind = f[6] as "futures" | "mark" | undefined;
-    if ((kind === undefined) !== (settle === undefined)) return null; // spot has no settle, futures/mark do
-    const iv = parseBarInterval(`${f[4]}${f[5]}`);
-    if (iv === null || iv.kind !== "fixed")
-      throw new IngestError(
-        { file: path, line: 1, field: "format" },
-        `unsupported candle timeframe in '${name}'`,
-      );
-    const inverse = settle !== undefined && settle !== quote;
-    const derived =
-      kind === undefined
-        ? { exchange: "binance", symbol: `${base}${quote}` }
-        : inverse
-          ? { exchange: "binance-delivery", symbol: `${base}${quote}_PERP` }
-          : { exchange: "binance-futures", symbol: `${base}${quote}` };
+    if ((kind === undefined) !== (f[3] === undefined)) return null; // spot has no settle, futures/mark do
+    const at = freqtradeInstrument(f, path, "candle");
     return {
       kind: "freqtrade-candles",
-      exchange: opts.exchange ?? derived.exchange,
-      symbol: opts.symbol ?? derived.symbol,
-      intervalUs: iv.us,
+      exchange: opts.exchange ?? at.exchange,
+      symbol: opts.symbol ?? at.symbol,
+      intervalUs: at.intervalUs,
       price: kind === "mark" ? "mark" : "trade",
     };
   },

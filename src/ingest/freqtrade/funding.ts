@@ -131,6 +131,42 @@ async function ingestFreqtradeFunding(
   fi.report.lines_read = records.length;
 }
 
+/**
+ * The instrument and timeframe in a freqtrade data file name: groups 1–5 of `f` are base, quote, settle
+ * (futures only), timeframe count and unit (`XRP_USDT_USDT-8h-…` → XRP, USDT, USDT, 8, h). The Binance
+ * instrument: spot `<BASE><QUOTE>` on binance without a settle currency; with one, USDⓈ-M
+ * `<BASE><QUOTE>` on binance-futures when it settles in the quote, else COIN-M `<BASE><QUOTE>_PERP` on
+ * binance-delivery.
+ * @throws IngestError (line 1, field `format`) for a timeframe that is not a fixed interval
+ */
+export function freqtradeInstrument(
+  f: RegExpExecArray,
+  path: string,
+  what: string,
+): {
+  readonly exchange: string;
+  readonly symbol: string;
+  readonly intervalUs: number;
+  readonly settled: boolean;
+} {
+  const base = f[1]!.toUpperCase();
+  const quote = f[2]!.toUpperCase();
+  const settle = f[3]?.toUpperCase();
+  const iv = parseBarInterval(`${f[4]}${f[5]}`);
+  if (iv === null || iv.kind !== "fixed")
+    throw new IngestError(
+      { file: path, line: 1, field: "format" },
+      `unsupported ${what} timeframe in '${basename(path)}'`,
+    );
+  const at =
+    settle === undefined
+      ? { exchange: "binance", symbol: `${base}${quote}` }
+      : settle !== quote
+        ? { exchange: "binance-delivery", symbol: `${base}${quote}_PERP` }
+        : { exchange: "binance-futures", symbol: `${base}${quote}` };
+  return { ...at, intervalUs: iv.us, settled: settle !== undefined };
+}
+
 /** The `freqtrade-funding` format (see the module doc). */
 export const freqtradeFunding: FileFormat<FreqtradeFundingFile> = {
   kind: "freqtrade-funding",
@@ -139,25 +175,15 @@ export const freqtradeFunding: FileFormat<FreqtradeFundingFile> = {
     "(e.g. XRP_USDT_USDT-8h-funding_rate.json)",
 
   fromName(path: string, opts: AdapterOptions): FreqtradeFundingFile | null {
-    const name = basename(path);
-    const f = FREQTRADE_FUNDING_RE.exec(name);
+    const f = FREQTRADE_FUNDING_RE.exec(basename(path));
     if (f === null) return null;
-    const base = f[1]!.toUpperCase();
-    const quote = f[2]!.toUpperCase();
-    const settle = f[3]?.toUpperCase();
-    const inverse = settle !== undefined && settle !== quote;
-    const iv = parseBarInterval(`${f[4]}${f[5]}`);
-    if (iv === null || iv.kind !== "fixed") {
-      throw new IngestError(
-        { file: path, line: 1, field: "format" },
-        `unsupported funding timeframe in '${name}'`,
-      );
-    }
+    const at = freqtradeInstrument(f, path, "funding");
     return {
       kind: "freqtrade-funding",
-      exchange: opts.exchange ?? (inverse ? "binance-delivery" : "binance-futures"),
-      symbol: opts.symbol ?? (inverse ? `${base}${quote}_PERP` : `${base}${quote}`),
-      fundingIntervalUs: iv.us,
+      // funding is a perpetual's series: a name without a settle currency means USDⓈ-M
+      exchange: opts.exchange ?? (at.settled ? at.exchange : "binance-futures"),
+      symbol: opts.symbol ?? at.symbol,
+      fundingIntervalUs: at.intervalUs,
     };
   },
 
