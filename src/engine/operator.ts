@@ -297,6 +297,13 @@ export function stateNumbers(s: { readonly [k: string]: JsonValue }, key: string
   return v.map((x) => (x === null ? Number.NaN : (x as number)));
 }
 
+/** A sub-state field of a restored state object (a part's own snapshot). @throws TypeError if missing. */
+export function stateField(s: { readonly [k: string]: JsonValue }, key: string, id: string): JsonValue {
+  const v = s[key];
+  if (v === undefined) throw new TypeError(`${id}: state field ${key} missing`);
+  return v;
+}
+
 /** NaN-safe number for snapshots (JSON turns NaN into null; `stateNumber` turns it back). */
 export function numberToJson(x: number): number | null {
   return Number.isNaN(x) ? null : x;

@@ -61,6 +61,7 @@ import {
   type Operator,
   type OutputDtype,
   type SpineRow,
+  stateField,
   stateNumber,
   stateObject,
 } from "../engine/operator.js";
@@ -286,11 +287,7 @@ export class BarDerivedOperator implements Operator {
   restore(state: JsonValue): void {
     const s = stateObject(state, this.id);
     if (s.v !== 1) throw new TypeError(`${this.id}: unsupported state version ${String(s.v)}`);
-    const sub = (k: string): JsonValue => {
-      const v = s[k];
-      if (v === undefined) throw new TypeError(`${this.id}: state field ${k} missing`);
-      return v;
-    };
+    const sub = (k: string): JsonValue => stateField(s, k, this.id);
     this.closes.restore(sub("closes"));
     this.prevTrades = stateNumber(s, "prevTrades");
     this.prevFlow = stateNumber(s, "prevFlow");

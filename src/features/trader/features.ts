@@ -33,7 +33,7 @@
 import { z } from "zod";
 import { US_PER_DAY, US_PER_MINUTE } from "../../core/time.js";
 import type { JsonValue, Operator, OutputSpec, SpineRow } from "../../engine/operator.js";
-import { numberToJson, stateNumber, stateObject } from "../../engine/operator.js";
+import { numberToJson, stateField, stateNumber, stateObject } from "../../engine/operator.js";
 import { RollingExtreme, RollingOrderStats } from "../../engine/order-stats.js";
 import type { OperatorDef, OutputMeta } from "../../engine/registry.js";
 import { RollingStats } from "../../engine/rolling.js";
@@ -154,11 +154,7 @@ function obj(state: JsonValue, id: string): { readonly [k: string]: JsonValue } 
   if (s.v !== 1) throw new TypeError(`${id}: unsupported state version ${String(s.v)}`);
   return s;
 }
-function sub(s: { readonly [k: string]: JsonValue }, k: string, id: string): JsonValue {
-  const v = s[k];
-  if (v === undefined) throw new TypeError(`${id}: state field ${k} missing`);
-  return v;
-}
+const sub = stateField;
 
 // ---------------------------------------------------------------- returns
 export const RETURN_HORIZONS = [1, 5, 15, 60, 240] as const;

@@ -3,6 +3,7 @@ import {
   type JsonValue,
   numbersToJson,
   numberToJson,
+  stateField,
   stateNumber,
   stateNumbers,
   stateObject,
@@ -10,13 +11,8 @@ import {
 
 export type { JsonValue };
 export { numbersToJson, numberToJson, stateNumber, stateNumbers, stateObject };
-
-/** A sub-state field of a restored state object. @throws TypeError if missing. */
-export function sub(s: { readonly [k: string]: JsonValue }, key: string, id: string): JsonValue {
-  const v = s[key];
-  if (v === undefined) throw new TypeError(`${id}: state field ${key} missing`);
-  return v;
-}
+/** A sub-state field (engine/operator.ts `stateField`). */
+export const sub = stateField;
 
 /**
  * A fixed-capacity ring of float64 values (oldest evicted): O(1) push, `lag(k)` = the value pushed k
